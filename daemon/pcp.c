@@ -1,0 +1,316 @@
+/*
+ * pcp.c - per-worker page lists (see pcp.h for the contract and the thread
+ * rules).  The fast paths are pcp_alloc() and pcp_free(): one RCU pointer
+ * load, one array push or pop, two counter bumps.  Everything else - refill,
+ * trim, direct buddy access - is out of line.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcp.h"
+
+int pcp_default_batch(uint64_t npages)
+{
+	/* zone_batchsize(): ~1/1024 of the zone, at most 1 MiB worth of pages,
+	 * a quarter of that, rounded down to 2^n - 1 to avoid cache aliasing. */
+	uint64_t b = npages / 1024, cap = (1u << 20) / 4096, r = 1;
+
+	if (b > cap)
+		b = cap;
+	b /= 4;
+	b += b / 2;
+	while (r * 2 <= b)
+		r *= 2;
+	b = r - 1;
+	if (b < 1)
+		b = 1;
+	return b > PCP_BATCH_MAX ? PCP_BATCH_MAX : (int)b;
+}
+
+int pcp_default_high(int batch)
+{
+	int high = batch * 6;
+	return high > PCP_HIGH_MAX ? PCP_HIGH_MAX : high;
+}
+
+static int pcp_check_tunables(int high, int batch)
+{
+	if (high < 0 || high > PCP_HIGH_MAX || batch < 1 || batch > PCP_BATCH_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+int pcp_create(struct zone *z, int high, int batch, struct pcp **out)
+{
+	struct pcp *pcp;
+
+	if (pcp_check_tunables(high, batch) < 0)
+		return -EINVAL;
+	if (posix_memalign((void **)&pcp, CACHELINE, sizeof(*pcp)) != 0)
+		return -ENOMEM;
+	memset(pcp, 0, sizeof(*pcp));
+	pcp->lp = calloc(1, sizeof(struct pcplists));
+	pcp->drain = calloc(1, sizeof(struct pcplists));
+	if (!pcp->lp || !pcp->drain) {
+		free(pcp->lp);
+		free(pcp->drain);
+		free(pcp);
+		return -ENOMEM;
+	}
+	pcp->zone = z;
+	pcp->pages = z->pages;
+	pcp->high = high;
+	pcp->batch = batch;
+	pthread_spin_init(&pcp->lock, PTHREAD_PROCESS_PRIVATE);
+	pthread_mutex_init(&pcp->wq_lock, NULL);
+	pthread_cond_init(&pcp->wq_cond, NULL);
+	*out = pcp;
+	return 0;
+}
+
+void pcp_destroy(struct pcp *pcp)
+{
+	if (!pcp)
+		return;
+	pcp_flush(pcp, pcp->lp);
+	pcp_flush(pcp, pcp->drain);
+	pthread_spin_destroy(&pcp->lock);
+	pthread_mutex_destroy(&pcp->wq_lock);
+	pthread_cond_destroy(&pcp->wq_cond);
+	free(pcp->lp);
+	free(pcp->drain);
+	free(pcp);
+}
+
+int pcp_set_high_batch(struct pcp *pcp, int high, int batch)
+{
+	if (pcp_check_tunables(high, batch) < 0)
+		return -EINVAL;
+	WRITE_ONCE(pcp->batch, batch);
+	WRITE_ONCE(pcp->high, high);
+	return 0;
+}
+
+void pcp_set_kick(struct pcp *pcp, void (*kick)(void *), void *arg)
+{
+	pthread_mutex_lock(&pcp->wq_lock);
+	pcp->kick = kick;
+	pcp->kick_arg = arg;
+	pthread_mutex_unlock(&pcp->wq_lock);
+}
+
+static inline void pcp_lock(struct pcp *pcp, int locked)
+{
+	if (locked)
+		pthread_spin_lock(&pcp->lock);
+}
+
+static inline void pcp_unlock(struct pcp *pcp, int locked)
+{
+	if (locked)
+		pthread_spin_unlock(&pcp->lock);
+}
+
+/* Unlocked zone free of everything in one list, `chunk` pages per section. */
+static unsigned pcp_flush_list(struct pcp *pcp, struct pcplist *l, unsigned order,
+			       unsigned chunk)
+{
+	unsigned per = chunk >> order ? chunk >> order : 1, i = 0;
+
+	while (i < l->n) {
+		unsigned end = i + per < l->n ? i + per : l->n;
+		buddy_lock(pcp->zone);
+		for (; i < end; i++)
+			buddy_free_locked(pcp->zone, l->pfns[i], order);
+		buddy_unlock(pcp->zone);
+	}
+	i = l->n << order;
+	l->n = 0;
+	return i;
+}
+
+unsigned pcp_flush(struct pcp *pcp, struct pcplists *lp)
+{
+	unsigned pages = 0, chunk = (unsigned)READ_ONCE(pcp->batch);
+
+	for (unsigned o = 0; o < PCP_NR_ORDERS; o++)
+		if (lp->lists[o].n)
+			pages += pcp_flush_list(pcp, &lp->lists[o], o, chunk);
+	WRITE_ONCE(lp->count, 0);
+	return pages;
+}
+
+/* free_pcppages_bulk: bring count down to high - batch in one locked
+ * section, starting with the order that overflowed. */
+static void pcp_trim(struct pcp *pcp, struct pcplists *lp, unsigned first)
+{
+	int target = READ_ONCE(pcp->high) - READ_ONCE(pcp->batch);
+	int count = lp->count;
+
+	if (target < 0)
+		target = 0;
+	buddy_lock(pcp->zone);
+	for (unsigned k = 0; k < PCP_NR_ORDERS && count > target; k++) {
+		unsigned o = (first + k) % PCP_NR_ORDERS;
+		struct pcplist *l = &lp->lists[o];
+
+		while (l->n && count > target) {
+			buddy_free_locked(pcp->zone, l->pfns[--l->n], o);
+			count -= 1 << o;
+		}
+	}
+	buddy_unlock(pcp->zone);
+	WRITE_ONCE(lp->count, count);
+	STAT_INC(&pcp->stats, bulk_frees);
+}
+
+/* rmqueue_bulk into an empty list, then hand out one block. */
+static int pcp_refill(struct pcp *pcp, struct pcplists *lp, unsigned order,
+		      unsigned flags, uint32_t *pfn)
+{
+	struct pcplist *l = &lp->lists[order];
+	unsigned n = (unsigned)READ_ONCE(pcp->batch) >> order, got;
+
+	if (flags & PCP_NOWAIT) {
+		STAT_INC(&pcp->stats, nowait_fail);
+		return -EAGAIN;
+	}
+	if (n == 0)
+		n = 1;
+	got = buddy_alloc_bulk(pcp->zone, order, n, PG_PCP, l->pfns);
+	if (got == 0)
+		return -ENOMEM;
+	STAT_INC(&pcp->stats, refills);
+	l->n = got - 1;
+	*pfn = l->pfns[got - 1];
+	WRITE_ONCE(lp->count, lp->count + (int)((got - 1) << order));
+	return 0;
+}
+
+/* Orders above PCP_MAX_ORDER, or the pcp disabled: straight to the buddy. */
+static int pcp_alloc_direct(struct pcp *pcp, unsigned order, unsigned flags, uint32_t *pfn)
+{
+	int ret;
+
+	if (order > PP_MAX_ORDER)
+		return -EINVAL;
+	if (flags & PCP_NOWAIT) {
+		STAT_INC(&pcp->stats, nowait_fail);
+		return -EAGAIN;
+	}
+	ret = buddy_alloc(pcp->zone, order, PG_PCP, pfn);
+	if (ret == 0) {
+		STAT_INC(&pcp->stats, buddy_direct);
+		STAT_ADD(&pcp->stats, alloc_pages, 1u << order);
+	}
+	return ret;
+}
+
+int pcp_alloc(struct pcp *pcp, unsigned order, unsigned flags, uint32_t *pfn)
+{
+	struct pcplists *lp;
+	struct pcplist *l;
+	int locked, ret = 0;
+
+	if (unlikely(order > PCP_MAX_ORDER || READ_ONCE(pcp->high) == 0))
+		return pcp_alloc_direct(pcp, order, flags, pfn);
+	locked = READ_ONCE(pcp->locked);
+	pcp_lock(pcp, locked);
+	lp = pp_rcu_dereference(pcp->lp);
+	l = &lp->lists[order];
+	if (likely(l->n)) {
+		*pfn = l->pfns[--l->n];
+		WRITE_ONCE(lp->count, lp->count - (1 << order));
+		STAT_INC(&pcp->stats, pcp_hits);
+	} else {
+		ret = pcp_refill(pcp, lp, order, flags, pfn);
+	}
+	pcp_unlock(pcp, locked);
+	if (likely(ret == 0))
+		STAT_ADD(&pcp->stats, alloc_pages, 1u << order);
+	return ret;
+}
+
+void pcp_free(struct pcp *pcp, uint32_t pfn, unsigned order)
+{
+	struct pcplists *lp;
+	struct pcplist *l;
+	int locked, high = READ_ONCE(pcp->high);
+
+	STAT_ADD(&pcp->stats, free_pages, 1u << order);
+	if (unlikely(order > PCP_MAX_ORDER || high == 0))
+		goto direct;
+	locked = READ_ONCE(pcp->locked);
+	pcp_lock(pcp, locked);
+	lp = pp_rcu_dereference(pcp->lp);
+	l = &lp->lists[order];
+	if (unlikely(l->n == PCP_LIST_CAP)) {
+		pcp_unlock(pcp, locked);
+		goto direct;
+	}
+	page_set_state(&pcp->pages[pfn], PG_PCP);
+	page_set_owner(&pcp->pages[pfn], 0);
+	l->pfns[l->n++] = pfn;
+	WRITE_ONCE(lp->count, lp->count + (1 << order));
+	if (unlikely(lp->count >= high))
+		pcp_trim(pcp, lp, order);
+	pcp_unlock(pcp, locked);
+	return;
+direct:
+	STAT_INC(&pcp->stats, buddy_direct);
+	buddy_free(pcp->zone, pfn, order);
+}
+
+int pcp_wq_request(struct pcp *pcp, uint64_t *ticket)
+{
+	void (*kick)(void *);
+	void *arg;
+
+	pthread_mutex_lock(&pcp->wq_lock);
+	kick = pcp->kick;
+	arg = pcp->kick_arg;
+	if (kick)
+		*ticket = __atomic_add_fetch(&pcp->wq_req, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&pcp->wq_lock);
+	if (!kick)
+		return -ENOTSUP;
+	kick(arg);
+	return 0;
+}
+
+unsigned pcp_wq_wait(struct pcp *pcp, uint64_t ticket)
+{
+	unsigned pages;
+
+	pthread_mutex_lock(&pcp->wq_lock);
+	while (LOAD_ACQUIRE(pcp->wq_done) < ticket)
+		pthread_cond_wait(&pcp->wq_cond, &pcp->wq_lock);
+	pages = (unsigned)pcp->wq_drained;
+	pthread_mutex_unlock(&pcp->wq_lock);
+	return pages;
+}
+
+unsigned pcp_service(struct pcp *pcp)
+{
+	uint64_t req = LOAD_ACQUIRE(pcp->wq_req);
+	struct pcplists *lp;
+	unsigned pages;
+	int locked;
+
+	if (req == pcp->wq_done)
+		return 0;
+	locked = READ_ONCE(pcp->locked);
+	pcp_lock(pcp, locked);
+	lp = pp_rcu_dereference(pcp->lp);
+	pages = pcp_flush(pcp, lp);
+	pcp_unlock(pcp, locked);
+	STAT_INC(&pcp->stats, self_drains);
+	pthread_mutex_lock(&pcp->wq_lock);
+	/* Several requests may have piled up; one flush answers them all. */
+	pcp->wq_drained = pages;
+	STORE_RELEASE(pcp->wq_done, req);
+	pthread_cond_broadcast(&pcp->wq_cond);
+	pthread_mutex_unlock(&pcp->wq_lock);
+	return pages;
+}

@@ -1,0 +1,337 @@
+/*
+ * pool.c - a pool's life cycle and the ownership rules around allocation
+ * and free (see pool.h).  Allocation goes through the worker's pcp; every
+ * block handed out is "claimed": its head becomes PG_ALLOC, records the
+ * owner, and joins the owner's list through the descriptor links.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "pool.h"
+
+#define POOL_MAX_WORKERS 1024
+
+static int pool_check_config(const struct pool_config *cfg, uint64_t page_size)
+{
+	uint64_t block = page_size * MAX_ORDER_PAGES;
+
+	if (!cfg->name || !cfg->name[0] || strlen(cfg->name) >= POOL_NAME_MAX)
+		return -EINVAL;
+	if (cfg->size == 0 || cfg->size % block != 0 || cfg->size / page_size >= PFN_NIL)
+		return -EINVAL;
+	if (cfg->nworkers == 0 || cfg->nworkers > POOL_MAX_WORKERS)
+		return -EINVAL;
+	if ((unsigned)cfg->drain_mode >= DRAIN_NR_MODES)
+		return -EINVAL;
+	if (cfg->high < -1 || cfg->high > PCP_HIGH_MAX)
+		return -EINVAL;
+	if (cfg->batch < -1 || cfg->batch == 0 || cfg->batch > PCP_BATCH_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* Default high: six batches, but the pcps together keep at most 1/8 of the pool. */
+static int pool_default_high(uint64_t npages, unsigned nworkers, int batch)
+{
+	uint64_t cap = npages / 8 / nworkers;
+	int high = pcp_default_high(batch);
+
+	if ((uint64_t)high > cap)
+		high = (int)cap;
+	return high < batch ? batch : high;
+}
+
+int pool_create(const struct pool_config *cfg, struct pool **out)
+{
+	uint64_t page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	struct pool *pool;
+	int ret;
+
+	ret = pool_check_config(cfg, page_size);
+	if (ret < 0)
+		return ret;
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return -ENOMEM;
+	strcpy(pool->name, cfg->name);
+	pool->arena.fd = -1;
+	pthread_mutex_init(&pool->admin_lock, NULL);
+	pool->npages = (uint32_t)(cfg->size / page_size);
+	pool->drain_mode = cfg->drain_mode;
+	pool->batch = cfg->batch > 0 ? cfg->batch : pcp_default_batch(pool->npages);
+	pool->high = cfg->high >= 0 ? cfg->high
+				    : pool_default_high(pool->npages, cfg->nworkers, pool->batch);
+
+	ret = arena_create(&pool->arena, cfg->name, cfg->size, cfg->prefault);
+	if (ret < 0)
+		goto fail;
+	/* Anonymous memory reads as zero until touched: PG_NONE everywhere. */
+	pool->pages_bytes = (size_t)pool->npages * sizeof(struct page);
+	pool->pages = mmap(NULL, pool->pages_bytes, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pool->pages == MAP_FAILED) {
+		pool->pages = NULL;
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = buddy_init(&pool->zone, pool->pages, pool->npages);
+	if (ret < 0)
+		goto fail;
+	pool->zone.virgin_populated = cfg->prefault;
+	pool->pcps = calloc(cfg->nworkers, sizeof(*pool->pcps));
+	if (!pool->pcps) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (pool->npcp = 0; pool->npcp < cfg->nworkers; pool->npcp++) {
+		ret = pcp_create(&pool->zone, pool->high, pool->batch, &pool->pcps[pool->npcp]);
+		if (ret < 0)
+			goto fail;
+		/* No worker runs yet: no grace period needed to turn locking on. */
+		pool->pcps[pool->npcp]->locked = cfg->drain_mode == DRAIN_SPINLOCK;
+	}
+	*out = pool;
+	return 0;
+fail:
+	pool_destroy(pool);
+	return ret;
+}
+
+void pool_destroy(struct pool *pool)
+{
+	if (!pool)
+		return;
+	for (unsigned i = 0; i < pool->npcp; i++)
+		pcp_destroy(pool->pcps[i]);
+	free(pool->pcps);
+	if (pool->zone.blockflags)
+		buddy_destroy(&pool->zone);
+	if (pool->pages)
+		munmap(pool->pages, pool->pages_bytes);
+	arena_destroy(&pool->arena);
+	pthread_mutex_destroy(&pool->admin_lock);
+	free(pool);
+}
+
+void owner_init(struct owner *o, uint32_t id)
+{
+	o->id = id;
+	o->head = PFN_NIL;
+	o->pages = 0;
+}
+
+static void owner_link(struct pool *pool, struct owner *o, uint32_t pfn)
+{
+	struct page *p = &pool->pages[pfn];
+
+	p->prev = PFN_NIL;
+	p->next = o->head;
+	if (o->head != PFN_NIL)
+		pool->pages[o->head].prev = pfn;
+	o->head = pfn;
+	o->pages += 1u << p->order;
+}
+
+static void owner_unlink(struct pool *pool, struct owner *o, uint32_t pfn)
+{
+	struct page *p = &pool->pages[pfn];
+
+	if (p->prev != PFN_NIL)
+		pool->pages[p->prev].next = p->next;
+	else
+		o->head = p->next;
+	if (p->next != PFN_NIL)
+		pool->pages[p->next].prev = p->prev;
+	o->pages -= 1u << p->order;
+}
+
+/* Take one block: through the pcp when there is one, else from the buddy. */
+static int pool_get_block(struct pool *pool, struct pcp *pcp, unsigned order,
+			  unsigned flags, uint32_t *pfn)
+{
+	if (pcp)
+		return pcp_alloc(pcp, order, flags & POOL_NOWAIT ? PCP_NOWAIT : 0, pfn);
+	if (flags & POOL_NOWAIT)
+		return -EAGAIN;
+	return buddy_alloc(&pool->zone, order, PG_PCP, pfn);
+}
+
+/* Return one claimed block, already unlinked from its owner. */
+static void pool_put_block(struct pool *pool, struct pcp *pcp, uint32_t pfn)
+{
+	unsigned order = pool->pages[pfn].order;
+
+	if (pcp)
+		pcp_free(pcp, pfn, order);
+	else
+		buddy_free(&pool->zone, pfn, order);
+}
+
+int pool_alloc(struct pool *pool, struct pcp *pcp, struct owner *o, unsigned order,
+	       unsigned count, unsigned flags, uint32_t *pfns, unsigned *got)
+{
+	unsigned i;
+	int ret = 0;
+
+	*got = 0;
+	if (order > PP_MAX_ORDER || count == 0)
+		return -EINVAL;
+	for (i = 0; i < count; i++) {
+		struct page *p;
+
+		ret = pool_get_block(pool, pcp, order, flags, &pfns[i]);
+		if (ret < 0)
+			break;
+		p = &pool->pages[pfns[i]];
+		page_set_owner(p, o->id);
+		page_set_state(p, PG_ALLOC);
+		owner_link(pool, o, pfns[i]);
+	}
+	if (i < count && !(i > 0 && (flags & POOL_PARTIAL))) {
+		/* All or nothing: give back what this call took. */
+		while (i > 0) {
+			i--;
+			owner_unlink(pool, o, pfns[i]);
+			pool_put_block(pool, pcp, pfns[i]);
+		}
+		return ret;
+	}
+	if (flags & POOL_ZERO)
+		for (unsigned k = 0; k < i; k++)
+			memset(arena_ptr(&pool->arena, pfns[k]), 0,
+			       (size_t)pool->arena.page_size << order);
+	*got = i;
+	return 0;
+}
+
+/* Check one pfn of a free request; see pool_free() for the codes. */
+static int pool_check_free(struct pool *pool, struct owner *o, uint32_t pfn, int order)
+{
+	struct page *p;
+
+	if (pfn >= pool->npages)
+		return -EINVAL;
+	p = &pool->pages[pfn];
+	switch (page_state(p)) {
+	case PG_ALLOC:
+		break;
+	case PG_BUDDY:
+	case PG_PCP:
+	case PG_ISOLATED:
+		return -EALREADY;
+	default:
+		return -EINVAL;	/* not a block head, or offline */
+	}
+	if (page_owner(p) != o->id)
+		return -EPERM;
+	if (order >= 0 && p->order != (unsigned)order)
+		return -EINVAL;
+	if (p->flags & PGF_SEEN)
+		return -EINVAL;	/* listed twice in this request */
+	return 0;
+}
+
+int pool_free(struct pool *pool, struct pcp *pcp, struct owner *o, const uint32_t *pfns,
+	      unsigned n, int order, unsigned *bad)
+{
+	unsigned i;
+	int ret = 0;
+
+	if (n == 0)
+		return -EINVAL;
+	/* Validate everything first; PGF_SEEN marks pfns already checked (only
+	 * this owner's thread touches the flags of its allocated heads). */
+	for (i = 0; i < n; i++) {
+		ret = pool_check_free(pool, o, pfns[i], order);
+		if (ret < 0)
+			break;
+		pool->pages[pfns[i]].flags |= PGF_SEEN;
+	}
+	for (unsigned k = 0; k < i; k++)
+		pool->pages[pfns[k]].flags &= (uint16_t)~PGF_SEEN;
+	if (ret < 0) {
+		if (bad)
+			*bad = i;
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		owner_unlink(pool, o, pfns[i]);
+		pool_put_block(pool, pcp, pfns[i]);
+	}
+	return 0;
+}
+
+uint64_t pool_release_all(struct pool *pool, struct pcp *pcp, struct owner *o)
+{
+	uint64_t pages = o->pages;
+
+	while (o->head != PFN_NIL) {
+		uint32_t pfn = o->head;
+
+		owner_unlink(pool, o, pfn);
+		pool_put_block(pool, pcp, pfn);
+	}
+	return pages;
+}
+
+int pool_drain(struct pool *pool, int mode, unsigned flags, uint64_t *drained)
+{
+	enum drain_mode m = mode < 0 ? READ_ONCE(pool->drain_mode) : (enum drain_mode)mode;
+
+	return drain_pcps(pool->pcps, pool->npcp, m, flags, drained);
+}
+
+int pool_set_drain_mode(struct pool *pool, enum drain_mode mode)
+{
+	if ((unsigned)mode >= DRAIN_NR_MODES)
+		return -EINVAL;
+	pthread_mutex_lock(&pool->admin_lock);
+	if ((mode == DRAIN_SPINLOCK) != (pool->drain_mode == DRAIN_SPINLOCK))
+		drain_set_locking(pool->pcps, pool->npcp, mode == DRAIN_SPINLOCK);
+	WRITE_ONCE(pool->drain_mode, mode);
+	pthread_mutex_unlock(&pool->admin_lock);
+	return 0;
+}
+
+/* Push the pool's tunables to every pcp; high is 0 while a range is isolated.
+ * admin_lock held. */
+void pool_apply_pcp(struct pool *pool)
+{
+	int high = READ_ONCE(pool->zone.nr_isolated_blocks) ? 0 : pool->high;
+
+	for (unsigned i = 0; i < pool->npcp; i++)
+		pcp_set_high_batch(pool->pcps[i], high, pool->batch);
+}
+
+int pool_set_pcp(struct pool *pool, int high, int batch)
+{
+	if (high < 0 || high > PCP_HIGH_MAX || batch < 1 || batch > PCP_BATCH_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&pool->admin_lock);
+	pool->high = high;
+	pool->batch = batch;
+	pool_apply_pcp(pool);
+	pthread_mutex_unlock(&pool->admin_lock);
+	return 0;
+}
+
+void pool_counts(struct pool *pool, struct pool_counts *c)
+{
+	uint64_t used;
+
+	memset(c, 0, sizeof(*c));
+	c->total = pool->npages;
+	c->free = READ_ONCE(pool->zone.nr_free);
+	c->isolated = READ_ONCE(pool->zone.nr_isolated);
+	c->offline = READ_ONCE(pool->zone.nr_offline);
+	for (unsigned i = 0; i < pool->npcp; i++) {
+		struct pcp *pcp = pool->pcps[i];
+		c->pcp += (uint64_t)pcp_count_remote(pcp);
+		c->pcp += (uint64_t)READ_ONCE(READ_ONCE(pcp->drain)->count);
+	}
+	used = c->free + c->isolated + c->offline + c->pcp;
+	c->allocated = used < c->total ? c->total - used : 0;
+}
