@@ -207,24 +207,41 @@ int pool_alloc(struct pool *pool, struct pcp *pcp, struct owner *o, unsigned ord
 	return 0;
 }
 
+/* State of the block containing a non-head pfn: PG_NONE when no block
+ * covers it (a virgin page, never carved). */
+static uint8_t pool_enclosing_state(struct pool *pool, uint32_t pfn)
+{
+	for (unsigned o = 1; o <= PP_MAX_ORDER; o++) {
+		uint32_t head = pfn & ~((1u << o) - 1);
+		struct page *p = &pool->pages[head];
+		uint8_t st = page_state(p);
+
+		if (st != PG_NONE)
+			return p->order >= o ? st : PG_NONE;
+	}
+	return PG_NONE;
+}
+
 /* Check one pfn of a free request; see pool_free() for the codes. */
 static int pool_check_free(struct pool *pool, struct owner *o, uint32_t pfn, int order)
 {
 	struct page *p;
+	uint8_t st;
 
 	if (pfn >= pool->npages)
 		return -EINVAL;
 	p = &pool->pages[pfn];
-	switch (page_state(p)) {
-	case PG_ALLOC:
-		break;
-	case PG_BUDDY:
-	case PG_PCP:
-	case PG_ISOLATED:
-		return -EALREADY;
-	default:
-		return -EINVAL;	/* not a block head, or offline */
+	st = page_state(p);
+	if (st == PG_NONE) {
+		/* Inside a block: a tail of an allocated one is a caller bug;
+		 * inside a free one it is a page that is not allocated. */
+		st = pool_enclosing_state(pool, pfn);
+		return st == PG_ALLOC || st == PG_OFFLINE ? -EINVAL : -EALREADY;
 	}
+	if (st == PG_OFFLINE)
+		return -EINVAL;
+	if (st != PG_ALLOC)
+		return -EALREADY;
 	if (page_owner(p) != o->id)
 		return -EPERM;
 	if (order >= 0 && p->order != (unsigned)order)

@@ -87,8 +87,9 @@ int pool_alloc(struct pool *pool, struct pcp *pcp, struct owner *o, unsigned ord
  * Free `n` blocks.  Every pfn is validated first - in range, the head of an
  * allocated block, owned by `o`, of order `order` (or any order when order is
  * negative), not listed twice - and one bad pfn fails the call with nothing
- * freed: -EINVAL (out of range, not a block head, wrong order, listed twice),
- * -EALREADY (already free: a double free), -EPERM (another owner's block).
+ * freed: -EINVAL (out of range, a tail page of an allocated block, offline,
+ * wrong order, listed twice), -EALREADY (not allocated: a double free, or a
+ * page never handed out), -EPERM (another owner's block).
  * *bad (may be NULL) gets the index of the offending pfn.
  */
 int pool_free(struct pool *pool, struct pcp *pcp, struct owner *o, const uint32_t *pfns,

@@ -165,8 +165,9 @@ static void test_free_validation(void **state)
 	assert_int_equal(pool_free(f->pool, f->pcp, &f->a, &mine[2], 1, 2, NULL), 0);
 	held = f->a.pages;
 	REFUSED(mine[2], -1, -EALREADY);
-	/* A never-allocated page is no better. */
-	REFUSED(f->pool->npages - MAX_ORDER_PAGES, -1, -EINVAL);
+	/* A never-allocated page is not allocated either. */
+	REFUSED(f->pool->npages - MAX_ORDER_PAGES, -1, -EALREADY);
+	REFUSED(f->pool->npages - 3, -1, -EALREADY);
 #undef REFUSED
 	/* And the good ones still free fine afterwards. */
 	assert_int_equal(pool_free(f->pool, f->pcp, &f->a, mine, 2, 0, NULL), 0);
