@@ -6,12 +6,19 @@
 #   make bench-core in-process microbenchmark of the core allocator (+ callgrind)
 #   make deps       install the Debian build dependencies (root) or say which
 #   make CC=clang   the same code must build clean with clang
+#   make V=1        show the full compiler command lines
 #
 # Every dependency is found with pkg-config; `make deps` maps each missing
 # pkg-config module to the Debian package that provides it.
 
 CC	?= cc
 SAN	?=
+V	?= 0
+ifeq ($(V),0)
+Q	:= @
+else
+Q	:=
+endif
 OPT	?= -O2
 comma	:= ,
 
@@ -55,18 +62,22 @@ all: $(CORE_LIB) $(UNIT_BINS) $(BENCH_BINS)
 
 $(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(CORE_LIB): $(CORE_OBJS)
-	$(AR) rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(URCU_LIBS) $(CMOCKA_LIBS)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(URCU_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(URCU_LIBS)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(URCU_LIBS)
 
 # Install what is missing (as root), or say exactly what to install.
 deps:
