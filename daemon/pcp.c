@@ -207,7 +207,15 @@ static int pcp_alloc_direct(struct pcp *pcp, unsigned order, unsigned flags, uin
 	return ret;
 }
 
-int pcp_alloc(struct pcp *pcp, unsigned order, unsigned flags, uint32_t *pfn)
+/*
+ * The general paths: any order, locked pcps, empty or overflowing lists, the
+ * pcp disabled.  pcp_alloc() and pcp_free() below handle the common case
+ * (order 0, unlocked, a hit) inline and fall through to these for everything
+ * else, so these stay exactly as they were; noinline keeps their register
+ * pressure out of the fast paths' prologues.
+ */
+static __attribute__((noinline)) int pcp_alloc_slow(struct pcp *pcp, unsigned order,
+						    unsigned flags, uint32_t *pfn)
 {
 	struct pcplists *lp;
 	struct pcplist *l;
@@ -232,7 +240,8 @@ int pcp_alloc(struct pcp *pcp, unsigned order, unsigned flags, uint32_t *pfn)
 	return ret;
 }
 
-void pcp_free(struct pcp *pcp, uint32_t pfn, unsigned order)
+static __attribute__((noinline)) void pcp_free_slow(struct pcp *pcp, uint32_t pfn,
+						    unsigned order)
 {
 	struct pcplists *lp;
 	struct pcplist *l;
@@ -260,6 +269,90 @@ void pcp_free(struct pcp *pcp, uint32_t pfn, unsigned order)
 direct:
 	STAT_INC(&pcp->stats, buddy_direct);
 	buddy_free(pcp->zone, pfn, order);
+}
+
+/*
+ * Fast-path bumps of values other threads read remotely without locks (the
+ * stats, lp->count).  Each has one writer, the owning worker, so a plain
+ * read-modify-write is correct; the point is that it be one instruction.
+ * gcc never folds a relaxed atomic load + store into an add to memory (clang
+ * does), so on x86-64 the add is spelled out: an aligned add to memory
+ * without a lock prefix is still one store a remote READ_ONCE() sees whole,
+ * just like the kernel's this_cpu_add().  ThreadSanitizer builds and other
+ * architectures keep COUNTER_ADD, which TSan can see.
+ */
+#if defined(__x86_64__) && !defined(PP_TSAN)
+static inline void pcp_add64(uint64_t *p, uint64_t n)
+{
+	__asm__("addq %1, %0" : "+m"(*p) : "er"(n));
+}
+
+static inline void pcp_add32(int *p, int n)
+{
+	__asm__("addl %1, %0" : "+m"(*p) : "ir"(n));
+}
+#else
+static inline void pcp_add64(uint64_t *p, uint64_t n) { COUNTER_ADD(*p, n); }
+static inline void pcp_add32(int *p, int n) { COUNTER_ADD(*p, n); }
+#endif
+
+/*
+ * Fast path: an order-0 hit on an unlocked, enabled pcp.  Its effects are
+ * exactly those of pcp_alloc_slow() for that case; anything else goes there.
+ */
+int pcp_alloc(struct pcp *pcp, unsigned order, unsigned flags, uint32_t *pfn)
+{
+	struct pcplists *lp;
+	struct pcplist *l;
+	uint64_t n;		/* 64-bit: indexes pfns[] without a zero-extension */
+
+	if (likely((order | (unsigned)READ_ONCE(pcp->locked)) == 0 &&
+		   READ_ONCE(pcp->high) != 0)) {
+		lp = pp_rcu_dereference(pcp->lp);
+		l = &lp->lists[0];
+		/* n - 1 without a borrow: the list is not empty (sub; jb). */
+		if (likely(!__builtin_sub_overflow((uint64_t)l->n, 1, &n))) {
+			l->n = (uint32_t)n;
+			*pfn = l->pfns[n];
+			pcp_add32(&lp->count, -1);
+			pcp_add64(&pcp->stats.pcp_hits, 1);
+			pcp_add64(&pcp->stats.alloc_pages, 1);
+			return 0;
+		}
+	}
+	return pcp_alloc_slow(pcp, order, flags, pfn);
+}
+
+/* The trim test alone also catches high == 0 (count >= -1), and with
+ * count + 1 < high <= PCP_HIGH_MAX the order-0 list (n <= count) cannot be
+ * full, so the fast path needs neither of those checks. */
+_Static_assert(PCP_HIGH_MAX < PCP_LIST_CAP, "a list below high is never full");
+
+/*
+ * Fast path: an order-0 push on an unlocked pcp that stays below high (and so
+ * is enabled).  Same effects as pcp_free_slow() for that case.
+ */
+void pcp_free(struct pcp *pcp, uint32_t pfn, unsigned order)
+{
+	struct pcplists *lp;
+	struct pcplist *l;
+	struct page *p;
+
+	if (likely((order | (unsigned)READ_ONCE(pcp->locked)) == 0)) {
+		lp = pp_rcu_dereference(pcp->lp);
+		/* After the push count stays below high: count + 1 < high. */
+		if (likely(lp->count < READ_ONCE(pcp->high) - 1)) {
+			l = &lp->lists[0];
+			p = &pcp->pages[pfn];
+			page_set_state(p, PG_PCP);
+			page_set_owner(p, 0);
+			l->pfns[l->n++] = pfn;
+			pcp_add32(&lp->count, 1);
+			pcp_add64(&pcp->stats.free_pages, 1);
+			return;
+		}
+	}
+	pcp_free_slow(pcp, pfn, order);
 }
 
 int pcp_wq_request(struct pcp *pcp, uint64_t *ticket)
