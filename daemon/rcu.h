@@ -34,6 +34,23 @@ void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 #define pp_tsan_acquire(p) __tsan_acquire((void *)(p))
 #define pp_tsan_release(p) __tsan_release((void *)(p))
+/*
+ * liburcu's inline reader fast paths wake a waiting synchronize_rcu() through
+ * its internal futex word with plain volatile loads and stores
+ * (urcu_qsbr_wake_up_gp(), "called from many concurrent threads").  Inlined
+ * here they get instrumented, and two workers reporting quiescent states at
+ * once are flagged as a race on urcu_qsbr_gp, while the updater's half of
+ * that protocol sits in the uninstrumented library.  Under TSan call the
+ * library's out-of-line reader functions instead, so liburcu is opaque on both
+ * sides (as register/unregister/synchronize already are); the annotations
+ * below still supply every happens-before edge RCU provides.
+ */
+#undef urcu_qsbr_quiescent_state
+#undef urcu_qsbr_thread_offline
+#undef urcu_qsbr_thread_online
+extern void urcu_qsbr_quiescent_state(void);
+extern void urcu_qsbr_thread_offline(void);
+extern void urcu_qsbr_thread_online(void);
 #else
 #define pp_tsan_acquire(p) ((void)(p))
 #define pp_tsan_release(p) ((void)(p))
