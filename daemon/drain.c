@@ -60,7 +60,7 @@ static uint64_t drain_rcu(struct pcp *const *pcps, unsigned n, unsigned flags)
 		pcp->drain_pending = drain_wanted(pcp, flags);
 		if (!pcp->drain_pending)
 			continue;
-		pcp->drain = pp_rcu_xchg_pointer(&pcp->lp, pcp->drain);
+		WRITE_ONCE(pcp->drain, pp_rcu_xchg_pointer(&pcp->lp, pcp->drain));
 		swapped++;
 	}
 	if (swapped == 0)
@@ -130,7 +130,7 @@ static int drain_spinlock(struct pcp *const *pcps, unsigned n, unsigned flags,
 		old = pcp->lp;
 		pcp->lp = pcp->drain;
 		pthread_spin_unlock(&pcp->lock);
-		pcp->drain = old;
+		WRITE_ONCE(pcp->drain, old);
 		pages = pcp_flush(pcp, old);
 		drain_account(pcp, pages);
 		*total += pages;
