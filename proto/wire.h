@@ -1,0 +1,56 @@
+/*
+ * wire.h - the one place that frames and decodes pagepool messages, shared
+ * by the daemon and libpagepool.
+ *
+ * A frame is a 4-byte big-endian length followed by that many bytes of one
+ * protobuf message (proto/pagepool.proto).  Lengths are checked against the
+ * caller's maximum before anything is allocated; a failed unpack is a
+ * protocol error (-EPROTO), never -ENOMEM.  Nothing here does I/O.
+ */
+#ifndef PP_WIRE_H
+#define PP_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pagepool.pb-c.h"
+
+#define WIRE_VERSION	1
+#define WIRE_HDR	4
+#define WIRE_MAX_FRAME_DEFAULT	(64 * 1024)
+
+typedef Pagepool__V1__Request wire_request;
+typedef Pagepool__V1__Response wire_response;
+
+/* Body length of a frame whose 4 header bytes are `hdr`. */
+static inline uint32_t wire_frame_len(const uint8_t *hdr)
+{
+	return (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+}
+
+/* Check a frame length: 0, or -E2BIG above `max`, or -EPROTO for 0. */
+int wire_check_len(uint32_t len, uint32_t max);
+
+/*
+ * Frame `msg` into a new buffer (header + body); *out is malloc'd and owned by
+ * the caller.  0, -E2BIG when the body would exceed `max`, -ENOMEM.
+ */
+int wire_encode(const ProtobufCMessage *msg, uint32_t max, uint8_t **out, size_t *outlen);
+
+/* Decode a frame body.  NULL on malformed input (treat as -EPROTO).  Free
+ * with wire_request_free / wire_response_free. */
+wire_request *wire_request_decode(const uint8_t *body, size_t len);
+wire_response *wire_response_decode(const uint8_t *body, size_t len);
+void wire_request_free(wire_request *req);
+void wire_response_free(wire_response *resp);
+
+/* Does the decoded message carry fields this version does not know?  The
+ * daemon refuses those (strict parsing) with EPROTO. */
+int wire_has_unknown_fields(const ProtobufCMessage *msg);
+
+/* Statuses are errno numbers.  An errno the schema has no status for maps
+ * to EINVAL (never to OK). */
+int wire_status_from_errno(int err);	/* err > 0 */
+const char *wire_status_name(int status);
+
+#endif
