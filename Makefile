@@ -80,7 +80,10 @@ BENCH_BINS := $(BUILD)/bench/bench_core
 .PHONY: all deps check check-run bench-core bench-core-run run run-dev clean
 .DEFAULT_GOAL := all
 
-all: $(CORE_LIB) $(DAEMON) $(CLIENT_SO) $(CLIENT_A) $(EXAMPLE) $(UNIT_BINS) $(BB_BINS) $(BENCH_BINS)
+all: $(CORE_LIB) $(UNIT_BINS) $(BENCH_BINS) \
+	$(if $(wildcard daemon/main.c),$(DAEMON)) \
+	$(if $(wildcard client/libpagepool.c),$(CLIENT_SO) $(CLIENT_A) $(BB_BINS)) \
+	$(if $(wildcard client/example.c),$(EXAMPLE))
 
 $(BUILD)/proto/pagepool.pb-c.c $(BUILD)/proto/pagepool.pb-c.h &: proto/pagepool.proto
 	@mkdir -p $(@D)
