@@ -1,0 +1,445 @@
+/*
+ * config.c - read pagepoold.conf with inih and validate every value
+ * strictly (chrony-style): numbers are whole and in range, names exist, and
+ * each mistake is reported as "FILE:LINE: what is wrong (what is allowed)".
+ * All problems are collected, not just the first.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <ini.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buddy.h"
+#include "config.h"
+#include "pcp.h"
+
+struct parse {
+	const char *path;
+	FILE *f;
+	int line;
+	struct config *cfg;
+	char *err;
+	size_t errlen, used;
+	int nerr;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void perr(struct parse *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	p->nerr++;
+	if (p->used + 1 >= p->errlen)
+		return;
+	n = snprintf(p->err + p->used, p->errlen - p->used, "%s:%d: ", p->path, line);
+	if (n > 0)
+		p->used += (size_t)n;
+	if (p->used + 1 >= p->errlen) {
+		p->used = p->errlen - 1;
+		return;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(p->err + p->used, p->errlen - p->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		p->used += (size_t)n;
+	if (p->used + 2 < p->errlen) {
+		p->err[p->used++] = '\n';
+		p->err[p->used] = '\0';
+	} else {
+		p->used = p->errlen - 1;
+	}
+}
+
+/* A whole decimal number in [min, max]. */
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* A byte size with an optional K/M/G/T suffix (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case '\0': break;
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_mode(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '7')
+		return -EINVAL;
+	v = strtoul(s, &end, 8);
+	if (*end || v > 0777)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_group(const char *name, gid_t *gid)
+{
+	char buf[4096];
+	struct group gr, *res = NULL;
+
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || !res)
+		return -ENOENT;
+	*gid = res->gr_gid;
+	return 0;
+}
+
+/* "auto" (every CPU this process may run on) or "0-3,5". */
+static int parse_cpus(struct parse *p, const char *s, struct config *cfg)
+{
+	cpu_set_t allowed;
+	char buf[256], *save = NULL, *tok;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return -errno;
+	cfg->ncpus = 0;
+	if (strcmp(s, "auto") == 0) {
+		for (int c = 0; c < CPU_SETSIZE && cfg->ncpus < CONFIG_MAX_CPUS; c++)
+			if (CPU_ISSET(c, &allowed))
+				cfg->cpus[cfg->ncpus++] = c;
+		return 0;
+	}
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t lo, hi;
+		char *dash = strchr(tok, '-');
+
+		if (dash)
+			*dash = '\0';
+		if (parse_u64(tok, 0, CPU_SETSIZE - 1, &lo) < 0 ||
+		    parse_u64(dash ? dash + 1 : tok, lo, CPU_SETSIZE - 1, &hi) < 0)
+			return -EINVAL;
+		for (uint64_t c = lo; c <= hi; c++) {
+			if (!CPU_ISSET(c, &allowed)) {
+				perr(p, p->line, "workers: CPU %lu is not available to this process",
+				     (unsigned long)c);
+				return -EEXIST;
+			}
+			for (unsigned i = 0; i < cfg->ncpus; i++)
+				if (cfg->cpus[i] == (int)c)
+					return -EINVAL;
+			if (cfg->ncpus == CONFIG_MAX_CPUS)
+				return -EINVAL;
+			cfg->cpus[cfg->ncpus++] = (int)c;
+		}
+	}
+	return cfg->ncpus ? 0 : -EINVAL;
+}
+
+#define BAD(what) perr(p, p->line, "%s = \"%s\": " what, name, value)
+
+static void daemon_key(struct parse *p, const char *name, const char *value)
+{
+	struct config *cfg = p->cfg;
+	uint64_t v;
+	int r;
+
+	if (strcmp(name, "socket") == 0) {
+		if (!*value || strlen(value) >= sizeof(cfg->socket))
+			BAD("not a usable socket path (1..107 bytes)");
+		else
+			strcpy(cfg->socket, value);
+	} else if (strcmp(name, "socket_mode") == 0) {
+		if (parse_mode(value, &cfg->socket_mode) < 0)
+			BAD("not an octal file mode (0000..0777)");
+	} else if (strcmp(name, "socket_group") == 0) {
+		if (*value && parse_group(value, &cfg->socket_gid) < 0)
+			BAD("no such group");
+	} else if (strcmp(name, "workers") == 0) {
+		r = parse_cpus(p, value, cfg);
+		if (r < 0 && r != -EEXIST)
+			BAD("not a CPU list (\"auto\", or CPU numbers and ranges like 0-3,5)");
+	} else if (strcmp(name, "drain_mode") == 0) {
+		if (drain_mode_parse(value, &cfg->drain_mode) < 0)
+			BAD("unknown drain mode (rcu, workqueue, spinlock)");
+	} else if (strcmp(name, "log_level") == 0) {
+		if (log_level_parse(value, &cfg->log_level) < 0)
+			BAD("unknown log level (err, warning, info, debug)");
+	} else if (strcmp(name, "max_frame") == 0) {
+		if (parse_u64(value, 256, 16u << 20, &v) < 0)
+			BAD("out of range (256..16777216 bytes)");
+		else
+			cfg->max_frame = (uint32_t)v;
+	} else if (strcmp(name, "max_count") == 0) {
+		if (parse_u64(value, 1, 65536, &v) < 0)
+			BAD("out of range (1..65536 blocks)");
+		else
+			cfg->max_count = (uint32_t)v;
+	} else if (strcmp(name, "max_connections") == 0) {
+		if (parse_u64(value, 1, 1000000, &v) < 0)
+			BAD("out of range (1..1000000)");
+		else
+			cfg->max_connections = (uint32_t)v;
+	} else if (strcmp(name, "max_output") == 0) {
+		if (parse_size(value, &v) < 0 || v < 4096 || v > (1u << 30))
+			BAD("out of range (4K..1G bytes)");
+		else
+			cfg->max_output = (uint32_t)v;
+	} else if (strcmp(name, "default_pool") == 0) {
+		if (!*value || strlen(value) >= sizeof(cfg->default_pool))
+			BAD("not a pool name (1..63 bytes)");
+		else
+			strcpy(cfg->default_pool, value);
+	} else {
+		perr(p, p->line, "unknown key \"%s\" in [daemon] (socket, socket_mode, "
+		     "socket_group, workers, drain_mode, log_level, max_frame, max_count, "
+		     "max_connections, max_output, default_pool)", name);
+	}
+}
+
+static int parse_groups(struct parse *p, struct pool_conf *pc, const char *value)
+{
+	char buf[1024], *save = NULL, *tok;
+
+	pc->ngroups = 0;
+	if (strlen(value) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, value);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (pc->ngroups == CONFIG_MAX_GROUPS)
+			return -E2BIG;
+		if (parse_group(tok, &pc->groups[pc->ngroups]) < 0) {
+			perr(p, p->line, "groups: no such group \"%s\"", tok);
+			continue;
+		}
+		pc->ngroups++;
+	}
+	return 0;
+}
+
+/* "auto" (-1) or a number in [min, max]. */
+static int parse_auto(const char *value, int min, int max, int *out)
+{
+	uint64_t v;
+
+	if (strcmp(value, "auto") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if (parse_u64(value, (uint64_t)min, (uint64_t)max, &v) < 0)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+static void pool_key(struct parse *p, struct pool_conf *pc, const char *name, const char *value)
+{
+	if (strcmp(name, "size") == 0) {
+		if (parse_size(value, &pc->size) < 0)
+			BAD("not a size (a number with an optional K, M, G or T suffix)");
+	} else if (strcmp(name, "prefault") == 0) {
+		if (parse_bool(value, &pc->prefault) < 0)
+			BAD("not a boolean (yes or no)");
+	} else if (strcmp(name, "groups") == 0) {
+		if (parse_groups(p, pc, value) < 0)
+			BAD("not a list of at most 16 group names");
+	} else if (strcmp(name, "pcp_high") == 0) {
+		if (parse_auto(value, 0, PCP_HIGH_MAX, &pc->high) < 0)
+			BAD("out of range (auto, or 0..4096 pages)");
+	} else if (strcmp(name, "pcp_batch") == 0) {
+		if (parse_auto(value, 1, PCP_BATCH_MAX, &pc->batch) < 0)
+			BAD("out of range (auto, or 1..63 pages)");
+	} else if (strcmp(name, "quota_pages") == 0) {
+		if (parse_u64(value, 0, UINT32_MAX, &pc->quota_pages) < 0)
+			BAD("out of range (0 = unlimited, or a page count)");
+	} else if (strcmp(name, "quota_uid_pages") == 0) {
+		if (parse_u64(value, 0, UINT32_MAX, &pc->quota_uid_pages) < 0)
+			BAD("out of range (0 = unlimited, or a page count)");
+	} else {
+		perr(p, p->line, "unknown key \"%s\" in [pool %s] (size, prefault, groups, "
+		     "pcp_high, pcp_batch, quota_pages, quota_uid_pages)", name, pc->name);
+	}
+}
+
+static struct pool_conf *pool_section(struct parse *p, const char *section)
+{
+	const char *name = section + 5;
+	struct config *cfg = p->cfg;
+	struct pool_conf *pc;
+	int i = config_pool_index(cfg, name);
+
+	if (i >= 0 && *name)
+		return &cfg->pools[i];
+	if (!*name || strlen(name) >= sizeof(pc->name) || strchr(name, ' ')) {
+		perr(p, p->line, "[%s]: a pool needs a name of 1..63 bytes without spaces", section);
+		return NULL;
+	}
+	if (cfg->npools == CONFIG_MAX_POOLS) {
+		perr(p, p->line, "[%s]: too many pools (at most %d)", section, CONFIG_MAX_POOLS);
+		return NULL;
+	}
+	pc = &cfg->pools[cfg->npools++];
+	memset(pc, 0, sizeof(*pc));
+	strcpy(pc->name, name);
+	pc->high = pc->batch = -1;
+	pc->line = p->line;
+	return pc;
+}
+
+static int config_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	struct pool_conf *pc;
+
+	if (strcmp(section, "daemon") == 0) {
+		daemon_key(p, name, value);
+	} else if (strncmp(section, "pool ", 5) == 0) {
+		pc = pool_section(p, section);
+		if (pc)
+			pool_key(p, pc, name, value);
+	} else {
+		perr(p, p->line, "unknown section [%s] ([daemon] or [pool NAME])", section);
+	}
+	return 1;	/* keep going: report every problem */
+}
+
+/* inih reader that counts lines, so handlers know where they are. */
+static char *config_reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *r = fgets(str, num, p->f);
+
+	if (r)
+		p->line++;
+	return r;
+}
+
+static void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->socket_mode = 0660;
+	cfg->socket_gid = (gid_t)-1;
+	cfg->drain_mode = DRAIN_RCU;
+	cfg->log_level = LOG_LVL_INFO;
+	cfg->max_frame = 64 * 1024;
+	cfg->max_count = 1024;
+	cfg->max_connections = 1024;
+	cfg->max_output = 1u << 20;
+}
+
+static void config_check(struct parse *p)
+{
+	struct config *cfg = p->cfg;
+	uint64_t block = (uint64_t)sysconf(_SC_PAGESIZE) * MAX_ORDER_PAGES;
+
+	if (!cfg->socket[0])
+		perr(p, p->line, "[daemon] socket is required");
+	if (cfg->npools == 0)
+		perr(p, p->line, "no pool defined (add a [pool NAME] section with a size)");
+	if (cfg->default_pool[0] && config_pool_index(cfg, cfg->default_pool) < 0)
+		perr(p, p->line, "default_pool \"%s\" is not a defined pool", cfg->default_pool);
+	/* Every block id must fit a frame: ~5 bytes per pfn plus framing. */
+	if ((uint64_t)cfg->max_count * 6 + 64 > cfg->max_frame)
+		perr(p, p->line, "max_count %u does not fit max_frame %u (needs ~6 bytes a block)",
+		     cfg->max_count, cfg->max_frame);
+	for (unsigned i = 0; i < cfg->npools; i++) {
+		struct pool_conf *pc = &cfg->pools[i];
+
+		if (pc->size == 0 || pc->size % block)
+			perr(p, pc->line, "[pool %s] size must be a positive multiple of %lu MiB",
+			     pc->name, (unsigned long)(block >> 20));
+		else if (pc->size / (block / MAX_ORDER_PAGES) >= UINT32_MAX)
+			perr(p, pc->line, "[pool %s] size too large (at most 2^32 - 1 pages)", pc->name);
+		if (pc->high > 0 && pc->batch > pc->high)
+			perr(p, pc->line, "[pool %s] pcp_batch %d is above pcp_high %d", pc->name,
+			     pc->batch, pc->high);
+	}
+}
+
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct parse p = { .path = path, .cfg = cfg, .err = err, .errlen = errlen };
+	int r;
+
+	if (errlen)
+		err[0] = '\0';
+	config_defaults(cfg);
+	if (parse_cpus(&p, "auto", cfg) < 0)
+		return -errno;
+	p.f = fopen(path, "re");
+	if (!p.f) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s\n", path, strerror(-r));
+		return r;
+	}
+	r = ini_parse_stream(config_reader, &p, config_handler, &p);
+	fclose(p.f);
+	if (r > 0)
+		perr(&p, r, "syntax error (expected [section], key = value, or a # comment)");
+	else if (r < 0)
+		perr(&p, p.line, "cannot parse (out of memory?)");
+	config_check(&p);
+	return p.nerr ? -EINVAL : 0;
+}
+
+int config_pool_index(const struct config *cfg, const char *name)
+{
+	if (!name || !*name)
+		name = cfg->default_pool[0] ? cfg->default_pool : cfg->pools[0].name;
+	for (unsigned i = 0; i < cfg->npools; i++)
+		if (strcmp(cfg->pools[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}

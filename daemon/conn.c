@@ -1,0 +1,531 @@
+/*
+ * conn.c - a client connection (see conn.h): framing on a libevent
+ * bufferevent, strict decoding, one handle_*() per request type, and
+ * reclaim of every page on close.
+ *
+ * Error policy: a request that decodes but is wrong gets an error response
+ * and the connection stays usable; a framing error (oversized or zero length,
+ * a body that does not decode) gets one last error response and the
+ * connection is closed once it is flushed.  Nothing a peer sends can make the
+ * daemon exit, leak a page or change state it did not ask for correctly.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "wire.h"
+#include "worker.h"
+
+#define ALLOC_FLAGS_KNOWN (POOL_NOWAIT | POOL_ZERO | POOL_PARTIAL)
+
+/* A response under construction: status, text, and the body chosen. */
+struct reply {
+	wire_response r;
+	char text[160];
+	int fd;				/* SCM_RIGHTS to attach, -1 if none */
+	union {				/* the body r points at */
+		Pagepool__V1__Welcome welcome;
+		Pagepool__V1__Pages pages;
+		Pagepool__V1__Freed freed;
+		Pagepool__V1__PoolStat stat;
+	} u;
+};
+
+static void reply_init(struct reply *rp, uint64_t id)
+{
+	pagepool__v1__response__init(&rp->r);
+	rp->r.id = id;
+	rp->r.error = rp->text;
+	rp->text[0] = '\0';
+	rp->fd = -1;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void reply_err(struct reply *rp, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	rp->r.status = (Pagepool__V1__Status)wire_status_from_errno(err);
+	va_start(ap, fmt);
+	vsnprintf(rp->text, sizeof(rp->text), fmt, ap);
+	va_end(ap);
+}
+
+struct conn *conn_new(struct daemon *d, int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->d = d;
+	c->fd = fd;
+	c->pool_idx = -1;
+	c->id = __atomic_add_fetch(&d->next_client_id, 1, __ATOMIC_RELAXED);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+		c->gid = cred.gid;
+	} else {
+		c->uid = (uid_t)-1;
+		c->gid = (gid_t)-1;
+	}
+	len = sizeof(c->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
+		c->ngroups = (int)(len / sizeof(gid_t));
+	snprintf(c->name, sizeof(c->name), "client %lu (pid %d uid %d)", (unsigned long)c->id,
+		 (int)c->pid, (int)c->uid);
+	return c;
+}
+
+static uint32_t conn_owner_id(uint64_t client_id)
+{
+	uint32_t id = (uint32_t)client_id;
+	return id ? id : 1;
+}
+
+/* Queue one framed message; the connection closes if its output exceeds the cap. */
+static int conn_queue(struct conn *c, const uint8_t *buf, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_add(out, buf, len) < 0)
+		return -ENOMEM;
+	if (evbuffer_get_length(out) > c->d->cfg.max_output) {
+		log_warnx("%s: not reading its responses (%zu bytes queued); disconnecting",
+			  c->name, evbuffer_get_length(out));
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+/* Send a frame with an fd attached: flush what is queued first, so order holds. */
+static int conn_send_fd(struct conn *c, const uint8_t *buf, size_t len, int fd)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	while (evbuffer_get_length(out) > 0)
+		if (evbuffer_write(out, c->fd) <= 0)
+			return -EAGAIN;
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	/* The fd went with the first byte; the rest may follow normally. */
+	return (size_t)n < len ? conn_queue(c, buf + n, len - (size_t)n) : 0;
+}
+
+static int conn_reply(struct conn *c, struct reply *rp)
+{
+	uint8_t *buf;
+	size_t len;
+	int ret;
+
+	ret = wire_encode(&rp->r.base, UINT32_MAX, &buf, &len);
+	if (ret < 0)
+		return ret;
+	ret = rp->fd >= 0 ? conn_send_fd(c, buf, len, rp->fd) : conn_queue(c, buf, len);
+	free(buf);
+	return ret;
+}
+
+static bool conn_may_join(const struct conn *c, const struct pool_conf *pc)
+{
+	if (pc->ngroups == 0)
+		return true;
+	for (unsigned i = 0; i < pc->ngroups; i++) {
+		if (pc->groups[i] == c->gid)
+			return true;
+		for (int k = 0; k < c->ngroups; k++)
+			if (pc->groups[i] == c->groups[k])
+				return true;
+	}
+	return false;
+}
+
+static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h, struct reply *rp)
+{
+	Pagepool__V1__Welcome *welcome = &rp->u.welcome;
+	struct daemon *d = c->d;
+	const struct pool_conf *pc;
+	int idx;
+
+	if (c->pool) {
+		reply_err(rp, EPROTO, "already joined pool %s", c->pool->name);
+		return;
+	}
+	if (h->version != WIRE_VERSION) {
+		reply_err(rp, EPROTONOSUPPORT, "protocol version %u not supported (this daemon: %u)",
+			  h->version, WIRE_VERSION);
+		return;
+	}
+	idx = config_pool_index(&d->cfg, h->pool);
+	if (idx < 0) {
+		char name[64];
+		log_sanitize(name, sizeof(name), h->pool, strlen(h->pool));
+		reply_err(rp, ENOENT, "no pool named \"%s\"", name);
+		return;
+	}
+	pc = &d->cfg.pools[idx];
+	if (!conn_may_join(c, pc)) {
+		log_info("%s: refused pool %s (not in its groups)", c->name, pc->name);
+		reply_err(rp, EPERM, "uid %d gid %d is not allowed into pool %s", (int)c->uid,
+			  (int)c->gid, pc->name);
+		return;
+	}
+	if (pc->quota_uid_pages) {
+		c->uq = daemon_quota_get(d, idx, c->uid);
+		if (!c->uq) {
+			reply_err(rp, EBUSY, "too many users");
+			return;
+		}
+	}
+	c->pool_idx = idx;
+	c->pool = d->pools[idx];
+	c->pcp = pool_pcp(c->pool, c->w->idx);
+	owner_init(&c->owner, conn_owner_id(c->id));
+
+	pagepool__v1__welcome__init(welcome);
+	welcome->version = WIRE_VERSION;
+	welcome->pool = c->pool->name;
+	welcome->page_size = c->pool->arena.page_size;
+	welcome->arena_size = c->pool->arena.size;
+	welcome->client_id = c->id;
+	welcome->max_count = d->cfg.max_count;
+	welcome->max_frame = d->cfg.max_frame;
+	welcome->max_order = PP_MAX_ORDER;
+	welcome->quota_pages = pc->quota_pages;
+	welcome->worker = c->w->idx;
+	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_WELCOME;
+	rp->r.welcome = welcome;
+	rp->fd = c->pool->arena.fd;
+	log_debug("%s: joined pool %s on worker %u", c->name, c->pool->name, c->w->idx);
+}
+
+/* Check quotas for `pages` more; charges the uid quota. 0 or -EDQUOT. */
+static int conn_charge(struct conn *c, uint64_t pages, struct reply *rp)
+{
+	const struct pool_conf *pc = &c->d->cfg.pools[c->pool_idx];
+
+	if (pc->quota_pages && c->owner.pages + pages > pc->quota_pages) {
+		reply_err(rp, EDQUOT, "connection quota: holding %lu of %lu pages, asked %lu",
+			  (unsigned long)c->owner.pages, (unsigned long)pc->quota_pages,
+			  (unsigned long)pages);
+		return -EDQUOT;
+	}
+	if (c->uq && !daemon_quota_charge(c->uq, pages, pc->quota_uid_pages)) {
+		reply_err(rp, EDQUOT, "uid %d quota of %lu pages exceeded", (int)c->uid,
+			  (unsigned long)pc->quota_uid_pages);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a, struct reply *rp)
+{
+	Pagepool__V1__Pages *pages = &rp->u.pages;
+	unsigned got = 0;
+	uint64_t want;
+	int ret;
+
+	if (a->order > PP_MAX_ORDER) {
+		reply_err(rp, EINVAL, "order %u above the maximum %u", a->order, PP_MAX_ORDER);
+		return;
+	}
+	if (a->count == 0) {
+		reply_err(rp, EINVAL, "count 0");
+		return;
+	}
+	if (a->count > c->d->cfg.max_count) {
+		reply_err(rp, E2BIG, "count %u above the limit %u", a->count, c->d->cfg.max_count);
+		return;
+	}
+	if (a->flags & ~ALLOC_FLAGS_KNOWN) {
+		reply_err(rp, EINVAL, "unknown flags %#x", a->flags & ~ALLOC_FLAGS_KNOWN);
+		return;
+	}
+	want = (uint64_t)a->count << a->order;
+	if (conn_charge(c, want, rp) < 0)
+		return;
+	ret = pool_alloc(c->pool, c->pcp, &c->owner, a->order, a->count, a->flags,
+			 c->w->scratch, &got);
+	if (c->uq)
+		daemon_quota_uncharge(c->uq, want - ((uint64_t)got << a->order));
+	if (ret < 0) {
+		if (ret == -ENOMEM)
+			reply_err(rp, ENOMEM, "pool %s exhausted: %u order-%u blocks not available",
+				  c->pool->name, a->count, a->order);
+		else if (ret == -EAGAIN)
+			reply_err(rp, EAGAIN, "NOWAIT: no order-%u block cached on this worker",
+				  a->order);
+		else
+			reply_err(rp, -ret, "allocation failed");
+		return;
+	}
+	pagepool__v1__pages__init(pages);
+	pages->pfns = c->w->scratch;
+	pages->n_pfns = got;
+	pages->order = a->order;
+	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_PAGES;
+	rp->r.pages = pages;
+}
+
+static void handle_free(struct conn *c, const Pagepool__V1__Free *f, struct reply *rp)
+{
+	Pagepool__V1__Freed *freed = &rp->u.freed;
+	uint64_t before = c->owner.pages;
+	unsigned bad = 0;
+	int ret;
+
+	if (f->n_pfns == 0) {
+		reply_err(rp, EINVAL, "no pfns to free");
+		return;
+	}
+	if (f->n_pfns > c->d->cfg.max_count) {
+		reply_err(rp, E2BIG, "%zu pfns above the limit %u", f->n_pfns, c->d->cfg.max_count);
+		return;
+	}
+	ret = pool_free(c->pool, c->pcp, &c->owner, f->pfns, (unsigned)f->n_pfns, -1, &bad);
+	if (ret < 0) {
+		static const char *const why[] = {
+			[EINVAL] = "out of range, or not the first page of a block",
+			[EALREADY] = "not allocated (double free?)",
+			[EPERM] = "held by another client",
+		};
+		int e = -ret;
+		reply_err(rp, e, "pfn %u (index %u): %s", f->pfns[bad], bad,
+			  e < (int)ARRAY_SIZE(why) && why[e] ? why[e] : strerror(e));
+		rp->r.bad_index = bad;
+		return;
+	}
+	if (c->uq)
+		daemon_quota_uncharge(c->uq, before - c->owner.pages);
+	pagepool__v1__freed__init(freed);
+	freed->pages = before - c->owner.pages;
+	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_FREED;
+	rp->r.freed = freed;
+}
+
+static void handle_stat(struct conn *c, struct reply *rp)
+{
+	Pagepool__V1__PoolStat *st = &rp->u.stat;
+	struct pool_counts pc;
+
+	pool_counts(c->pool, &pc);
+	pagepool__v1__pool_stat__init(st);
+	st->pool = c->pool->name;
+	st->total = pc.total;
+	st->free = pc.free;
+	st->pcp = pc.pcp;
+	st->allocated = pc.allocated;
+	st->isolated = pc.isolated;
+	st->offline = pc.offline;
+	st->held = c->owner.pages;
+	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_POOL_STAT;
+	rp->r.pool_stat = st;
+}
+
+/* One decoded request: each case only checks the state and calls a handler. */
+static void conn_dispatch(struct conn *c, const wire_request *req, struct reply *rp)
+{
+	if (wire_has_unknown_fields(&req->base)) {
+		reply_err(rp, EPROTO, "request carries fields this daemon does not know");
+		return;
+	}
+	if (!c->pool && req->body_case != PAGEPOOL__V1__REQUEST__BODY_HELLO &&
+	    req->body_case != PAGEPOOL__V1__REQUEST__BODY__NOT_SET) {
+		reply_err(rp, EPROTO, "the first request must be hello");
+		return;
+	}
+	switch (req->body_case) {
+	case PAGEPOOL__V1__REQUEST__BODY_HELLO:
+		handle_hello(c, req->hello, rp);
+		break;
+	case PAGEPOOL__V1__REQUEST__BODY_ALLOC:
+		handle_alloc(c, req->alloc, rp);
+		break;
+	case PAGEPOOL__V1__REQUEST__BODY_FREE:
+		handle_free(c, req->free, rp);
+		break;
+	case PAGEPOOL__V1__REQUEST__BODY_STAT:
+		handle_stat(c, rp);
+		break;
+	default:
+		reply_err(rp, EPROTO, "request has no known body");
+	}
+}
+
+/* Framing error: one last response, then close once it is flushed. */
+static void conn_fail(struct conn *c, int err, const char *what)
+{
+	struct reply rp;
+
+	log_info("%s: %s; closing", c->name, what);
+	reply_init(&rp, 0);
+	reply_err(&rp, err, "%s", what);
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	if (conn_reply(c, &rp) < 0 ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		c->closing = 2;		/* nothing to flush: close now */
+}
+
+/* Handle every complete frame in the input.  Returns false if c must close now. */
+static bool conn_process(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint8_t hdr[WIRE_HDR];
+
+	while (!c->closing && evbuffer_get_length(in) >= WIRE_HDR) {
+		wire_request *req;
+		struct reply rp;
+		uint32_t len;
+		uint8_t *body;
+		int ret;
+
+		evbuffer_copyout(in, hdr, WIRE_HDR);
+		len = wire_frame_len(hdr);
+		ret = wire_check_len(len, c->d->cfg.max_frame);
+		if (ret < 0) {
+			conn_fail(c, -ret, ret == -E2BIG ? "frame larger than max_frame"
+							 : "empty frame");
+			break;
+		}
+		if (evbuffer_get_length(in) < WIRE_HDR + (size_t)len)
+			break;
+		evbuffer_drain(in, WIRE_HDR);
+		body = evbuffer_pullup(in, len);
+		req = body ? wire_request_decode(body, len) : NULL;
+		evbuffer_drain(in, len);
+		if (!req) {
+			conn_fail(c, EPROTO, "malformed request (does not decode)");
+			break;
+		}
+		reply_init(&rp, req->id);
+		conn_dispatch(c, req, &rp);
+		ret = conn_reply(c, &rp);
+		wire_request_free(req);
+		if (ret < 0)
+			return false;
+	}
+	return c->closing != 2;
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+
+	worker_enter(w);
+	if (!conn_process(c))
+		conn_close(c);
+	worker_leave(w);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+
+	/* Output fully flushed: a connection marked for closing may go. */
+	if (!c->closing)
+		return;
+	worker_enter(w);
+	conn_close(c);
+	worker_leave(w);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+
+	worker_enter(w);
+	if (what & BEV_EVENT_EOF) {
+		if (evbuffer_get_length(bufferevent_get_input(bev)))
+			log_info("%s: closed in the middle of a frame", c->name);
+		else
+			log_debug("%s: closed", c->name);
+	} else if (what & BEV_EVENT_ERROR) {
+		log_info("%s: connection error: %s", c->name, strerror(EVUTIL_SOCKET_ERROR()));
+	}
+	conn_close(c);
+	worker_leave(w);
+}
+
+int conn_attach(struct worker *w, struct conn *c)
+{
+	c->w = w;
+	c->bev = bufferevent_socket_new(w->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		log_warnx("%s: out of memory; closing", c->name);
+		close(c->fd);
+		__atomic_sub_fetch(&c->d->nconns, 1, __ATOMIC_RELAXED);
+		free(c);
+		return -ENOMEM;
+	}
+	snprintf(c->name, sizeof(c->name), "client %lu (pid %d uid %d, worker %u)",
+		 (unsigned long)c->id, (int)c->pid, (int)c->uid, w->idx);
+	/* Stop reading while more than a frame and a half is buffered. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, w->d->cfg.max_frame + w->d->cfg.max_frame / 2 + 64);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	log_debug("%s: connected", c->name);
+	return 0;
+}
+
+void conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+	uint64_t pages = 0;
+
+	if (c->pool) {
+		pages = pool_release_all(c->pool, c->pcp, &c->owner);
+		if (c->uq)
+			daemon_quota_uncharge(c->uq, pages);
+	}
+	if (c->uq)
+		daemon_quota_put(c->d, c->uq);
+	if (pages)
+		log_info("%s: gone; %lu pages returned", c->name, (unsigned long)pages);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	bufferevent_free(c->bev);
+	__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&c->d->nconns, 1, __ATOMIC_RELAXED);
+	free(c);
+}

@@ -1,0 +1,51 @@
+/*
+ * conn.h - one client connection, owned by one worker thread from hand-off
+ * to close.  It reads frames, answers requests in order, holds the pages its
+ * client allocated (as a pool owner), and returns them all when it closes,
+ * whether the client said goodbye or died.
+ */
+#ifndef PP_CONN_H
+#define PP_CONN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon.h"
+
+#define CONN_MAX_GROUPS 64
+
+struct worker;
+struct bufferevent;
+
+struct conn {
+	struct conn *next, *prev;	/* worker's list (or hand-off queue) */
+	struct worker *w;
+	struct daemon *d;
+	int fd;
+	struct bufferevent *bev;
+	uint64_t id;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	int ngroups;
+	gid_t groups[CONN_MAX_GROUPS];
+	int pool_idx;			/* -1 until hello */
+	struct pool *pool;
+	struct pcp *pcp;
+	struct owner owner;
+	struct uid_quota *uq;
+	int closing;			/* flush what is queued, then close */
+	char name[64];			/* for log lines */
+};
+
+/* Admin thread: wrap an accepted socket (credentials read here).  NULL on
+ * allocation failure (the fd is then closed). */
+struct conn *conn_new(struct daemon *d, int fd);
+
+/* Worker thread: start serving c on w's event base.  0 or -errno (c freed). */
+int conn_attach(struct worker *w, struct conn *c);
+
+/* Worker thread: return every page, close the socket, free c. */
+void conn_close(struct conn *c);
+
+#endif

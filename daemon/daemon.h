@@ -1,0 +1,50 @@
+/*
+ * daemon.h - the running daemon's shared state: configuration, pools,
+ * workers, and the per-uid quota table.  Set up by main() before any worker
+ * starts and read-only afterwards, except for the fields documented as
+ * atomic.
+ */
+#ifndef PP_DAEMON_H
+#define PP_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "pool.h"
+
+struct worker;
+
+/* Pages held per (pool, uid), shared by all connections of that uid. */
+struct uid_quota {
+	int pool;
+	uid_t uid;
+	unsigned refs;			/* connections using it; under quota_lock */
+	uint64_t pages;			/* atomic */
+};
+
+struct daemon {
+	struct config cfg;
+	struct pool *pools[CONFIG_MAX_POOLS];
+	unsigned nworkers;
+	struct worker **workers;
+	uint64_t next_client_id;	/* atomic */
+	uint32_t nconns;		/* atomic: connections open */
+	pthread_mutex_t quota_lock;
+	struct uid_quota *quotas;	/* cfg.max_connections slots */
+	time_t started;
+};
+
+/* Find or create the quota entry of (pool, uid); NULL when the table is full. */
+struct uid_quota *daemon_quota_get(struct daemon *d, int pool, uid_t uid);
+void daemon_quota_put(struct daemon *d, struct uid_quota *q);
+
+/*
+ * Charge `pages` to q against `limit` (0 = unlimited): true if it fits (and
+ * it is charged), false if it would exceed the limit (nothing charged).
+ */
+bool daemon_quota_charge(struct uid_quota *q, uint64_t pages, uint64_t limit);
+void daemon_quota_uncharge(struct uid_quota *q, uint64_t pages);
+
+#endif

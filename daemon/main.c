@@ -1,0 +1,191 @@
+/*
+ * main.c - pagepoold: start-up, the admin thread's event loop, and clean
+ * shutdown.  Start-up may fatal(); after READY nothing here exits except on
+ * SIGTERM/SIGINT, which stop accepting, close every connection (every page
+ * goes back to its pool) and exit 0.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "server.h"
+#include "worker.h"
+
+#define PAGEPOOLD_VERSION "0.1"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pagepoold [-fd] [-c FILE] [--ready-fd N] [--check-config]\n"
+		"  -c, --config FILE   configuration (default /etc/pagepool/pagepoold.conf)\n"
+		"  -f, --foreground    stay in the foreground (the daemon never forks; accepted\n"
+		"                      for compatibility)\n"
+		"  -d, --debug         log at debug level\n"
+		"      --ready-fd N    write \"READY\\n\" to fd N once serving, then close it\n"
+		"      --check-config  validate the configuration and exit (0 if valid)\n"
+		"  -V, --version       print the version and exit\n");
+}
+
+struct opts {
+	const char *config;
+	int ready_fd;
+	bool debug;
+	bool check;
+};
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int ch;
+
+	o->config = "/etc/pagepool/pagepoold.conf";
+	o->ready_fd = -1;
+	while ((ch = getopt_long(argc, argv, "c:fdVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'f': break;
+		case 'd': o->debug = true; break;
+		case 'k': o->check = true; break;
+		case 'r':
+			o->ready_fd = (int)strtol(optarg, &end, 10);
+			if (*end || o->ready_fd < 0) {
+				fprintf(stderr, "pagepoold: --ready-fd: not a file descriptor\n");
+				exit(2);
+			}
+			break;
+		case 'V': printf("pagepoold %s\n", PAGEPOOLD_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+}
+
+static void pools_create(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->cfg.npools; i++) {
+		const struct pool_conf *pc = &d->cfg.pools[i];
+		struct pool_config c = {
+			.name = pc->name, .size = pc->size, .prefault = pc->prefault,
+			.nworkers = d->cfg.ncpus, .drain_mode = d->cfg.drain_mode,
+			.high = pc->high, .batch = pc->batch,
+		};
+		int r = pool_create(&c, &d->pools[i]);
+
+		if (r < 0) {
+			errno = -r;
+			fatal("pool %s: cannot create (%lu bytes)", pc->name, (unsigned long)pc->size);
+		}
+		log_info("pool %s: %lu MiB, %u pages, pcp high %d batch %d", pc->name,
+			 (unsigned long)(pc->size >> 20), d->pools[i]->npages, d->pools[i]->high,
+			 d->pools[i]->batch);
+	}
+}
+
+static void pools_destroy(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->cfg.npools; i++)
+		pool_destroy(d->pools[i]);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct event_base *base = arg;
+
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: reload is not supported yet; ignoring");
+		return;
+	}
+	log_info("%s: shutting down", strsignal((int)sig));
+	event_base_loopbreak(base);
+}
+
+static void notify_ready(int fd)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, "READY\n", 6) != 6)
+		log_warn("--ready-fd %d", fd);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	struct opts o = { 0 };
+	struct event_base *base;
+	struct event *sigs[3];
+	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct server srv;
+	char err[8192];
+
+	parse_args(argc, argv, &o);
+	log_init(LOG_LVL_INFO, getenv("JOURNAL_STREAM") != NULL);
+	if (config_load(o.config, &d.cfg, err, sizeof(err)) < 0) {
+		fputs(err, stderr);
+		return 1;
+	}
+	if (o.check) {
+		printf("%s: ok\n", o.config);
+		return 0;
+	}
+	log_set_level(o.debug ? LOG_LVL_DEBUG : d.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	d.started = time(NULL);
+	pthread_mutex_init(&d.quota_lock, NULL);
+	d.quotas = calloc(d.cfg.max_connections, sizeof(*d.quotas));
+	if (!d.quotas)
+		fatalx("out of memory");
+	pools_create(&d);
+	if (server_listen(&srv, &d) < 0)
+		fatalx("cannot listen on %s", d.cfg.socket);
+	if (workers_start(&d) < 0)
+		fatalx("cannot start workers");
+	base = event_base_new();
+	if (!base || server_start(&srv, base) < 0)
+		fatalx("cannot set up the event loop");
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(base, signums[i], signal_cb, base);
+		if (!sigs[i] || event_add(sigs[i], NULL) < 0)
+			fatalx("cannot handle signals");
+	}
+	log_info("pagepoold %s: listening on %s, %u workers, %u pools, drain mode %s",
+		 PAGEPOOLD_VERSION, d.cfg.socket, d.nworkers, d.cfg.npools,
+		 drain_mode_name(d.cfg.drain_mode));
+	notify_ready(o.ready_fd);
+
+	event_base_dispatch(base);
+
+	server_stop(&srv);
+	workers_stop(&d);
+	for (int i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	event_base_free(base);
+	pools_destroy(&d);
+	free(d.quotas);
+	pthread_mutex_destroy(&d.quota_lock);
+	log_info("stopped");
+	return 0;
+}

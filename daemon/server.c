@@ -1,0 +1,141 @@
+/*
+ * server.c - listening socket and accept loop on the admin thread (see
+ * server.h).  Accept failures from descriptor exhaustion pause accepting for
+ * a moment instead of spinning; a full daemon (max_connections) closes the
+ * newcomer at once.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "worker.h"
+
+/* A socket file nobody answers on is stale; one that answers is a live daemon. */
+static int server_unlink_stale(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(sun.sun_path, path);
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (r == 0)
+		return -EADDRINUSE;
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+int server_listen(struct server *s, struct daemon *d)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const struct config *cfg = &d->cfg;
+	int fd, r;
+
+	memset(s, 0, sizeof(*s));
+	s->d = d;
+	s->fd = -1;
+	r = server_unlink_stale(cfg->socket);
+	if (r < 0) {
+		log_warnx("%s: %s", cfg->socket, r == -EADDRINUSE ? "another pagepoold is listening"
+				: r == -EEXIST ? "exists and is not a socket" : strerror(-r));
+		return r;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(sun.sun_path, cfg->socket);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(cfg->socket, cfg->socket_mode) < 0 ||
+	    (cfg->socket_gid != (gid_t)-1 && chown(cfg->socket, (uid_t)-1, cfg->socket_gid) < 0) ||
+	    listen(fd, 128) < 0) {
+		r = -errno;
+		log_warn("%s", cfg->socket);
+		close(fd);
+		return r;
+	}
+	s->fd = fd;
+	return 0;
+}
+
+static void server_backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	event_add(s->ev_accept, NULL);
+}
+
+static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct server *s = arg;
+	struct daemon *d = s->d;
+
+	/* Bounded: take what is queued now, then let the loop breathe. */
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				struct timeval tv = { 0, 100 * 1000 };
+				log_warn("accept; pausing for 100 ms");
+				event_del(s->ev_accept);
+				evtimer_add(s->ev_backoff, &tv);
+			} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+				log_warn("accept");
+			}
+			return;
+		}
+		if (__atomic_add_fetch(&d->nconns, 1, __ATOMIC_RELAXED) > d->cfg.max_connections) {
+			__atomic_sub_fetch(&d->nconns, 1, __ATOMIC_RELAXED);
+			log_warnx("connection refused: max_connections (%u) reached",
+				  d->cfg.max_connections);
+			close(fd);
+			continue;
+		}
+		c = conn_new(d, fd);
+		if (!c) {
+			__atomic_sub_fetch(&d->nconns, 1, __ATOMIC_RELAXED);
+			log_warnx("connection dropped: out of memory");
+			continue;
+		}
+		workers_dispatch(d, c);
+	}
+}
+
+int server_start(struct server *s, struct event_base *base)
+{
+	s->ev_accept = event_new(base, s->fd, EV_READ | EV_PERSIST, server_accept_cb, s);
+	s->ev_backoff = evtimer_new(base, server_backoff_cb, s);
+	if (!s->ev_accept || !s->ev_backoff || event_add(s->ev_accept, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+void server_stop(struct server *s)
+{
+	if (s->ev_accept)
+		event_free(s->ev_accept);
+	if (s->ev_backoff)
+		event_free(s->ev_backoff);
+	s->ev_accept = s->ev_backoff = NULL;
+	if (s->fd >= 0) {
+		close(s->fd);
+		unlink(s->d->cfg.socket);
+		s->fd = -1;
+	}
+}

@@ -1,0 +1,30 @@
+/*
+ * server.h - the admin thread's listening side: bind the client socket
+ * (refusing to steal one a live daemon still answers on), accept, read the
+ * peer's credentials, and hand each connection to a worker.
+ */
+#ifndef PP_SERVER_H
+#define PP_SERVER_H
+
+#include "daemon.h"
+
+struct event_base;
+
+struct server {
+	struct daemon *d;
+	int fd;
+	struct event *ev_accept;
+	struct event *ev_backoff;	/* re-enables accept after EMFILE */
+};
+
+/* Bind and listen on cfg.socket with its mode and group.  0 or -errno, with
+ * the reason logged. */
+int server_listen(struct server *s, struct daemon *d);
+
+/* Start accepting on `base` (the admin thread's). */
+int server_start(struct server *s, struct event_base *base);
+
+/* Stop accepting, close and unlink the socket. */
+void server_stop(struct server *s);
+
+#endif

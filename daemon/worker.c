@@ -1,0 +1,244 @@
+/*
+ * worker.c - worker threads (see worker.h).
+ *
+ * The eventfd carries three kinds of news, all of which are checked on every
+ * wake-up, so one write covers any mix of them: connections queued by the
+ * admin thread, workqueue-mode drain requests (pcp->kick), and stop.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "rcu.h"
+#include "worker.h"
+
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;
+static unsigned started;
+
+void worker_enter(struct worker *w)
+{
+	pp_rcu_online();
+	COUNTER_ADD(w->loops, 1);
+}
+
+void worker_leave(struct worker *w)
+{
+	pp_rcu_offline();
+}
+
+static void worker_kick(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t one = 1;
+
+	if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("worker %u: eventfd write", w->idx);
+}
+
+static void worker_attach_queued(struct worker *w)
+{
+	struct conn *c;
+
+	pthread_mutex_lock(&w->qlock);
+	c = w->queue;
+	w->queue = NULL;
+	pthread_mutex_unlock(&w->qlock);
+	while (c) {
+		struct conn *next = c->next;
+
+		if (conn_attach(w, c) < 0)
+			__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
+		c = next;
+	}
+}
+
+static void worker_close_all(struct worker *w)
+{
+	while (w->conns)
+		conn_close(w->conns);
+	/* Connections handed over but never attached. */
+	pthread_mutex_lock(&w->qlock);
+	while (w->queue) {
+		struct conn *c = w->queue;
+
+		w->queue = c->next;
+		close(c->fd);
+		free(c);
+	}
+	pthread_mutex_unlock(&w->qlock);
+}
+
+static void worker_efd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t n;
+
+	worker_enter(w);
+	if (read(fd, &n, sizeof(n)) == sizeof(n))
+		COUNTER_ADD(w->wakeups, 1);
+	if (__atomic_load_n(&w->stopping, __ATOMIC_ACQUIRE)) {
+		worker_close_all(w);
+		event_base_loopbreak(w->base);
+	} else {
+		worker_attach_queued(w);
+		for (unsigned i = 0; i < w->d->cfg.npools; i++)
+			pcp_service(pool_pcp(w->d->pools[i], w->idx));
+	}
+	worker_leave(w);
+}
+
+static void worker_signal_started(struct worker *w, int err)
+{
+	pthread_mutex_lock(&start_lock);
+	w->ready_err = err;
+	started++;
+	pthread_cond_broadcast(&start_cond);
+	pthread_mutex_unlock(&start_lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char name[16];
+	cpu_set_t set;
+	sigset_t sigs;
+
+	/* Signals belong to the admin thread. */
+	sigfillset(&sigs);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	snprintf(name, sizeof(name), "pp-worker/%u", w->idx);
+	pthread_setname_np(pthread_self(), name);
+	CPU_ZERO(&set);
+	CPU_SET(w->cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+		log_warnx("worker %u: cannot pin to CPU %d; running unpinned", w->idx, w->cpu);
+	pp_rcu_register();
+	pp_rcu_offline();
+	for (unsigned i = 0; i < w->d->cfg.npools; i++)
+		pcp_set_kick(pool_pcp(w->d->pools[i], w->idx), worker_kick, w);
+	worker_signal_started(w, 0);
+
+	event_base_dispatch(w->base);
+
+	for (unsigned i = 0; i < w->d->cfg.npools; i++)
+		pcp_set_kick(pool_pcp(w->d->pools[i], w->idx), NULL, NULL);
+	pp_rcu_online();
+	pp_rcu_unregister();
+	return NULL;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	if (w->ev_efd)
+		event_free(w->ev_efd);
+	if (w->base)
+		event_base_free(w->base);
+	if (w->efd >= 0)
+		close(w->efd);
+	pthread_mutex_destroy(&w->qlock);
+	free(w->scratch);
+	free(w);
+}
+
+static struct worker *worker_new(struct daemon *d, unsigned idx)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->d = d;
+	w->idx = idx;
+	w->cpu = d->cfg.cpus[idx];
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&w->qlock, NULL);
+	w->scratch = calloc(d->cfg.max_count, sizeof(uint32_t));
+	w->base = event_base_new();
+	if (w->efd < 0 || !w->scratch || !w->base)
+		goto fail;
+	w->ev_efd = event_new(w->base, w->efd, EV_READ | EV_PERSIST, worker_efd_cb, w);
+	if (!w->ev_efd || event_add(w->ev_efd, NULL) < 0)
+		goto fail;
+	return w;
+fail:
+	worker_free(w);
+	return NULL;
+}
+
+int workers_start(struct daemon *d)
+{
+	d->nworkers = d->cfg.ncpus;
+	d->workers = calloc(d->nworkers, sizeof(*d->workers));
+	if (!d->workers)
+		return -ENOMEM;
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		d->workers[i] = worker_new(d, i);
+		if (!d->workers[i] ||
+		    pthread_create(&d->workers[i]->thread, NULL, worker_main, d->workers[i]) != 0) {
+			worker_free(d->workers[i]);
+			d->workers[i] = NULL;
+			d->nworkers = i;
+			workers_stop(d);
+			return -ENOMEM;
+		}
+	}
+	pthread_mutex_lock(&start_lock);
+	while (started < d->nworkers)
+		pthread_cond_wait(&start_cond, &start_lock);
+	pthread_mutex_unlock(&start_lock);
+	return 0;
+}
+
+void workers_dispatch(struct daemon *d, struct conn *c)
+{
+	static unsigned rr;
+	struct worker *best = NULL;
+	uint32_t best_n = UINT32_MAX;
+
+	/* Least connections; the round-robin start breaks ties fairly. */
+	for (unsigned k = 0; k < d->nworkers; k++) {
+		struct worker *w = d->workers[(rr + k) % d->nworkers];
+		uint32_t n = __atomic_load_n(&w->nconns, __ATOMIC_RELAXED);
+
+		if (n < best_n) {
+			best = w;
+			best_n = n;
+		}
+	}
+	rr++;
+	if (!best)		/* no workers: cannot happen after workers_start() */
+		abort();
+	__atomic_add_fetch(&best->nconns, 1, __ATOMIC_RELAXED);
+	c->w = best;
+	pthread_mutex_lock(&best->qlock);
+	c->next = best->queue;
+	best->queue = c;
+	pthread_mutex_unlock(&best->qlock);
+	worker_kick(best);
+}
+
+void workers_stop(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		__atomic_store_n(&d->workers[i]->stopping, 1, __ATOMIC_RELEASE);
+		worker_kick(d->workers[i]);
+	}
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		pthread_join(d->workers[i]->thread, NULL);
+		worker_free(d->workers[i]);
+	}
+	free(d->workers);
+	d->workers = NULL;
+	d->nworkers = 0;
+}

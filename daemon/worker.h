@@ -1,0 +1,57 @@
+/*
+ * worker.h - worker threads: one per configured CPU, pinned and named
+ * "pp-worker/N", each with its own libevent event_base, its connections and
+ * one pcp per pool.  The admin thread hands new connections over through a
+ * per-worker queue and an eventfd (memcached's thread.c pattern).
+ *
+ * QSBR: a worker is a registered reader that is online only while one of its
+ * callbacks runs; it is offline while it waits in the event loop, so it never
+ * delays a grace period while idle and never blocks while online.
+ */
+#ifndef PP_WORKER_H
+#define PP_WORKER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "daemon.h"
+
+struct conn;
+struct event_base;
+struct event;
+
+struct worker {
+	struct daemon *d;
+	unsigned idx;
+	int cpu;
+	pthread_t thread;
+	struct event_base *base;
+	int efd;			/* eventfd: new connections, drain requests, stop */
+	struct event *ev_efd;
+	pthread_mutex_t qlock;
+	struct conn *queue;		/* handed over, not yet attached; under qlock */
+	struct conn *conns;		/* attached; worker thread only */
+	uint32_t nconns;		/* atomic: queued + attached */
+	int stopping;			/* atomic */
+	uint64_t wakeups;		/* eventfd wake-ups (stat) */
+	uint64_t loops;			/* callbacks run (stat) */
+	uint32_t *scratch;		/* max_count pfns for one request */
+	int ready_err;			/* start-up result, read after the barrier */
+};
+
+/* Create and start every worker; returns once each has registered with RCU
+ * and pinned itself.  0 or -errno (the workers already started are stopped). */
+int workers_start(struct daemon *d);
+
+/* Hand a connection to the least-loaded worker (ties: round-robin). */
+void workers_dispatch(struct daemon *d, struct conn *c);
+
+/* Ask every worker to close its connections (their pages go back) and exit;
+ * joins them. */
+void workers_stop(struct daemon *d);
+
+/* Called by a worker around each libevent callback. */
+void worker_enter(struct worker *w);
+void worker_leave(struct worker *w);
+
+#endif
