@@ -82,7 +82,7 @@ BENCH_BINS := $(BUILD)/bench/bench_core
 
 all: $(CORE_LIB) $(UNIT_BINS) $(BENCH_BINS) \
 	$(if $(wildcard daemon/main.c),$(DAEMON)) \
-	$(if $(wildcard client/libpagepool.c),$(CLIENT_SO) $(CLIENT_A) $(BB_BINS)) \
+	$(if $(wildcard client/libpagepool.c),$(CLIENT_SO) $(CLIENT_A) $(BB_BINS) $(BUILD)/pagepool.pc) \
 	$(if $(wildcard client/example.c),$(EXAMPLE))
 
 $(BUILD)/proto/pagepool.pb-c.c $(BUILD)/proto/pagepool.pb-c.h &: proto/pagepool.proto
@@ -122,6 +122,19 @@ $(CLIENT_SO): $(CLIENT_PIC) $(PROTO_PIC)
 $(CLIENT_A): $(CLIENT_PIC) $(PROTO_PIC)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# pkg-config file for an installed libpagepool.
+PREFIX	?= /usr/local
+LIBDIR	?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+VERSION	?= $(SOVERSION).0.0
+
+$(BUILD)/pagepool.pc: client/pagepool.pc.in Makefile
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
+	$(Q)mv $@.tmp $@
 
 $(EXAMPLE): client/example.c client/pagepool.h $(CLIENT_A)
 	@$(if $(Q),echo "  CCLD    $@")

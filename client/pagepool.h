@@ -81,7 +81,8 @@ int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsigned flags
 /*
  * Free blocks by their first pfn.  Every pfn is checked first; one bad pfn
  * (not held by this connection, not a block's first page, listed twice)
- * fails the call and frees nothing; *bad_index (may be NULL) tells which.
+ * fails the call and frees nothing; *bad_index (may be NULL) tells which,
+ * and is n when the failure is not about one pfn.
  */
 int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n, unsigned *bad_index);
 
@@ -95,7 +96,13 @@ void *pp_page(const struct pp_client *c, uint32_t pfn);
 /* Text for a negative (or positive) errno value returned by this library. */
 const char *pp_strerror(int err);
 
-/* The daemon's message for the last failed call on c ("" if none). */
+/*
+ * The daemon's message for the last failed call on c ("" if none); when the
+ * failure was the library's own (bad argument, protocol error, lost
+ * connection) a short explanation of it.  Successful calls leave it alone.
+ * pp_last_error(NULL) explains why the calling thread's last pp_connect()
+ * failed ("" if it succeeded).
+ */
 const char *pp_last_error(const struct pp_client *c);
 
 #ifdef __cplusplus
