@@ -15,6 +15,9 @@
  * one into text, and pp_last_error() gives the daemon's own explanation of
  * the last failed call.  The library never exits and never prints.
  *
+ * fork(): a client must not be used by both parent and child (they would
+ * share one socket); the child should connect on its own.
+ *
  * Threads: a struct pp_client is one connection and is not thread-safe;
  * serialise calls on it, or give each thread its own client (each client maps
  * the arena once).  Pointers from pp_page() stay valid until pp_close().
