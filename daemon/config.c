@@ -287,6 +287,7 @@ static int parse_auto(const char *value, int min, int max, int *out)
 static void pool_key(struct parse *p, struct pool_conf *pc, const char *name, const char *value)
 {
 	if (strcmp(name, "size") == 0) {
+		pc->size_line = p->line;
 		if (parse_size(value, &pc->size) < 0)
 			BAD("not a size (a number with an optional K, M, G or T suffix)");
 	} else if (strcmp(name, "prefault") == 0) {
@@ -398,7 +399,7 @@ static void config_check(struct parse *p)
 		struct pool_conf *pc = &cfg->pools[i];
 
 		if (pc->size == 0 || pc->size % block)
-			perr(p, pc->line, "[pool %s] size must be a positive multiple of %lu MiB",
+			perr(p, pc->size_line ? pc->size_line : pc->line, "[pool %s] size must be a positive multiple of %lu MiB",
 			     pc->name, (unsigned long)(block >> 20));
 		else if (pc->size / (block / MAX_ORDER_PAGES) >= UINT32_MAX)
 			perr(p, pc->line, "[pool %s] size too large (at most 2^32 - 1 pages)", pc->name);

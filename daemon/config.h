@@ -42,6 +42,7 @@ struct pool_conf {
 	uint64_t quota_pages;		/* per connection; 0 = unlimited */
 	uint64_t quota_uid_pages;	/* per uid; 0 = unlimited */
 	int line;			/* where the section starts */
+	int size_line;			/* where size was given (0: not given) */
 };
 
 struct config {
