@@ -237,6 +237,11 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 			BAD("out of range (4K..1G bytes)");
 		else
 			cfg->max_output = (uint32_t)v;
+	} else if (strcmp(name, "write_timeout") == 0) {
+		if (parse_u64(value, 1, 3600, &v) < 0)
+			BAD("out of range (1..3600 seconds)");
+		else
+			cfg->write_timeout = (uint32_t)v;
 	} else if (strcmp(name, "default_pool") == 0) {
 		if (!*value || strlen(value) >= sizeof(cfg->default_pool))
 			BAD("not a pool name (1..63 bytes)");
@@ -245,7 +250,7 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 	} else {
 		perr(p, p->line, "unknown key \"%s\" in [daemon] (socket, socket_mode, "
 		     "socket_group, workers, drain_mode, log_level, max_frame, max_count, "
-		     "max_connections, max_output, default_pool)", name);
+		     "max_connections, max_output, write_timeout, default_pool)", name);
 	}
 }
 
@@ -395,6 +400,14 @@ static void config_check(struct parse *p)
 	if ((uint64_t)cfg->max_count * 6 + 64 > cfg->max_frame)
 		perr(p, p->line, "max_count %u does not fit max_frame %u (needs ~6 bytes a block)",
 		     cfg->max_count, cfg->max_frame);
+	/* Backpressure pauses a connection at max_output / 2: one full response
+	 * must fit below that. */
+	if ((uint64_t)cfg->max_output < 2 * ((uint64_t)cfg->max_count * 6 + 64))
+		perr(p, p->line, "max_output %u too small for max_count %u (needs at least %lu)",
+		     cfg->max_output, cfg->max_count,
+		     (unsigned long)(2 * ((uint64_t)cfg->max_count * 6 + 64)));
+	if (cfg->write_timeout == 0)
+		cfg->write_timeout = 30;
 	for (unsigned i = 0; i < cfg->npools; i++) {
 		struct pool_conf *pc = &cfg->pools[i];
 

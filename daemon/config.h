@@ -12,6 +12,7 @@
  *   max_count = 1024
  *   max_connections = 1024
  *   max_output = 1048576
+ *   write_timeout = 30             seconds a pending response may make no progress
  *   default_pool = NAME
  *
  * Every error is reported as "FILE:LINE: what is wrong (what is allowed)".
@@ -57,6 +58,7 @@ struct config {
 	uint32_t max_count;
 	uint32_t max_connections;
 	uint32_t max_output;
+	uint32_t write_timeout;		/* seconds without write progress */
 	char default_pool[64];
 	unsigned npools;
 	struct pool_conf pools[CONFIG_MAX_POOLS];

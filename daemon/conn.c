@@ -60,6 +60,27 @@ static void reply_err(struct reply *rp, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Supplementary groups; the kernel says how much room it needs (ERANGE). */
+static void conn_read_groups(struct conn *c)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+
+	for (int tries = 0; tries < 2; tries++) {
+		gid_t *g = malloc(len);
+
+		if (!g)
+			return;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
+			c->groups = g;
+			c->ngroups = (int)(len / sizeof(gid_t));
+			return;
+		}
+		free(g);
+		if (errno != ERANGE)
+			return;
+	}
+}
+
 struct conn *conn_new(struct daemon *d, int fd)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -82,18 +103,15 @@ struct conn *conn_new(struct daemon *d, int fd)
 		c->uid = (uid_t)-1;
 		c->gid = (gid_t)-1;
 	}
-	len = sizeof(c->groups);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
-		c->ngroups = (int)(len / sizeof(gid_t));
+	if (daemon_slot_get(d, &c->slot) < 0) {
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	conn_read_groups(c);
 	snprintf(c->name, sizeof(c->name), "client %lu (pid %d uid %d)", (unsigned long)c->id,
 		 (int)c->pid, (int)c->uid);
 	return c;
-}
-
-static uint32_t conn_owner_id(uint64_t client_id)
-{
-	uint32_t id = (uint32_t)client_id;
-	return id ? id : 1;
 }
 
 /* Queue one framed message; the connection closes if its output exceeds the cap. */
@@ -103,9 +121,10 @@ static int conn_queue(struct conn *c, const uint8_t *buf, size_t len)
 
 	if (evbuffer_add(out, buf, len) < 0)
 		return -ENOMEM;
+	/* Backpressure keeps a reading client well below this. */
 	if (evbuffer_get_length(out) > c->d->cfg.max_output) {
-		log_warnx("%s: not reading its responses (%zu bytes queued); disconnecting",
-			  c->name, evbuffer_get_length(out));
+		log_warnx("%s: %zu bytes of responses queued; disconnecting", c->name,
+			  evbuffer_get_length(out));
 		return -ENOBUFS;
 	}
 	return 0;
@@ -122,9 +141,10 @@ static int conn_send_fd(struct conn *c, const uint8_t *buf, size_t len, int fd)
 	struct cmsghdr *cm;
 	ssize_t n;
 
-	while (evbuffer_get_length(out) > 0)
-		if (evbuffer_write(out, c->fd) <= 0)
-			return -EAGAIN;
+	/* conn_process() pauses a connection that has not joined until its
+	 * output is flushed, so nothing can be queued ahead of the welcome. */
+	if (evbuffer_get_length(out) > 0)
+		return -EAGAIN;
 	memset(cbuf, 0, sizeof(cbuf));
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
@@ -134,8 +154,10 @@ static int conn_send_fd(struct conn *c, const uint8_t *buf, size_t len, int fd)
 	do
 		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (n < 0) {
+		log_warn("%s: cannot send the welcome", c->name);
 		return -errno;
+	}
 	/* The fd went with the first byte; the rest may follow normally. */
 	return (size_t)n < len ? conn_queue(c, buf + n, len - (size_t)n) : 0;
 }
@@ -208,7 +230,7 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h, struct re
 	c->pool_idx = idx;
 	c->pool = d->pools[idx];
 	c->pcp = pool_pcp(c->pool, c->w->idx);
-	owner_init(&c->owner, conn_owner_id(c->id));
+	owner_init(&c->owner, c->slot + 1);
 
 	pagepool__v1__welcome__init(welcome);
 	welcome->version = WIRE_VERSION;
@@ -246,6 +268,19 @@ static int conn_charge(struct conn *c, uint64_t pages, struct reply *rp)
 	return 0;
 }
 
+/* Zero freshly allocated blocks.  They belong to this connection alone and
+ * no pcp is touched, so the worker goes offline meanwhile: a drain never
+ * waits for a memset. */
+static void conn_zero(struct conn *c, const uint32_t *pfns, unsigned n, unsigned order)
+{
+	size_t bytes = (size_t)c->pool->arena.page_size << order;
+
+	worker_leave(c->w);
+	for (unsigned i = 0; i < n; i++)
+		memset(arena_ptr(&c->pool->arena, pfns[i]), 0, bytes);
+	worker_enter(c->w);
+}
+
 static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a, struct reply *rp)
 {
 	Pagepool__V1__Pages *pages = &rp->u.pages;
@@ -272,8 +307,9 @@ static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a, struct re
 	want = (uint64_t)a->count << a->order;
 	if (conn_charge(c, want, rp) < 0)
 		return;
-	ret = pool_alloc(c->pool, c->pcp, &c->owner, a->order, a->count, a->flags,
-			 c->w->scratch, &got);
+	/* Zeroing may touch gigabytes: do it offline (below), not here. */
+	ret = pool_alloc(c->pool, c->pcp, &c->owner, a->order, a->count,
+			 a->flags & ~POOL_ZERO, c->w->scratch, &got);
 	if (c->uq)
 		daemon_quota_uncharge(c->uq, want - ((uint64_t)got << a->order));
 	if (ret < 0) {
@@ -287,6 +323,8 @@ static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a, struct re
 			reply_err(rp, -ret, "allocation failed");
 		return;
 	}
+	if (a->flags & POOL_ZERO)
+		conn_zero(c, c->w->scratch, got, a->order);
 	pagepool__v1__pages__init(pages);
 	pages->pfns = c->w->scratch;
 	pages->n_pfns = got;
@@ -395,6 +433,30 @@ static void conn_fail(struct conn *c, int err, const char *what)
 		c->closing = 2;		/* nothing to flush: close now */
 }
 
+/*
+ * Backpressure: stop taking requests while half of max_output is queued (the
+ * write callback resumes at a quarter).  Before hello, stop while anything at
+ * all is queued, so the welcome's fd never has bytes ahead of it.
+ */
+static bool conn_should_pause(const struct conn *c)
+{
+	size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+
+	return c->pool ? queued > c->d->cfg.max_output / 2 : queued > 0;
+}
+
+/* After the input is processed on a connection whose peer has closed:
+ * close now, or once the output is flushed.  false: close now. */
+static bool conn_settle_eof(struct conn *c)
+{
+	if (!c->eof || c->paused)
+		return true;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		return false;
+	c->closing = 1;
+	return true;
+}
+
 /* Handle every complete frame in the input.  Returns false if c must close now. */
 static bool conn_process(struct conn *c)
 {
@@ -408,6 +470,11 @@ static bool conn_process(struct conn *c)
 		uint8_t *body;
 		int ret;
 
+		if (conn_should_pause(c)) {
+			c->paused = 1;
+			bufferevent_disable(c->bev, EV_READ);
+			break;
+		}
 		evbuffer_copyout(in, hdr, WIRE_HDR);
 		len = wire_frame_len(hdr);
 		ret = wire_check_len(len, c->d->cfg.max_frame);
@@ -433,7 +500,7 @@ static bool conn_process(struct conn *c)
 		if (ret < 0)
 			return false;
 	}
-	return c->closing != 2;
+	return c->closing != 2 && conn_settle_eof(c);
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
@@ -452,11 +519,19 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 	struct worker *w = c->w;
 
-	/* Output fully flushed: a connection marked for closing may go. */
-	if (!c->closing)
-		return;
+	size_t queued = evbuffer_get_length(bufferevent_get_output(bev));
+
 	worker_enter(w);
-	conn_close(c);
+	if (c->closing) {
+		if (queued == 0)
+			conn_close(c);	/* flushed: a closing connection may go */
+	} else if (c->paused && (c->pool || queued == 0)) {
+		c->paused = 0;
+		if (!c->eof)
+			bufferevent_enable(bev, EV_READ);
+		if (!conn_process(c))
+			conn_close(c);
+	}
 	worker_leave(w);
 }
 
@@ -466,11 +541,21 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct worker *w = c->w;
 
 	worker_enter(w);
-	if (what & BEV_EVENT_EOF) {
+	if ((what & BEV_EVENT_EOF) && !c->closing) {
+		/* Answer what was asked before the peer closed its side. */
+		c->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		if (conn_settle_eof(c)) {
+			worker_leave(w);
+			return;
+		}
 		if (evbuffer_get_length(bufferevent_get_input(bev)))
 			log_info("%s: closed in the middle of a frame", c->name);
 		else
 			log_debug("%s: closed", c->name);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		log_warnx("%s: not reading its responses for %u s; disconnecting", c->name,
+			  c->d->cfg.write_timeout);
 	} else if (what & BEV_EVENT_ERROR) {
 		log_info("%s: connection error: %s", c->name, strerror(EVUTIL_SOCKET_ERROR()));
 	}
@@ -486,6 +571,8 @@ int conn_attach(struct worker *w, struct conn *c)
 		log_warnx("%s: out of memory; closing", c->name);
 		close(c->fd);
 		__atomic_sub_fetch(&c->d->nconns, 1, __ATOMIC_RELAXED);
+		daemon_slot_put(c->d, c->slot);
+		free(c->groups);
 		free(c);
 		return -ENOMEM;
 	}
@@ -493,6 +580,11 @@ int conn_attach(struct worker *w, struct conn *c)
 		 (unsigned long)c->id, (int)c->pid, (int)c->uid, w->idx);
 	/* Stop reading while more than a frame and a half is buffered. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, w->d->cfg.max_frame + w->d->cfg.max_frame / 2 + 64);
+	bufferevent_setwatermark(c->bev, EV_WRITE, w->d->cfg.max_output / 4, 0);
+	{
+		struct timeval wt = { .tv_sec = w->d->cfg.write_timeout };
+		bufferevent_set_timeouts(c->bev, NULL, &wt);
+	}
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->prev = NULL;
@@ -527,5 +619,7 @@ void conn_close(struct conn *c)
 	bufferevent_free(c->bev);
 	__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&c->d->nconns, 1, __ATOMIC_RELAXED);
+	daemon_slot_put(c->d, c->slot);
+	free(c->groups);
 	free(c);
 }

@@ -12,8 +12,6 @@
 
 #include "daemon.h"
 
-#define CONN_MAX_GROUPS 64
-
 struct worker;
 struct bufferevent;
 
@@ -28,13 +26,16 @@ struct conn {
 	uid_t uid;
 	gid_t gid;
 	int ngroups;
-	gid_t groups[CONN_MAX_GROUPS];
+	gid_t *groups;			/* supplementary groups (SO_PEERGROUPS) */
 	int pool_idx;			/* -1 until hello */
 	struct pool *pool;
 	struct pcp *pcp;
 	struct owner owner;
 	struct uid_quota *uq;
+	uint32_t slot;			/* daemon_slot_get(); owner id = slot + 1 */
 	int closing;			/* flush what is queued, then close */
+	int paused;			/* reading stopped until output drains */
+	int eof;			/* the peer closed its side */
 	char name[64];			/* for log lines */
 };
 

@@ -1,12 +1,40 @@
 /*
  * daemon.c - helpers on the daemon's shared state: the per-(pool, uid) page
- * quota table.  Entries are found and released under quota_lock (at hello
+ * quota table and the connection slots.  Entries are found and released under quota_lock (at hello
  * and close); charging is a lock-free compare-and-swap loop, because
  * connections of one uid may live on different workers.
  */
 #include <errno.h>
 
 #include "daemon.h"
+
+int daemon_slot_get(struct daemon *d, uint32_t *slot)
+{
+	static uint32_t hint;
+	int ret = -EBUSY;
+
+	pthread_mutex_lock(&d->quota_lock);
+	for (uint32_t k = 0; k < d->cfg.max_connections; k++) {
+		uint32_t i = (hint + k) % d->cfg.max_connections;
+
+		if (!d->slots[i]) {
+			d->slots[i] = 1;
+			hint = i + 1;
+			*slot = i;
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->quota_lock);
+	return ret;
+}
+
+void daemon_slot_put(struct daemon *d, uint32_t slot)
+{
+	pthread_mutex_lock(&d->quota_lock);
+	d->slots[slot] = 0;
+	pthread_mutex_unlock(&d->quota_lock);
+}
 
 struct uid_quota *daemon_quota_get(struct daemon *d, int pool, uid_t uid)
 {

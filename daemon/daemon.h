@@ -31,10 +31,19 @@ struct daemon {
 	struct worker **workers;
 	uint64_t next_client_id;	/* atomic */
 	uint32_t nconns;		/* atomic: connections open */
-	pthread_mutex_t quota_lock;
-	struct uid_quota *quotas;	/* cfg.max_connections slots */
+	pthread_mutex_t quota_lock;	/* guards quotas[] refs and slots[] */
+	struct uid_quota *quotas;	/* cfg.max_connections entries */
+	uint8_t *slots;			/* cfg.max_connections: slot in use */
 	time_t started;
 };
+
+/*
+ * A connection slot, 0..max_connections-1, unique among open connections:
+ * slot + 1 is the connection's page-owner id, so a live owner id can never be
+ * reused by another connection.  -EBUSY when every slot is taken.
+ */
+int daemon_slot_get(struct daemon *d, uint32_t *slot);
+void daemon_slot_put(struct daemon *d, uint32_t slot);
 
 /* Find or create the quota entry of (pool, uid); NULL when the table is full. */
 struct uid_quota *daemon_quota_get(struct daemon *d, int pool, uid_t uid);

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,13 +67,22 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'f': break;
 		case 'd': o->debug = true; break;
 		case 'k': o->check = true; break;
-		case 'r':
-			o->ready_fd = (int)strtol(optarg, &end, 10);
-			if (*end || o->ready_fd < 0) {
-				fprintf(stderr, "pagepoold: --ready-fd: not a file descriptor\n");
+		case 'r': {
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			/* An fd that is not open now would be reused by the first
+			 * memfd or socket, and then written to and closed. */
+			if (!*optarg || *end || errno || v < 0 || v > INT_MAX ||
+			    fcntl((int)v, F_SETFD, FD_CLOEXEC) < 0) {
+				fprintf(stderr, "pagepoold: --ready-fd %s: not an open file descriptor\n",
+					optarg);
 				exit(2);
 			}
+			o->ready_fd = (int)v;
 			break;
+		}
 		case 'V': printf("pagepoold %s\n", PAGEPOOLD_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
@@ -156,7 +167,8 @@ int main(int argc, char **argv)
 	d.started = time(NULL);
 	pthread_mutex_init(&d.quota_lock, NULL);
 	d.quotas = calloc(d.cfg.max_connections, sizeof(*d.quotas));
-	if (!d.quotas)
+	d.slots = calloc(d.cfg.max_connections, 1);
+	if (!d.quotas || !d.slots)
 		fatalx("out of memory");
 	pools_create(&d);
 	if (server_listen(&srv, &d) < 0)
@@ -185,6 +197,7 @@ int main(int argc, char **argv)
 	event_base_free(base);
 	pools_destroy(&d);
 	free(d.quotas);
+	free(d.slots);
 	pthread_mutex_destroy(&d.quota_lock);
 	log_info("stopped");
 	return 0;

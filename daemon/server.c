@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,10 +34,12 @@ static int server_unlink_stale(const char *path)
 	if (fd < 0)
 		return -errno;
 	strcpy(sun.sun_path, path);
-	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	/* Non-blocking: a wedged daemon with a full backlog must not hang us. */
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ? errno : 0;
 	close(fd);
-	if (r == 0)
-		return -EADDRINUSE;
+	if (r != ECONNREFUSED)
+		return r == 0 || r == EAGAIN ? -EADDRINUSE : -r;
 	return unlink(path) < 0 ? -errno : 0;
 }
 

@@ -73,6 +73,10 @@ static void worker_close_all(struct worker *w)
 
 		w->queue = c->next;
 		close(c->fd);
+		__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&w->d->nconns, 1, __ATOMIC_RELAXED);
+		daemon_slot_put(w->d, c->slot);
+		free(c->groups);
 		free(c);
 	}
 	pthread_mutex_unlock(&w->qlock);

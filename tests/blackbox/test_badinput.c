@@ -49,7 +49,8 @@ static const char conf_slow[] =
 	"[daemon]\n"
 	"socket = @SOCKET@\n"
 	"workers = auto\n"
-	"max_output = 4K\n"
+	"max_output = 16K\n"
+	"write_timeout = 1\n"
 	POOLS;
 
 /* Start the daemon and connect the bystander (to the default pool). */
@@ -708,7 +709,7 @@ static void test_slow_reader_disconnected(void **state)
 		      sent, strerror(-ret));
 	if (ret != -EPIPE && ret != -ECONNRESET)
 		fail_msg("a client that does not read was not disconnected within 10 s "
-			 "(max_output = 4K; send: %s)", strerror(-ret));
+			 "(max_output = 16K, write_timeout = 1; send: %s)", strerror(-ret));
 	/* What it had sent before the close may still be readable; then EOF. */
 	assert_int_equal(bb_conn_wait_close(r, BB_IO_TIMEOUT_MS, &more), 0);
 	assert_true(more < sent);
