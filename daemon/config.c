@@ -27,6 +27,9 @@ struct parse {
 	char *err;
 	size_t errlen, used;
 	int nerr;
+	char cur_section[64];
+	unsigned nseen;
+	struct { char key[160]; int line; } seen[256];
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -344,10 +347,50 @@ static struct pool_conf *pool_section(struct parse *p, const char *section)
 	return pc;
 }
 
+/* A key given twice in one section, or a section opened twice: both are
+ * mistakes a human would not see (the last one would silently win). */
+static bool config_duplicate(struct parse *p, const char *section, const char *name)
+{
+	char key[160];
+
+	if (strcmp(section, p->cur_section) != 0) {
+		for (unsigned i = 0; i < p->nseen; i++) {
+			if (strncmp(p->seen[i].key, section, strlen(section)) == 0 &&
+			    p->seen[i].key[strlen(section)] == '\t') {
+				perr(p, p->line, "section [%s] appears again (first at line %d)",
+				     section, p->seen[i].line);
+				break;
+			}
+		}
+		snprintf(p->cur_section, sizeof(p->cur_section), "%s", section);
+	}
+	snprintf(key, sizeof(key), "%s\t%s", section, name);
+	for (unsigned i = 0; i < p->nseen; i++) {
+		if (strcmp(p->seen[i].key, key) == 0) {
+			perr(p, p->line, "%s given twice in [%s] (first at line %d)", name, section,
+			     p->seen[i].line);
+			return true;
+		}
+	}
+	if (p->nseen < ARRAY_SIZE(p->seen)) {
+		snprintf(p->seen[p->nseen].key, sizeof(p->seen[0].key), "%s", key);
+		p->seen[p->nseen++].line = p->line;
+	}
+	return false;
+}
+
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
 	struct pool_conf *pc;
+
+	/* inih keeps 49 bytes of a section name: a longer one was cut. */
+	if (strlen(section) >= 49) {
+		perr(p, p->line, "section name longer than 48 bytes");
+		return 1;
+	}
+	if (config_duplicate(p, section, name))
+		return 1;
 
 	if (strcmp(section, "daemon") == 0) {
 		daemon_key(p, name, value);
@@ -361,14 +404,25 @@ static int config_handler(void *user, const char *section, const char *name, con
 	return 1;	/* keep going: report every problem */
 }
 
-/* inih reader that counts lines, so handlers know where they are. */
+/* inih reader that counts lines, so handlers know where they are, and
+ * refuses lines longer than inih's buffer instead of letting it split them. */
 static char *config_reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
 	char *r = fgets(str, num, p->f);
+	size_t len;
+	int ch;
 
-	if (r)
-		p->line++;
+	if (!r)
+		return NULL;
+	p->line++;
+	len = strlen(str);
+	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(p->f)) {
+		perr(p, p->line, "line longer than %d bytes", num - 2);
+		while ((ch = fgetc(p->f)) != EOF && ch != '\n')
+			;
+		str[0] = '\0';
+	}
 	return r;
 }
 

@@ -258,7 +258,7 @@ static const struct bad_conf bad_confs[] = {
 	  "socket = @SOCKET@\n"
 	  "\n"
 	  "[pool default]\n"
-	  "size = 3M\n", 5, 4 },
+	  "size = 3M\n", 5, 0 },
 	{ "unknown key in [daemon]",
 	  "[daemon]\n"
 	  "socket = @SOCKET@\n"
@@ -287,6 +287,45 @@ static const struct bad_conf bad_confs[] = {
 	  "[pool default]\n"
 	  "size = 4M\n"
 	  "this is not a key value pair\n", 5, 0 },
+	{ "a key given twice",
+	  "[daemon]\n"
+	  "socket = @SOCKET@\n"
+	  "[pool default]\n"
+	  "size = 4M\n"
+	  "size = 8M\n", 5, 0 },
+	{ "a pool section opened twice",
+	  "[daemon]\n"
+	  "socket = @SOCKET@\n"
+	  "[pool default]\n"
+	  "size = 4M\n"
+	  "[pool other]\n"
+	  "size = 4M\n"
+	  "[pool default]\n"
+	  "prefault = yes\n", 8, 0 },
+	{ "a line longer than the parser's buffer",
+	  "[daemon]\n"
+	  "socket = @SOCKET@\n"
+	  "# xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+	  "[pool default]\n"
+	  "size = 4M\n", 3, 0 },
+	{ "a CPU this process cannot use",
+	  "[daemon]\n"
+	  "socket = @SOCKET@\n"
+	  "workers = 1000\n"
+	  "[pool default]\n"
+	  "size = 4M\n", 3, 0 },
+	{ "an unknown group",
+	  "[daemon]\n"
+	  "socket = @SOCKET@\n"
+	  "[pool default]\n"
+	  "size = 4M\n"
+	  "groups = no-such-group-here\n", 5, 0 },
+	{ "max_output too small for max_count",
+	  "[daemon]\n"
+	  "socket = @SOCKET@\n"
+	  "max_output = 4K\n"
+	  "[pool default]\n"
+	  "size = 4M\n", 5, 3 },
 };
 
 static void test_bad_config_refused(void **state)
