@@ -240,6 +240,22 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 			BAD("out of range (4K..1G bytes)");
 		else
 			cfg->max_output = (uint32_t)v;
+	} else if (strcmp(name, "admin_socket") == 0) {
+		if (!*value || strlen(value) >= sizeof(cfg->admin_socket))
+			BAD("not a usable socket path (1..107 bytes)");
+		else
+			strcpy(cfg->admin_socket, value);
+	} else if (strcmp(name, "admin_mode") == 0) {
+		if (parse_mode(value, &cfg->admin_mode) < 0 || (cfg->admin_mode & 0007))
+			BAD("not an octal file mode without access for others (0000..0770)");
+	} else if (strcmp(name, "admin_group") == 0) {
+		if (*value && parse_group(value, &cfg->admin_gid) < 0)
+			BAD("no such group");
+	} else if (strcmp(name, "decay_interval") == 0) {
+		if (parse_u64(value, 0, 3600, &v) < 0)
+			BAD("out of range (0 = off, or 1..3600 seconds)");
+		else
+			cfg->decay_interval = (uint32_t)v;
 	} else if (strcmp(name, "write_timeout") == 0) {
 		if (parse_u64(value, 1, 3600, &v) < 0)
 			BAD("out of range (1..3600 seconds)");
@@ -253,7 +269,8 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 	} else {
 		perr(p, p->line, "unknown key \"%s\" in [daemon] (socket, socket_mode, "
 		     "socket_group, workers, drain_mode, log_level, max_frame, max_count, "
-		     "max_connections, max_output, write_timeout, default_pool)", name);
+		     "max_connections, max_output, write_timeout, admin_socket, admin_mode, admin_group, "
+		     "decay_interval, default_pool)", name);
 	}
 }
 
@@ -431,6 +448,9 @@ static void config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->socket_mode = 0660;
 	cfg->socket_gid = (gid_t)-1;
+	cfg->admin_mode = 0600;
+	cfg->admin_gid = (gid_t)-1;
+	cfg->decay_interval = 5;
 	cfg->drain_mode = DRAIN_RCU;
 	cfg->log_level = LOG_LVL_INFO;
 	cfg->max_frame = 64 * 1024;
@@ -446,6 +466,8 @@ static void config_check(struct parse *p)
 
 	if (!cfg->socket[0])
 		perr(p, p->line, "[daemon] socket is required");
+	if (cfg->admin_socket[0] && strcmp(cfg->admin_socket, cfg->socket) == 0)
+		perr(p, p->line, "admin_socket must differ from socket");
 	if (cfg->npools == 0)
 		perr(p, p->line, "no pool defined (add a [pool NAME] section with a size)");
 	if (cfg->default_pool[0] && config_pool_index(cfg, cfg->default_pool) < 0)

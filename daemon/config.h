@@ -12,6 +12,8 @@
  *   max_count = 1024
  *   max_connections = 1024
  *   max_output = 1048576
+ *   admin_socket = PATH            admin_mode = 0600   admin_group = GROUP
+ *   decay_interval = 5             seconds; idle pcps are drained remotely
  *   write_timeout = 30             seconds a pending response may make no progress
  *   default_pool = NAME
  *
@@ -50,6 +52,10 @@ struct config {
 	char socket[CONFIG_PATH_MAX];
 	unsigned socket_mode;
 	gid_t socket_gid;		/* (gid_t)-1: leave as is */
+	char admin_socket[CONFIG_PATH_MAX];	/* "" : no admin socket */
+	unsigned admin_mode;
+	gid_t admin_gid;		/* (gid_t)-1: root (and our own uid) only */
+	uint32_t decay_interval;	/* seconds; 0: no idle decay */
 	unsigned ncpus;
 	int cpus[CONFIG_MAX_CPUS];	/* worker i pinned to cpus[i] */
 	enum drain_mode drain_mode;

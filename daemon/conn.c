@@ -103,7 +103,7 @@ struct conn *conn_new(struct daemon *d, int fd)
 		c->uid = (uid_t)-1;
 		c->gid = (gid_t)-1;
 	}
-	if (daemon_slot_get(d, &c->slot) < 0) {
+	if (daemon_slot_get(d, c, &c->slot) < 0) {
 		close(fd);
 		free(c);
 		return NULL;

@@ -8,7 +8,7 @@
 
 #include "daemon.h"
 
-int daemon_slot_get(struct daemon *d, uint32_t *slot)
+int daemon_slot_get(struct daemon *d, struct conn *c, uint32_t *slot)
 {
 	static uint32_t hint;
 	int ret = -EBUSY;
@@ -18,7 +18,7 @@ int daemon_slot_get(struct daemon *d, uint32_t *slot)
 		uint32_t i = (hint + k) % d->cfg.max_connections;
 
 		if (!d->slots[i]) {
-			d->slots[i] = 1;
+			d->slots[i] = c;
 			hint = i + 1;
 			*slot = i;
 			ret = 0;
@@ -32,7 +32,7 @@ int daemon_slot_get(struct daemon *d, uint32_t *slot)
 void daemon_slot_put(struct daemon *d, uint32_t slot)
 {
 	pthread_mutex_lock(&d->quota_lock);
-	d->slots[slot] = 0;
+	d->slots[slot] = NULL;
 	pthread_mutex_unlock(&d->quota_lock);
 }
 

@@ -15,6 +15,7 @@
 #include "pool.h"
 
 struct worker;
+struct conn;
 
 /* Pages held per (pool, uid), shared by all connections of that uid. */
 struct uid_quota {
@@ -33,8 +34,9 @@ struct daemon {
 	uint32_t nconns;		/* atomic: connections open */
 	pthread_mutex_t quota_lock;	/* guards quotas[] refs and slots[] */
 	struct uid_quota *quotas;	/* cfg.max_connections entries */
-	uint8_t *slots;			/* cfg.max_connections: slot in use */
+	struct conn **slots;		/* cfg.max_connections: open connections */
 	time_t started;
+	unsigned admin_nconns;		/* admin thread only */
 };
 
 /*
@@ -42,7 +44,7 @@ struct daemon {
  * slot + 1 is the connection's page-owner id, so a live owner id can never be
  * reused by another connection.  -EBUSY when every slot is taken.
  */
-int daemon_slot_get(struct daemon *d, uint32_t *slot);
+int daemon_slot_get(struct daemon *d, struct conn *c, uint32_t *slot);
 void daemon_slot_put(struct daemon *d, uint32_t slot);
 
 /* Find or create the quota entry of (pool, uid); NULL when the table is full. */

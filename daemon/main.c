@@ -167,11 +167,12 @@ int main(int argc, char **argv)
 	d.started = time(NULL);
 	pthread_mutex_init(&d.quota_lock, NULL);
 	d.quotas = calloc(d.cfg.max_connections, sizeof(*d.quotas));
-	d.slots = calloc(d.cfg.max_connections, 1);
+	d.slots = calloc(d.cfg.max_connections, sizeof(*d.slots));
 	if (!d.quotas || !d.slots)
 		fatalx("out of memory");
 	pools_create(&d);
-	if (server_listen(&srv, &d) < 0)
+	if (server_listen(&srv, &d, d.cfg.socket, d.cfg.socket_mode, d.cfg.socket_gid,
+			  server_accept_client) < 0)
 		fatalx("cannot listen on %s", d.cfg.socket);
 	if (workers_start(&d) < 0)
 		fatalx("cannot start workers");

@@ -132,7 +132,7 @@ static void owner_link(struct pool *pool, struct owner *o, uint32_t pfn)
 	if (o->head != PFN_NIL)
 		pool->pages[o->head].prev = pfn;
 	o->head = pfn;
-	o->pages += 1u << p->order;
+	COUNTER_ADD(o->pages, 1u << p->order);
 }
 
 static void owner_unlink(struct pool *pool, struct owner *o, uint32_t pfn)
@@ -145,7 +145,7 @@ static void owner_unlink(struct pool *pool, struct owner *o, uint32_t pfn)
 		o->head = p->next;
 	if (p->next != PFN_NIL)
 		pool->pages[p->next].prev = p->prev;
-	o->pages -= 1u << p->order;
+	COUNTER_ADD(o->pages, -(uint64_t)(1u << p->order));
 }
 
 /* Take one block: through the pcp when there is one, else from the buddy. */

@@ -53,7 +53,7 @@ struct pool {
 struct owner {
 	uint32_t id;			/* nonzero, unique among live owners */
 	uint32_t head;			/* first allocated block, PFN_NIL if none */
-	uint64_t pages;			/* pages held */
+	uint64_t pages;			/* pages held; others may READ_ONCE it */
 };
 
 /* alloc flags (match the wire protocol's) */

@@ -43,31 +43,33 @@ static int server_unlink_stale(const char *path)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-int server_listen(struct server *s, struct daemon *d)
+int server_listen(struct server *s, struct daemon *d, const char *path, unsigned mode,
+		  gid_t gid, void (*on_accept)(struct daemon *d, int fd))
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const struct config *cfg = &d->cfg;
 	int fd, r;
 
 	memset(s, 0, sizeof(*s));
 	s->d = d;
+	s->path = path;
 	s->fd = -1;
-	r = server_unlink_stale(cfg->socket);
+	s->on_accept = on_accept;
+	r = server_unlink_stale(path);
 	if (r < 0) {
-		log_warnx("%s: %s", cfg->socket, r == -EADDRINUSE ? "another pagepoold is listening"
+		log_warnx("%s: %s", path, r == -EADDRINUSE ? "another pagepoold is listening"
 				: r == -EEXIST ? "exists and is not a socket" : strerror(-r));
 		return r;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	strcpy(sun.sun_path, cfg->socket);
+	strcpy(sun.sun_path, path);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(cfg->socket, cfg->socket_mode) < 0 ||
-	    (cfg->socket_gid != (gid_t)-1 && chown(cfg->socket, (uid_t)-1, cfg->socket_gid) < 0) ||
+	    chmod(path, mode) < 0 ||
+	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
 	    listen(fd, 128) < 0) {
 		r = -errno;
-		log_warn("%s", cfg->socket);
+		log_warn("%s", path);
 		close(fd);
 		return r;
 	}
@@ -82,15 +84,33 @@ static void server_backoff_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(s->ev_accept, NULL);
 }
 
+void server_accept_client(struct daemon *d, int fd)
+{
+	struct conn *c;
+
+	if (__atomic_add_fetch(&d->nconns, 1, __ATOMIC_RELAXED) > d->cfg.max_connections) {
+		__atomic_sub_fetch(&d->nconns, 1, __ATOMIC_RELAXED);
+		log_warnx("connection refused: max_connections (%u) reached",
+			  d->cfg.max_connections);
+		close(fd);
+		return;
+	}
+	c = conn_new(d, fd);
+	if (!c) {
+		__atomic_sub_fetch(&d->nconns, 1, __ATOMIC_RELAXED);
+		log_warnx("connection dropped: out of memory");
+		return;
+	}
+	workers_dispatch(d, c);
+}
+
 static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server *s = arg;
-	struct daemon *d = s->d;
 
 	/* Bounded: take what is queued now, then let the loop breathe. */
 	for (int i = 0; i < 64; i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -103,20 +123,7 @@ static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			}
 			return;
 		}
-		if (__atomic_add_fetch(&d->nconns, 1, __ATOMIC_RELAXED) > d->cfg.max_connections) {
-			__atomic_sub_fetch(&d->nconns, 1, __ATOMIC_RELAXED);
-			log_warnx("connection refused: max_connections (%u) reached",
-				  d->cfg.max_connections);
-			close(fd);
-			continue;
-		}
-		c = conn_new(d, fd);
-		if (!c) {
-			__atomic_sub_fetch(&d->nconns, 1, __ATOMIC_RELAXED);
-			log_warnx("connection dropped: out of memory");
-			continue;
-		}
-		workers_dispatch(d, c);
+		s->on_accept(s->d, fd);
 	}
 }
 
@@ -138,7 +145,7 @@ void server_stop(struct server *s)
 	s->ev_accept = s->ev_backoff = NULL;
 	if (s->fd >= 0) {
 		close(s->fd);
-		unlink(s->d->cfg.socket);
+		unlink(s->path);
 		s->fd = -1;
 	}
 }

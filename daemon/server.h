@@ -12,14 +12,21 @@ struct event_base;
 
 struct server {
 	struct daemon *d;
+	const char *path;
 	int fd;
+	void (*on_accept)(struct daemon *d, int fd);
 	struct event *ev_accept;
 	struct event *ev_backoff;	/* re-enables accept after EMFILE */
 };
 
-/* Bind and listen on cfg.socket with its mode and group.  0 or -errno, with
- * the reason logged. */
-int server_listen(struct server *s, struct daemon *d);
+/* Bind and listen on `path` with `mode` and group `gid` ((gid_t)-1: leave
+ * it).  Each accepted socket (non-blocking, close-on-exec) is passed to
+ * on_accept.  0 or -errno, with the reason logged. */
+int server_listen(struct server *s, struct daemon *d, const char *path, unsigned mode,
+		  gid_t gid, void (*on_accept)(struct daemon *d, int fd));
+
+/* on_accept for the client socket: limits, credentials, hand-off to a worker. */
+void server_accept_client(struct daemon *d, int fd);
 
 /* Start accepting on `base` (the admin thread's). */
 int server_start(struct server *s, struct event_base *base);
