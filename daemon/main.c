@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -149,7 +150,7 @@ int main(int argc, char **argv)
 	struct event_base *base;
 	struct event *sigs[3];
 	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
-	struct server srv;
+	struct server srv, asrv = { .fd = -1 };
 	char err[8192];
 
 	parse_args(argc, argv, &o);
@@ -174,10 +175,15 @@ int main(int argc, char **argv)
 	if (server_listen(&srv, &d, d.cfg.socket, d.cfg.socket_mode, d.cfg.socket_gid,
 			  server_accept_client) < 0)
 		fatalx("cannot listen on %s", d.cfg.socket);
+	if (d.cfg.admin_socket[0] &&
+	    server_listen(&asrv, &d, d.cfg.admin_socket, d.cfg.admin_mode, d.cfg.admin_gid,
+			  admin_accept) < 0)
+		fatalx("cannot listen on %s", d.cfg.admin_socket);
 	if (workers_start(&d) < 0)
 		fatalx("cannot start workers");
 	base = event_base_new();
-	if (!base || server_start(&srv, base) < 0)
+	if (!base || server_start(&srv, base) < 0 || admin_start(&d, base) < 0 ||
+	    (asrv.fd >= 0 && server_start(&asrv, base) < 0))
 		fatalx("cannot set up the event loop");
 	for (int i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(base, signums[i], signal_cb, base);
@@ -192,6 +198,8 @@ int main(int argc, char **argv)
 	event_base_dispatch(base);
 
 	server_stop(&srv);
+	server_stop(&asrv);
+	admin_stop(&d);
 	workers_stop(&d);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
