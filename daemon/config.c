@@ -246,8 +246,10 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 		else
 			strcpy(cfg->admin_socket, value);
 	} else if (strcmp(name, "admin_mode") == 0) {
-		if (parse_mode(value, &cfg->admin_mode) < 0 || (cfg->admin_mode & 0007))
-			BAD("not an octal file mode without access for others (0000..0770)");
+		/* The daemon re-checks every admin peer's credentials, so a wider
+		 * mode only lets more users be told no. */
+		if (parse_mode(value, &cfg->admin_mode) < 0)
+			BAD("not an octal file mode (0000..0777)");
 	} else if (strcmp(name, "admin_group") == 0) {
 		if (*value && parse_group(value, &cfg->admin_gid) < 0)
 			BAD("no such group");
