@@ -234,15 +234,17 @@ static void handle_clients(struct daemon *d, struct admin_reply *rp)
 	pthread_mutex_lock(&d->quota_lock);
 	for (uint32_t i = 0; i < max; i++) {
 		struct conn *c = d->slots[i];
+		struct pool *pool;
 
 		if (!c)
 			continue;
+		pool = __atomic_load_n(&c->pool, __ATOMIC_ACQUIRE);
 		pagepool__v1__client_info__init(&ci[n]);
 		ci[n].id = c->id;
 		ci[n].pid = c->pid;
 		ci[n].uid = c->uid;
 		ci[n].worker = c->w ? c->w->idx : 0;
-		ci[n].pool = c->pool ? c->pool->name : (char *)"";
+		ci[n].pool = pool ? pool->name : (char *)"";
 		ci[n].pages = READ_ONCE(c->owner.pages);
 		pci[n] = &ci[n];
 		n++;

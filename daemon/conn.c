@@ -228,7 +228,8 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h, struct re
 		}
 	}
 	c->pool_idx = idx;
-	c->pool = d->pools[idx];
+	/* Read by the admin thread's clients listing. */
+	__atomic_store_n(&c->pool, d->pools[idx], __ATOMIC_RELEASE);
 	c->pcp = pool_pcp(c->pool, c->w->idx);
 	owner_init(&c->owner, c->slot + 1);
 
