@@ -83,7 +83,8 @@ BENCH_BINS := $(BUILD)/bench/bench_core
 all: $(CORE_LIB) $(UNIT_BINS) $(BENCH_BINS) \
 	$(if $(wildcard daemon/main.c),$(DAEMON)) \
 	$(if $(wildcard client/libpagepool.c),$(CLIENT_SO) $(CLIENT_A) $(BB_BINS) $(BUILD)/pagepool.pc) \
-	$(if $(wildcard client/example.c),$(EXAMPLE))
+	$(if $(wildcard client/example.c),$(EXAMPLE)) \
+	$(if $(wildcard client/pagepoolctl.c),$(BUILD)/pagepoolctl)
 
 $(BUILD)/proto/pagepool.pb-c.c $(BUILD)/proto/pagepool.pb-c.h &: proto/pagepool.proto
 	@mkdir -p $(@D)
@@ -139,6 +140,11 @@ $(BUILD)/pagepool.pc: client/pagepool.pc.in Makefile
 $(EXAMPLE): client/example.c client/pagepool.h $(CLIENT_A)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) $(CLIENT_A) $(PROTO_LIBS)
+
+$(BUILD)/pagepoolctl: client/pagepoolctl.c proto/wire.h $(PROTO_GEN) $(PROTO_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(PROTO_OBJS) $(PROTO_LIBS)
 
 $(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) proto/wire.h $(PROTO_GEN) Makefile
 	@mkdir -p $(@D)

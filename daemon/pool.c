@@ -120,7 +120,7 @@ void owner_init(struct owner *o, uint32_t id)
 {
 	o->id = id;
 	o->head = PFN_NIL;
-	o->pages = 0;
+	WRITE_ONCE(o->pages, 0);
 }
 
 static void owner_link(struct pool *pool, struct owner *o, uint32_t pfn)
