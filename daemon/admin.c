@@ -25,7 +25,6 @@
 #define ADMIN_MAX_FRAME		4096
 #define ADMIN_MAX_CONNS		64
 #define ADMIN_MAX_HOLDERS	32
-#define ADMIN_VERSION		"0.1"
 
 typedef Pagepool__V1__AdminRequest admin_request;
 typedef Pagepool__V1__AdminResponse admin_response;
@@ -109,8 +108,8 @@ static void handle_status(struct daemon *d, struct admin_reply *rp)
 	if (!pc || !pp)
 		return;
 	pagepool__v1__admin_status__init(st);
-	st->version = (char *)ADMIN_VERSION;
-	st->uptime_s = (uint64_t)(time(NULL) - d->started);
+	st->version = (char *)PAGEPOOLD_VERSION;
+	st->uptime_s = (uint64_t)(daemon_now() - d->started);
 	st->workers = d->nworkers;
 	st->clients = __atomic_load_n(&d->nconns, __ATOMIC_RELAXED);
 	st->drain_mode = (char *)drain_mode_name(d->cfg.drain_mode);
@@ -325,11 +324,12 @@ static void handle_offline(struct daemon *d, const Pagepool__V1__AdminOfflineReq
 	Pagepool__V1__Holder *hp;
 	Pagepool__V1__Holder **php;
 	unsigned nh = 0;
+	uint64_t busy = 0;
 	int idx = admin_pool(d, q->pool, false, rp), ret;
 
 	if (idx < 0)
 		return;
-	ret = pool_offline(d->pools[idx], q->start, q->count, h, ADMIN_MAX_HOLDERS, &nh);
+	ret = pool_offline(d->pools[idx], q->start, q->count, h, ADMIN_MAX_HOLDERS, &nh, &busy);
 	if (ret == 0) {
 		log_info("pool %s: pages %u..%u offline", q->pool, q->start, q->start + q->count - 1);
 		return;
@@ -351,13 +351,14 @@ static void handle_offline(struct daemon *d, const Pagepool__V1__AdminOfflineReq
 	for (unsigned i = 0; i < nh; i++) {
 		admin_holder(d, h[i].owner, &hp[i]);
 		hp[i].pages = h[i].pages;
-		off->busy_pages += h[i].pages;
 		php[i] = &hp[i];
 	}
+	off->busy_pages = busy;
 	off->n_holders = nh;
 	off->holders = php;
-	admin_err(rp, EBUSY, "%lu pages in the range are still held by %u clients",
-		  (unsigned long)off->busy_pages, nh);
+	admin_err(rp, EBUSY, "%lu pages in the range are still held (%u holder%s%s)",
+		  (unsigned long)busy, nh, nh == 1 ? "" : "s",
+		  nh == ADMIN_MAX_HOLDERS ? " listed, maybe more" : "");
 	rp->r.body_case = PAGEPOOL__V1__ADMIN_RESPONSE__BODY_OFFLINE;
 	rp->r.offline = off;
 }

@@ -5,8 +5,17 @@
  * connections of one uid may live on different workers.
  */
 #include <errno.h>
+#include <time.h>
 
 #include "daemon.h"
+
+time_t daemon_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 int daemon_slot_get(struct daemon *d, struct conn *c, uint32_t *slot)
 {

@@ -14,6 +14,8 @@
 #include "config.h"
 #include "pool.h"
 
+#define PAGEPOOLD_VERSION "0.1"
+
 struct worker;
 struct conn;
 
@@ -35,9 +37,12 @@ struct daemon {
 	pthread_mutex_t quota_lock;	/* guards quotas[] refs and slots[] */
 	struct uid_quota *quotas;	/* cfg.max_connections entries */
 	struct conn **slots;		/* cfg.max_connections: open connections */
-	time_t started;
+	time_t started;			/* daemon_now() at start-up */
 	unsigned admin_nconns;		/* admin thread only */
 };
+
+/* Seconds on the monotonic clock (uptime never jumps with the wall clock). */
+time_t daemon_now(void);
 
 /*
  * A connection slot, 0..max_connections-1, unique among open connections:

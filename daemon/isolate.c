@@ -125,7 +125,7 @@ static void range_offline_locked(struct zone *z, uint32_t start, uint32_t count)
 }
 
 static int pool_offline_locked(struct pool *pool, uint32_t start, uint32_t count,
-			       struct pool_holder *h, unsigned max, unsigned *nh)
+			       struct pool_holder *h, unsigned max, unsigned *nh, uint64_t *busyp)
 {
 	struct zone *z = &pool->zone;
 	uint64_t busy = 0, in_pcp = 0;
@@ -154,6 +154,8 @@ static int pool_offline_locked(struct pool *pool, uint32_t start, uint32_t count
 		if (in_pcp == 0)
 			break;
 	}
+	if (busyp)
+		*busyp = busy;
 	if (busy)
 		return -EBUSY;
 	/* Nothing in the range can be handed out now: punch, then mark. */
@@ -169,16 +171,18 @@ static int pool_offline_locked(struct pool *pool, uint32_t start, uint32_t count
 }
 
 int pool_offline(struct pool *pool, uint32_t start, uint32_t count,
-		 struct pool_holder *h, unsigned max, unsigned *nh)
+		 struct pool_holder *h, unsigned max, unsigned *nh, uint64_t *busy)
 {
 	int ret;
 
 	*nh = 0;
+	if (busy)
+		*busy = 0;
 	ret = range_check(pool, start, count);
 	if (ret < 0)
 		return ret;
 	pthread_mutex_lock(&pool->admin_lock);
-	ret = pool_offline_locked(pool, start, count, h, max, nh);
+	ret = pool_offline_locked(pool, start, count, h, max, nh, busy);
 	pthread_mutex_unlock(&pool->admin_lock);
 	return ret;
 }

@@ -23,7 +23,6 @@
 #include "server.h"
 #include "worker.h"
 
-#define PAGEPOOLD_VERSION "0.1"
 
 static void usage(FILE *f)
 {
@@ -165,7 +164,7 @@ int main(int argc, char **argv)
 	}
 	log_set_level(o.debug ? LOG_LVL_DEBUG : d.cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
-	d.started = time(NULL);
+	d.started = daemon_now();
 	pthread_mutex_init(&d.quota_lock, NULL);
 	d.quotas = calloc(d.cfg.max_connections, sizeof(*d.quotas));
 	d.slots = calloc(d.cfg.max_connections, sizeof(*d.slots));
@@ -190,8 +189,9 @@ int main(int argc, char **argv)
 		if (!sigs[i] || event_add(sigs[i], NULL) < 0)
 			fatalx("cannot handle signals");
 	}
-	log_info("pagepoold %s: listening on %s, %u workers, %u pools, drain mode %s",
-		 PAGEPOOLD_VERSION, d.cfg.socket, d.nworkers, d.cfg.npools,
+	log_info("pagepoold %s: listening on %s%s%s, %u workers, %u pools, drain mode %s",
+		 PAGEPOOLD_VERSION, d.cfg.socket, asrv.fd >= 0 ? ", admin " : "",
+		 asrv.fd >= 0 ? d.cfg.admin_socket : "", d.nworkers, d.cfg.npools,
 		 drain_mode_name(d.cfg.drain_mode));
 	notify_ready(o.ready_fd);
 

@@ -130,12 +130,13 @@ struct pool_holder {
  * no free page in the range is handed out again.  When every page of the
  * range is free it is taken offline, its memory punched out of the arena, and
  * 0 is returned.  Otherwise -EBUSY, with up to `max` holders (owner, pages)
- * in `h` (*nh says how many were stored); the range stays isolated, so call
+ * in `h` (*nh says how many were stored) and the pages not yet free in
+ * *busy (may be NULL; counts every holder, listed or not); the range stays isolated, so call
  * again once they have freed (or pool_online() to give up).  -EINVAL for a
  * bad or overlapping range.  Admin thread.
  */
 int pool_offline(struct pool *pool, uint32_t start, uint32_t count,
-		 struct pool_holder *h, unsigned max, unsigned *nh);
+		 struct pool_holder *h, unsigned max, unsigned *nh, uint64_t *busy);
 
 /* Bring an offline or isolated range back: its free pages become allocatable
  * again and the pcps are re-enabled when no range is isolated.  0 or -EINVAL. */

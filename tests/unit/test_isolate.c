@@ -40,18 +40,18 @@ static void test_bad_ranges(void **state)
 	struct pool_holder h[4];
 	unsigned nh;
 
-	assert_int_equal(pool_offline(pool, 1, BLK, h, 4, &nh), -EINVAL);	/* misaligned */
-	assert_int_equal(pool_offline(pool, 0, BLK + 1, h, 4, &nh), -EINVAL);
-	assert_int_equal(pool_offline(pool, 0, 0, h, 4, &nh), -EINVAL);
-	assert_int_equal(pool_offline(pool, pool->npages, BLK, h, 4, &nh), -EINVAL);
-	assert_int_equal(pool_offline(pool, UINT32_MAX - BLK + 1, BLK, h, 4, &nh), -EINVAL);
+	assert_int_equal(pool_offline(pool, 1, BLK, h, 4, &nh, NULL), -EINVAL);	/* misaligned */
+	assert_int_equal(pool_offline(pool, 0, BLK + 1, h, 4, &nh, NULL), -EINVAL);
+	assert_int_equal(pool_offline(pool, 0, 0, h, 4, &nh, NULL), -EINVAL);
+	assert_int_equal(pool_offline(pool, pool->npages, BLK, h, 4, &nh, NULL), -EINVAL);
+	assert_int_equal(pool_offline(pool, UINT32_MAX - BLK + 1, BLK, h, 4, &nh, NULL), -EINVAL);
 	assert_int_equal(pool_online(pool, 0, BLK), -EINVAL);		/* not offline */
 	/* Overlapping a different range is refused, and changes nothing. */
-	assert_int_equal(pool_offline(pool, BLK, 2 * BLK, h, 4, &nh), 0);
-	assert_int_equal(pool_offline(pool, 0, 2 * BLK, h, 4, &nh), -EINVAL);
+	assert_int_equal(pool_offline(pool, BLK, 2 * BLK, h, 4, &nh, NULL), 0);
+	assert_int_equal(pool_offline(pool, 0, 2 * BLK, h, 4, &nh, NULL), -EINVAL);
 	assert_int_equal(pool->zone.blockflags[0], 0);
 	/* The same range again is idempotent. */
-	assert_int_equal(pool_offline(pool, BLK, 2 * BLK, h, 4, &nh), 0);
+	assert_int_equal(pool_offline(pool, BLK, 2 * BLK, h, 4, &nh, NULL), 0);
 	assert_int_equal(pool_online(pool, 0, 2 * BLK), -EINVAL);	/* block 0 not offline */
 	assert_int_equal(pool_online(pool, BLK, 2 * BLK), 0);
 	assert_verify(pool, NULL, 0);
@@ -75,7 +75,7 @@ static void test_offline_free_range_returns_memory(void **state)
 	owner_init(&o, 7);
 	res0 = resident_pages(pool);
 	assert_int_equal(res0, pool->npages);
-	assert_int_equal(pool_offline(pool, 2 * BLK, 2 * BLK, h, 4, &nh), 0);
+	assert_int_equal(pool_offline(pool, 2 * BLK, 2 * BLK, h, 4, &nh, NULL), 0);
 	assert_int_equal(resident_pages(pool), res0 - 2 * BLK);
 	pool_counts(pool, &c);
 	assert_int_equal(c.offline, 2 * BLK);
@@ -131,7 +131,7 @@ static void test_offline_busy_until_freed(void **state)
 	assert_true(pb < BLK);
 	assert_true(pcp_count_remote(pcp) > 0);
 
-	assert_int_equal(pool_offline(pool, 0, BLK, h, 4, &nh), -EBUSY);
+	assert_int_equal(pool_offline(pool, 0, BLK, h, 4, &nh, NULL), -EBUSY);
 	assert_int_equal(nh, 2);
 	for (unsigned i = 0; i < nh; i++) {
 		if (h[i].owner == a.id)
@@ -151,13 +151,13 @@ static void test_offline_busy_until_freed(void **state)
 	}
 	/* a frees (beyond what remains, those pages must not come back out). */
 	pool_release_all(pool, pcp, &a);
-	assert_int_equal(pool_offline(pool, 0, BLK, h, 4, &nh), -EBUSY);
+	assert_int_equal(pool_offline(pool, 0, BLK, h, 4, &nh, NULL), -EBUSY);
 	assert_int_equal(nh, 1);
 	assert_int_equal(h[0].owner, b.id);
 	/* A double free of an isolated page is still a double free. */
 	assert_int_equal(pool_free(pool, pcp, &a, pa, 1, 0, NULL), -EALREADY);
 	assert_int_equal(pool_free(pool, pcp, &b, &pb, 1, 3, NULL), 0);
-	assert_int_equal(pool_offline(pool, 0, BLK, h, 4, &nh), 0);
+	assert_int_equal(pool_offline(pool, 0, BLK, h, 4, &nh, NULL), 0);
 	assert_int_equal(pcp->high, HIGH);
 	assert_verify(pool, NULL, 0);
 	assert_int_equal(pool_online(pool, 0, BLK), 0);
@@ -178,7 +178,7 @@ static void test_online_aborts_isolation(void **state)
 
 	owner_init(&a, 5);
 	assert_int_equal(pool_alloc(pool, pcp, &a, 4, 1, 0, &pfn, &got), 0);
-	assert_int_equal(pool_offline(pool, pfn & ~(BLK - 1), BLK, h, 4, &nh), -EBUSY);
+	assert_int_equal(pool_offline(pool, pfn & ~(BLK - 1), BLK, h, 4, &nh, NULL), -EBUSY);
 	assert_int_equal(pool_online(pool, pfn & ~(BLK - 1), BLK), 0);
 	assert_int_equal(pool->zone.nr_isolated, 0);
 	assert_int_equal(pcp->high, HIGH);
