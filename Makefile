@@ -35,7 +35,7 @@ DEPS_PC	:= liburcu-qsbr:liburcu-dev cmocka:libcmocka-dev libevent:libevent-dev \
 	   libprotobuf-c:libprotobuf-c-dev libsystemd:libsystemd-dev inih:libinih-dev
 # command : Debian package
 DEPS_CMD := pkg-config:pkg-config protoc-c:protobuf-c-compiler valgrind:valgrind \
-	    python3:python3
+	    python3:python3 strace:strace
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	   -Wno-unused-parameter -Werror
