@@ -19,6 +19,7 @@
 #include "admin.h"
 #include "conn.h"
 #include "log.h"
+#include "reload.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -54,6 +55,8 @@ struct admin_reply {
 		Pagepool__V1__AdminDrained drained;
 		Pagepool__V1__AdminOffline offline;
 		Pagepool__V1__AdminTrimmed trimmed;
+		Pagepool__V1__AdminVerified verified;
+		Pagepool__V1__AdminReloaded reloaded;
 	} u;
 	void *mem[4];			/* arrays to free */
 };
@@ -421,6 +424,92 @@ static void handle_set_pcp(struct daemon *d, const Pagepool__V1__AdminSetPcpReq 
 			pool_set_pcp(d->pools[i], (int)q->high, (int)q->batch);
 }
 
+struct verify_job {
+	struct daemon *d;
+	int idx;			/* -1: every pool */
+	Pagepool__V1__PoolVerify *pv;
+	char (*msg)[200];
+	struct owner **owners;
+};
+
+/* Runs with every worker parked: the pools are quiet. */
+static void verify_parked(void *arg)
+{
+	struct verify_job *j = arg;
+	struct daemon *d = j->d;
+
+	for (unsigned i = 0; i < d->cfg.npools; i++) {
+		unsigned n = 0;
+
+		if (j->idx >= 0 && (unsigned)j->idx != i)
+			continue;
+		/* The live owners of this pool: its connections' owners. */
+		pthread_mutex_lock(&d->quota_lock);
+		for (uint32_t s = 0; s < d->cfg.max_connections; s++) {
+			struct conn *c = d->slots[s];
+
+			if (c && __atomic_load_n(&c->pool, __ATOMIC_ACQUIRE) == d->pools[i])
+				j->owners[n++] = &c->owner;
+		}
+		pthread_mutex_unlock(&d->quota_lock);
+		pagepool__v1__pool_verify__init(&j->pv[i]);
+		j->pv[i].name = d->pools[i]->name;
+		j->pv[i].ok = pool_verify(d->pools[i], j->owners, n, j->msg[i],
+					  sizeof(j->msg[i])) == 0;
+		j->pv[i].message = j->msg[i];
+		if (!j->pv[i].ok)
+			log_warnx("verify: pool %s: %s", d->pools[i]->name, j->msg[i]);
+	}
+}
+
+static void handle_verify(struct daemon *d, const Pagepool__V1__AdminVerifyReq *q,
+			  struct admin_reply *rp)
+{
+	Pagepool__V1__AdminVerified *v = &rp->u.verified;
+	struct verify_job j = { .d = d, .idx = admin_pool(d, q->pool, true, rp) };
+	Pagepool__V1__PoolVerify **ppv;
+	unsigned n = 0;
+
+	if (j.idx == -2)
+		return;
+	j.pv = admin_alloc(rp, d->cfg.npools, sizeof(*j.pv));
+	j.msg = admin_alloc(rp, d->cfg.npools, sizeof(*j.msg));
+	j.owners = admin_alloc(rp, d->cfg.max_connections, sizeof(*j.owners));
+	ppv = admin_alloc(rp, d->cfg.npools, sizeof(*ppv));
+	if (!j.pv || !j.msg || !j.owners || !ppv)
+		return;
+	workers_park(d, verify_parked, &j);
+	pagepool__v1__admin_verified__init(v);
+	for (unsigned i = 0; i < d->cfg.npools; i++)
+		if (j.idx < 0 || (unsigned)j.idx == i)
+			ppv[n++] = &j.pv[i];
+	v->n_pools = n;
+	v->pools = ppv;
+	rp->r.body_case = PAGEPOOL__V1__ADMIN_RESPONSE__BODY_VERIFIED;
+	rp->r.verified = v;
+}
+
+static void handle_reload(struct daemon *d, struct admin_reply *rp)
+{
+	static struct reload_result r;
+	static char *lines[RELOAD_MAX_CHANGES];
+	Pagepool__V1__AdminReloaded *rl = &rp->u.reloaded;
+	int ret = reload_config(d, &r);
+
+	if (ret < 0) {
+		admin_err(rp, -ret, "%s", r.error);
+		log_warnx("reload refused, running configuration kept: %s", r.error);
+		return;
+	}
+	pagepool__v1__admin_reloaded__init(rl);
+	for (unsigned i = 0; i < r.nchanges; i++)
+		lines[i] = r.changes[i];
+	rl->n_changes = r.nchanges;
+	rl->changes = lines;
+	rp->r.body_case = PAGEPOOL__V1__ADMIN_RESPONSE__BODY_RELOADED;
+	rp->r.reloaded = rl;
+}
+
 static void admin_dispatch(struct daemon *d, const admin_request *q, struct admin_reply *rp)
 {
 	if (wire_has_unknown_fields(&q->base)) {
@@ -454,6 +543,12 @@ static void admin_dispatch(struct daemon *d, const admin_request *q, struct admi
 		break;
 	case PAGEPOOL__V1__ADMIN_REQUEST__BODY_SET_PCP:
 		handle_set_pcp(d, q->set_pcp, rp);
+		break;
+	case PAGEPOOL__V1__ADMIN_REQUEST__BODY_VERIFY:
+		handle_verify(d, q->verify, rp);
+		break;
+	case PAGEPOOL__V1__ADMIN_REQUEST__BODY_RELOAD:
+		handle_reload(d, rp);
 		break;
 	default:
 		admin_err(rp, EPROTO, "unknown admin request");
@@ -656,19 +751,23 @@ static void decay_cb(evutil_socket_t fd, short what, void *arg)
 	admin_decay(arg);
 }
 
+void admin_decay_rearm(struct daemon *d)
+{
+	struct timeval tv = { .tv_sec = d->cfg.decay_interval };
+
+	event_del(decay_ev);
+	if (d->cfg.decay_interval && event_add(decay_ev, &tv) < 0)
+		log_warnx("cannot arm the decay timer");
+}
+
 int admin_start(struct daemon *d, struct event_base *base)
 {
 	admin_base = base;
 	decay_seen = calloc((size_t)d->cfg.npools * d->nworkers, sizeof(*decay_seen));
-	if (!decay_seen)
+	decay_ev = event_new(base, -1, EV_PERSIST, decay_cb, d);
+	if (!decay_seen || !decay_ev)
 		return -ENOMEM;
-	if (d->cfg.decay_interval) {
-		struct timeval tv = { .tv_sec = d->cfg.decay_interval };
-
-		decay_ev = event_new(base, -1, EV_PERSIST, decay_cb, d);
-		if (!decay_ev || event_add(decay_ev, &tv) < 0)
-			return -ENOMEM;
-	}
+	admin_decay_rearm(d);
 	return 0;
 }
 

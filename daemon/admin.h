@@ -27,4 +27,7 @@ void admin_stop(struct daemon *d);
  */
 void admin_decay(struct daemon *d);
 
+/* Restart the decay timer with cfg.decay_interval (0: stop it). */
+void admin_decay_rearm(struct daemon *d);
+
 #endif

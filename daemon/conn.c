@@ -220,12 +220,11 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h, struct re
 			  (int)c->gid, pc->name);
 		return;
 	}
-	if (pc->quota_uid_pages) {
-		c->uq = daemon_quota_get(d, idx, c->uid);
-		if (!c->uq) {
-			reply_err(rp, EBUSY, "too many users");
-			return;
-		}
+	/* Always tracked, so a reload can turn the uid quota on. */
+	c->uq = daemon_quota_get(d, idx, c->uid);
+	if (!c->uq) {
+		reply_err(rp, EBUSY, "too many users");
+		return;
 	}
 	c->pool_idx = idx;
 	/* Read by the admin thread's clients listing. */
@@ -255,15 +254,17 @@ static int conn_charge(struct conn *c, uint64_t pages, struct reply *rp)
 {
 	const struct pool_conf *pc = &c->d->cfg.pools[c->pool_idx];
 
-	if (pc->quota_pages && c->owner.pages + pages > pc->quota_pages) {
+	uint64_t quota = READ_ONCE(pc->quota_pages), uid_quota = READ_ONCE(pc->quota_uid_pages);
+
+	if (quota && c->owner.pages + pages > quota) {
 		reply_err(rp, EDQUOT, "connection quota: holding %lu of %lu pages, asked %lu",
-			  (unsigned long)c->owner.pages, (unsigned long)pc->quota_pages,
+			  (unsigned long)c->owner.pages, (unsigned long)quota,
 			  (unsigned long)pages);
 		return -EDQUOT;
 	}
-	if (c->uq && !daemon_quota_charge(c->uq, pages, pc->quota_uid_pages)) {
+	if (c->uq && !daemon_quota_charge(c->uq, pages, uid_quota)) {
 		reply_err(rp, EDQUOT, "uid %d quota of %lu pages exceeded", (int)c->uid,
-			  (unsigned long)pc->quota_uid_pages);
+			  (unsigned long)uid_quota);
 		return -EDQUOT;
 	}
 	return 0;
@@ -555,8 +556,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		else
 			log_debug("%s: closed", c->name);
 	} else if (what & BEV_EVENT_TIMEOUT) {
-		log_warnx("%s: not reading its responses for %u s; disconnecting", c->name,
-			  c->d->cfg.write_timeout);
+		log_warnx("%s: not reading its responses; disconnecting", c->name);
 	} else if (what & BEV_EVENT_ERROR) {
 		log_info("%s: connection error: %s", c->name, strerror(EVUTIL_SOCKET_ERROR()));
 	}
@@ -583,7 +583,7 @@ int conn_attach(struct worker *w, struct conn *c)
 	bufferevent_setwatermark(c->bev, EV_READ, 0, w->d->cfg.max_frame + w->d->cfg.max_frame / 2 + 64);
 	bufferevent_setwatermark(c->bev, EV_WRITE, w->d->cfg.max_output / 4, 0);
 	{
-		struct timeval wt = { .tv_sec = w->d->cfg.write_timeout };
+		struct timeval wt = { .tv_sec = READ_ONCE(w->d->cfg.write_timeout) };
 		bufferevent_set_timeouts(c->bev, NULL, &wt);
 	}
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);

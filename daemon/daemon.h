@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct event_base;
+
 #include "config.h"
 #include "pool.h"
 
@@ -29,6 +31,8 @@ struct uid_quota {
 
 struct daemon {
 	struct config cfg;
+	const char *config_path;
+	struct event_base *base;	/* the admin thread's */
 	struct pool *pools[CONFIG_MAX_POOLS];
 	unsigned nworkers;
 	struct worker **workers;

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "reload.h"
 #include "server.h"
 #include "worker.h"
 
@@ -123,14 +124,17 @@ static void pools_destroy(struct daemon *d)
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct event_base *base = arg;
+	struct daemon *d = arg;
 
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: reload is not supported yet; ignoring");
+		static struct reload_result r;
+
+		if (reload_config(d, &r) < 0)
+			log_warnx("SIGHUP: reload refused, running configuration kept:\n%s", r.error);
 		return;
 	}
 	log_info("%s: shutting down", strsignal((int)sig));
-	event_base_loopbreak(base);
+	event_base_loopbreak(d->base);
 }
 
 static void notify_ready(int fd)
@@ -154,6 +158,7 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	log_init(LOG_LVL_INFO, getenv("JOURNAL_STREAM") != NULL);
+	d.config_path = o.config;
 	if (config_load(o.config, &d.cfg, err, sizeof(err)) < 0) {
 		fputs(err, stderr);
 		return 1;
@@ -180,12 +185,12 @@ int main(int argc, char **argv)
 		fatalx("cannot listen on %s", d.cfg.admin_socket);
 	if (workers_start(&d) < 0)
 		fatalx("cannot start workers");
-	base = event_base_new();
+	base = d.base = event_base_new();
 	if (!base || server_start(&srv, base) < 0 || admin_start(&d, base) < 0 ||
 	    (asrv.fd >= 0 && server_start(&asrv, base) < 0))
 		fatalx("cannot set up the event loop");
 	for (int i = 0; i < 3; i++) {
-		sigs[i] = evsignal_new(base, signums[i], signal_cb, base);
+		sigs[i] = evsignal_new(base, signums[i], signal_cb, &d);
 		if (!sigs[i] || event_add(sigs[i], NULL) < 0)
 			fatalx("cannot handle signals");
 	}

@@ -21,6 +21,9 @@
 #include "rcu.h"
 #include "worker.h"
 
+static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t park_cond = PTHREAD_COND_INITIALIZER;
+static unsigned parked;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;
 static unsigned started;
@@ -82,6 +85,41 @@ static void worker_close_all(struct worker *w)
 	pthread_mutex_unlock(&w->qlock);
 }
 
+/* Wait, offline, until the admin thread lets the workers go. */
+static void worker_park_here(struct worker *w)
+{
+	worker_leave(w);
+	pthread_mutex_lock(&park_lock);
+	parked++;
+	pthread_cond_broadcast(&park_cond);
+	while (__atomic_load_n(&w->park, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&park_cond, &park_lock);
+	parked--;
+	pthread_cond_broadcast(&park_cond);
+	pthread_mutex_unlock(&park_lock);
+	worker_enter(w);
+}
+
+void workers_park(struct daemon *d, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&park_lock);
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		__atomic_store_n(&d->workers[i]->park, 1, __ATOMIC_RELEASE);
+		worker_kick(d->workers[i]);
+	}
+	while (parked < d->nworkers)
+		pthread_cond_wait(&park_cond, &park_lock);
+	pthread_mutex_unlock(&park_lock);
+	fn(arg);
+	pthread_mutex_lock(&park_lock);
+	for (unsigned i = 0; i < d->nworkers; i++)
+		__atomic_store_n(&d->workers[i]->park, 0, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&park_cond);
+	while (parked > 0)
+		pthread_cond_wait(&park_cond, &park_lock);
+	pthread_mutex_unlock(&park_lock);
+}
+
 static void worker_efd_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -90,6 +128,8 @@ static void worker_efd_cb(evutil_socket_t fd, short what, void *arg)
 	worker_enter(w);
 	if (read(fd, &n, sizeof(n)) == sizeof(n))
 		COUNTER_ADD(w->wakeups, 1);
+	if (__atomic_load_n(&w->park, __ATOMIC_ACQUIRE))
+		worker_park_here(w);
 	if (__atomic_load_n(&w->stopping, __ATOMIC_ACQUIRE)) {
 		worker_close_all(w);
 		event_base_loopbreak(w->base);

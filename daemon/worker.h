@@ -37,6 +37,7 @@ struct worker {
 	uint64_t loops;			/* callbacks run (stat) */
 	uint32_t *scratch;		/* max_count pfns for one request */
 	int ready_err;			/* start-up result, read after the barrier */
+	int park;			/* atomic: admin asks the worker to park */
 };
 
 /* Create and start every worker; returns once each has registered with RCU
@@ -49,6 +50,13 @@ void workers_dispatch(struct daemon *d, struct conn *c);
 /* Ask every worker to close its connections (their pages go back) and exit;
  * joins them. */
 void workers_stop(struct daemon *d);
+
+/*
+ * Admin thread: park every worker - each finishes its current callback, goes
+ * offline and waits - run fn(arg) on a quiet daemon, then let them go.  For
+ * diagnostics (verify) only: it is the one place workers are paused.
+ */
+void workers_park(struct daemon *d, void (*fn)(void *), void *arg);
 
 /* Called by a worker around each libevent callback. */
 void worker_enter(struct worker *w);

@@ -1,0 +1,129 @@
+/*
+ * reload.c - SIGHUP and `pagepoolctl reload` (see reload.h).  The new file
+ * is parsed into a scratch config, compared with the running one, and only
+ * then applied; values workers read are published with WRITE_ONCE.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+#include "log.h"
+#include "reload.h"
+
+__attribute__((format(printf, 2, 3)))
+static void change(struct reload_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->nchanges == RELOAD_MAX_CHANGES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->changes[r->nchanges++], sizeof(r->changes[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* What cannot change without a restart; the first difference, or NULL. */
+static const char *reload_needs_restart(const struct config *a, const struct config *b)
+{
+	if (strcmp(a->socket, b->socket) || a->socket_mode != b->socket_mode ||
+	    a->socket_gid != b->socket_gid)
+		return "socket";
+	if (strcmp(a->admin_socket, b->admin_socket) || a->admin_mode != b->admin_mode ||
+	    a->admin_gid != b->admin_gid)
+		return "admin socket";
+	if (a->ncpus != b->ncpus || memcmp(a->cpus, b->cpus, a->ncpus * sizeof(a->cpus[0])))
+		return "workers";
+	if (a->max_frame != b->max_frame || a->max_count != b->max_count ||
+	    a->max_connections != b->max_connections || a->max_output != b->max_output)
+		return "max_frame, max_count, max_connections or max_output";
+	if (strcmp(a->default_pool, b->default_pool))
+		return "default_pool";
+	if (a->npools != b->npools)
+		return "the set of pools";
+	for (unsigned i = 0; i < a->npools; i++) {
+		const struct pool_conf *p = &a->pools[i], *q = &b->pools[i];
+
+		if (strcmp(p->name, q->name))
+			return "the set of pools";
+		if (p->size != q->size || p->prefault != q->prefault)
+			return "a pool's size or prefault";
+		if (p->ngroups != q->ngroups ||
+		    memcmp(p->groups, q->groups, p->ngroups * sizeof(p->groups[0])))
+			return "a pool's groups";
+	}
+	return NULL;
+}
+
+static void reload_pools(struct daemon *d, const struct config *n, struct reload_result *r)
+{
+	for (unsigned i = 0; i < n->npools; i++) {
+		struct pool_conf *cur = &d->cfg.pools[i];
+		const struct pool_conf *nw = &n->pools[i];
+		struct pool *pool = d->pools[i];
+		int high = nw->high, batch = nw->batch;
+
+		if (batch < 0)
+			batch = pcp_default_batch(pool->npages);
+		if (high < 0)
+			high = pcp_default_high(batch);
+		if (high != pool->high || batch != pool->batch) {
+			change(r, "pool %s: pcp high %d batch %d (was %d/%d)", nw->name, high, batch,
+			       pool->high, pool->batch);
+			pool_set_pcp(pool, high, batch);
+		}
+		cur->high = nw->high;
+		cur->batch = nw->batch;
+		if (cur->quota_pages != nw->quota_pages || cur->quota_uid_pages != nw->quota_uid_pages) {
+			change(r, "pool %s: quota_pages %lu quota_uid_pages %lu", nw->name,
+			       (unsigned long)nw->quota_pages, (unsigned long)nw->quota_uid_pages);
+			WRITE_ONCE(cur->quota_pages, nw->quota_pages);
+			WRITE_ONCE(cur->quota_uid_pages, nw->quota_uid_pages);
+		}
+	}
+}
+
+int reload_config(struct daemon *d, struct reload_result *r)
+{
+	static struct config n;
+	const char *what;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = config_load(d->config_path, &n, r->error, sizeof(r->error));
+	if (ret < 0)
+		return ret;
+	what = reload_needs_restart(&d->cfg, &n);
+	if (what) {
+		snprintf(r->error, sizeof(r->error), "%s: changing %s needs a restart; "
+			 "nothing was applied", d->config_path, what);
+		return -EINVAL;
+	}
+	if (n.log_level != d->cfg.log_level) {
+		change(r, "log_level %d", n.log_level);
+		d->cfg.log_level = n.log_level;
+		log_set_level(n.log_level);
+	}
+	if (n.write_timeout != d->cfg.write_timeout) {
+		change(r, "write_timeout %u s (new connections)", n.write_timeout);
+		WRITE_ONCE(d->cfg.write_timeout, n.write_timeout);
+	}
+	if (n.drain_mode != d->cfg.drain_mode) {
+		change(r, "drain_mode %s", drain_mode_name(n.drain_mode));
+		for (unsigned i = 0; i < d->cfg.npools; i++)
+			pool_set_drain_mode(d->pools[i], n.drain_mode);
+		WRITE_ONCE(d->cfg.drain_mode, n.drain_mode);
+	}
+	if (n.decay_interval != d->cfg.decay_interval) {
+		change(r, "decay_interval %u s", n.decay_interval);
+		d->cfg.decay_interval = n.decay_interval;
+		admin_decay_rearm(d);
+	}
+	reload_pools(d, &n, r);
+	for (unsigned i = 0; i < r->nchanges; i++)
+		log_info("reload: %s", r->changes[i]);
+	if (r->nchanges == 0)
+		log_info("reload: no changes");
+	return 0;
+}
