@@ -52,6 +52,8 @@
 #define JSON_DEPTH		8
 #define TABLE_COLS		16
 #define HOLDERS_SHOWN		10		/* offline progress: holders listed */
+#define RELOAD_LINES_SHOWN	32		/* refused reload: message lines, */
+#define RELOAD_LINE_MAX		1024		/* bytes of each shown */
 
 typedef Pagepool__V1__AdminRequest admin_request;
 typedef Pagepool__V1__AdminResponse admin_response;
@@ -193,10 +195,12 @@ static void json_str(struct json *j, const char *s) { json_sep(j); json_string_r
 static void json_u64(struct json *j, uint64_t v) { json_sep(j); fprintf(j->f, "%llu", (unsigned long long)v); }
 static void json_i64(struct json *j, int64_t v) { json_sep(j); fprintf(j->f, "%lld", (long long)v); }
 static void json_null(struct json *j) { json_sep(j); fputs("null", j->f); }
+static void json_bool(struct json *j, bool v) { json_sep(j); fputs(v ? "true" : "false", j->f); }
 
 static void json_kv_str(struct json *j, const char *k, const char *v) { json_key(j, k); json_str(j, v); }
 static void json_kv_u64(struct json *j, const char *k, uint64_t v) { json_key(j, k); json_u64(j, v); }
 static void json_kv_i64(struct json *j, const char *k, int64_t v) { json_key(j, k); json_i64(j, v); }
+static void json_kv_bool(struct json *j, const char *k, bool v) { json_key(j, k); json_bool(j, v); }
 
 /* A pool operand: the name, or null for "every pool" (empty on the wire). */
 static void json_kv_pool(struct json *j, const char *pool)
@@ -755,9 +759,11 @@ static int admin_call(struct admin *a, admin_request *req, admin_response **out)
  * One command, one connection: send req, receive the response, check its
  * status and that it carries `body` (0: any or none).  EX_OK with *out set
  * (free with admin_response_free), or the exit status with the failure
- * already reported.
+ * already reported, a status other than OK by `refused` (report_status
+ * when NULL).
  */
-static int request(struct ctx *c, admin_request *req, int body, admin_response **out)
+static int request_or(struct ctx *c, admin_request *req, int body, admin_response **out,
+		      int (*refused)(struct ctx *, const admin_response *))
 {
 	struct admin a;
 	admin_response *resp = NULL;
@@ -773,7 +779,7 @@ static int request(struct ctx *c, admin_request *req, int body, admin_response *
 	}
 	admin_close(&a);
 	if (resp->status != PAGEPOOL__V1__STATUS__OK) {
-		rc = report_status(c, resp);
+		rc = refused ? refused(c, resp) : report_status(c, resp);
 		admin_response_free(resp);
 		return rc;
 	}
@@ -785,6 +791,11 @@ static int request(struct ctx *c, admin_request *req, int body, admin_response *
 	}
 	*out = resp;
 	return EX_OK;
+}
+
+static int request(struct ctx *c, admin_request *req, int body, admin_response **out)
+{
+	return request_or(c, req, body, out, NULL);
 }
 
 /* ------------------------------------------------------------------------
@@ -1612,6 +1623,147 @@ static int cmd_online(struct ctx *c, const struct args *a)
 }
 
 /* ------------------------------------------------------------------------
+ * verify and reload
+ */
+
+static void verify_json(struct json *j, const Pagepool__V1__AdminVerified *v)
+{
+	json_obj(j);
+	json_key(j, "pools");
+	json_arr(j);
+	for (size_t i = 0; i < v->n_pools; i++) {
+		const Pagepool__V1__PoolVerify *p = v->pools[i];
+
+		json_obj(j);
+		json_kv_str(j, "name", p->name);
+		json_kv_bool(j, "ok", p->ok);
+		json_key(j, "message");
+		if (p->message && p->message[0])
+			json_str(j, p->message);
+		else
+			json_null(j);
+		json_end(j);
+	}
+	json_end(j);
+	json_end(j);
+}
+
+/* The result is printed (text or JSON) whether or not a pool is broken; a
+ * broken pool makes the exit status EX_DATAERR, with a summary on stderr. */
+static int cmd_verify(struct ctx *c, const struct args *a)
+{
+	Pagepool__V1__AdminVerifyReq body = PAGEPOOL__V1__ADMIN_VERIFY_REQ__INIT;
+	admin_request req = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
+	const Pagepool__V1__AdminVerified *v;
+	admin_response *resp;
+	char name[TEXT_MAX], msg[TEXT_MAX];
+	size_t broken = 0;
+	int rc;
+
+	body.pool = (char *)(a->pool ? a->pool : "");
+	req.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_VERIFY;
+	req.verify = &body;
+	rc = request(c, &req, PAGEPOOL__V1__ADMIN_RESPONSE__BODY_VERIFIED, &resp);
+	if (rc)
+		return rc;
+	v = resp->verified;
+	for (size_t i = 0; i < v->n_pools; i++)
+		broken += !v->pools[i]->ok;
+	if (c->json) {
+		verify_json(&c->j, v);
+	} else {
+		for (size_t i = 0; i < v->n_pools; i++) {
+			const Pagepool__V1__PoolVerify *p = v->pools[i];
+
+			printable(p->name, name, sizeof(name));
+			if (p->ok)
+				printf("pool %s: ok\n", name);
+			else
+				printf("pool %s: BROKEN: %s\n", name,
+				       p->message && p->message[0] ?
+				       printable(p->message, msg, sizeof(msg)) : "(no details)");
+		}
+	}
+	if (broken) {
+		msg_prefix(c);
+		fprintf(stderr, "%zu of %zu pools broken\n", broken, v->n_pools);
+	}
+	admin_response_free(resp);
+	return broken ? EX_DATAERR : EX_OK;
+}
+
+/* A refused reload: the daemon's reasons name the file and the settings,
+ * and may take several lines; each line is shown on its own, made printable
+ * and cut at RELOAD_LINE_MAX rather than TEXT_MAX.  The JSON error carries
+ * the message as sent. */
+static int reload_refused(struct ctx *c, const admin_response *resp)
+{
+	const char *e = resp->error;
+	char line[RELOAD_LINE_MAX + 1], buf[RELOAD_LINE_MAX];
+	int status = (int)resp->status, rc = exit_for_status(status);
+	unsigned shown = 0;
+
+	if (!e || !e[strspn(e, "\n")])
+		return report_status(c, resp);
+	while (*e && shown < RELOAD_LINES_SHOWN) {
+		size_t n = strcspn(e, "\n"), keep = n < RELOAD_LINE_MAX ? n : RELOAD_LINE_MAX;
+
+		/* One byte more than printable keeps, so that it marks the cut. */
+		memcpy(line, e, keep);
+		line[keep] = '\0';
+		e += n + (e[n] == '\n');
+		if (n == 0)
+			continue;
+		msg_prefix(c);
+		fprintf(stderr, "%s\n", printable(line, buf, sizeof(buf)));
+		shown++;
+	}
+	if (e[strspn(e, "\n")]) {
+		msg_prefix(c);
+		fputs("...\n", stderr);
+	}
+	if (c->json) {
+		json_error_open(c, "daemon", rc, wire_status_name(status), status, resp->error);
+		json_error_close(c);
+	}
+	return rc;
+}
+
+static int cmd_reload(struct ctx *c, const struct args *a)
+{
+	Pagepool__V1__AdminReloadReq body = PAGEPOOL__V1__ADMIN_RELOAD_REQ__INIT;
+	admin_request req = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
+	const Pagepool__V1__AdminReloaded *r;
+	admin_response *resp;
+	char buf[TEXT_MAX];
+	int rc;
+
+	req.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_RELOAD;
+	req.reload = &body;
+	rc = request_or(c, &req, PAGEPOOL__V1__ADMIN_RESPONSE__BODY_RELOADED, &resp,
+			reload_refused);
+	if (rc)
+		return rc;
+	r = resp->reloaded;
+	if (c->json) {
+		json_obj(&c->j);
+		json_key(&c->j, "changes");
+		json_arr(&c->j);
+		for (size_t i = 0; i < r->n_changes; i++)
+			json_str(&c->j, r->changes[i]);
+		json_end(&c->j);
+		json_end(&c->j);
+	} else if (r->n_changes == 0) {
+		puts("reloaded: no changes");
+	} else {
+		for (size_t i = 0; i < r->n_changes; i++)
+			printf("%s\n", printable(r->changes[i], buf, sizeof(buf)));
+	}
+	admin_response_free(resp);
+	return EX_OK;
+}
+
+/* ------------------------------------------------------------------------
  * offline: retry while the daemon answers EBUSY, up to a deadline.
  */
 
@@ -1910,6 +2062,27 @@ static const struct command commands[] = {
 	  "values (high 0..4096, batch 1..63, batch <= high unless high is 0) and\n"
 	  "refuses others (exit 65).  JSON: {pool, high, batch}.",
 	  O_POOL | O_HIGH | O_BATCH, 0, cmd_set_pcp },
+	{ "verify", "[--pool POOL]",
+	  "Check the invariants of POOL (default: every pool): every page is\n"
+	  "accounted exactly once (free, in a pcplist, allocated, isolated or\n"
+	  "offline), blocks are aligned and never overlap nor sit on two lists,\n"
+	  "every allocated block has one live owner.  The daemon parks its workers\n"
+	  "for the duration of the check: no client is served until it is over\n"
+	  "(it takes time in proportion to the pool sizes), so mind a busy daemon.\n"
+	  "Prints 'pool NAME: ok' or 'pool NAME: BROKEN: what is broken' per pool\n"
+	  "and exits 0 when every pool is ok, 65 when one is broken.\n"
+	  "JSON: {pools: [{name, ok, message}]} (message null when ok), printed\n"
+	  "also when a pool is broken.",
+	  O_POOL, 0, cmd_verify },
+	{ "reload", "",
+	  "Ask the daemon to re-read its configuration file and apply what can\n"
+	  "change at run time (log_level, decay_interval, write_timeout,\n"
+	  "pcp_high/pcp_batch, quotas); prints one line per setting that changed,\n"
+	  "or 'reloaded: no changes'.  A file that is invalid, or that changes\n"
+	  "something needing a restart (sockets, workers, pools and their sizes),\n"
+	  "is refused with the daemon's reasons on stderr (exit 65) and the running\n"
+	  "configuration stays as it was.  JSON: {changes: [lines]}.",
+	  0, 0, cmd_reload },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -1953,8 +2126,9 @@ static void usage_full(FILE *f)
 	      "Operate pagepoold, the page-pool daemon, through its admin socket: show its\n"
 	      "state, counters, free blocks, pcplists and clients; drain the pcplists; take\n"
 	      "page ranges offline and bring them back; return free memory to the OS; tune\n"
-	      "the pcplists.  Each command is one request to the daemon, which admits\n"
-	      "root and its admin_group only.\n"
+	      "the pcplists; check the pools' invariants; reload the configuration.  Each\n"
+	      "command is one request to the daemon, which admits root and its\n"
+	      "admin_group only.\n"
 	      "\n"
 	      "COMMANDS\n", f);
 	for (size_t i = 0; i < NCOMMANDS; i++) {
@@ -1996,7 +2170,9 @@ static void usage_full(FILE *f)
 	      "  64  Usage error: unknown command or option, missing or extra operand,\n"
 	      "      bad number, empty or over-long pool name, bad --mode (EX_USAGE).\n"
 	      "  65  The daemon refused the request for another reason: no such pool\n"
-	      "      (ENOENT), invalid value or range (EINVAL), ... (EX_DATAERR).\n"
+	      "      (ENOENT), invalid value or range, reload of an invalid configuration\n"
+	      "      or of a change that needs a restart (EINVAL), ...; or verify found a\n"
+	      "      broken pool (EX_DATAERR).\n"
 	      "  69  Daemon unreachable: no socket, connection refused, connection closed\n"
 	      "      without an answer, no answer within 30 s, or the daemon is shutting\n"
 	      "      down (ESHUTDOWN) (EX_UNAVAILABLE).\n"
@@ -2018,6 +2194,9 @@ static void usage_full(FILE *f)
 	      "  pagepoolctl offline big 0 4096 --timeout 30 || pagepoolctl online big 0 4096\n"
 	      "  pagepoolctl trim\n"
 	      "  pagepoolctl set-pcp --pool default --high 512 --batch 31\n"
+	      "  pagepoolctl verify --pool default\n"
+	      "  pagepoolctl --json verify | jq -r '.pools[] | select(.ok | not) | .name'\n"
+	      "  pagepoolctl reload\n"
 	      "  pagepoolctl clients --json | jq '.clients[] | select(.pages > 0)'\n", f);
 }
 

@@ -37,6 +37,17 @@ int log_level_parse(const char *s, enum log_level *level)
 	return -EINVAL;
 }
 
+const char *log_level_name(enum log_level level)
+{
+	switch (level) {
+	case LOG_LVL_ERR: return "err";
+	case LOG_LVL_WARN: return "warning";
+	case LOG_LVL_INFO: return "info";
+	case LOG_LVL_DEBUG: return "debug";
+	}
+	return "unknown";
+}
+
 static void log_vemit(enum log_level lvl, int errnum, const char *fmt, va_list ap)
 {
 	char msg[1024];

@@ -20,6 +20,7 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* "err", "warning", "info", "debug" -> level.  0 or -EINVAL. */
 int log_level_parse(const char *s, enum log_level *level);
+const char *log_level_name(enum log_level level);
 
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 void log_warn(const char *fmt, ...) PRINTF(1, 2);

@@ -92,8 +92,13 @@ int reload_config(struct daemon *d, struct reload_result *r)
 
 	memset(r, 0, sizeof(*r));
 	ret = config_load(d->config_path, &n, r->error, sizeof(r->error));
-	if (ret < 0)
+	if (ret < 0) {
+		size_t len = strlen(r->error);
+
+		while (len && r->error[len - 1] == '\n')
+			r->error[--len] = '\0';
 		return ret;
+	}
 	what = reload_needs_restart(&d->cfg, &n);
 	if (what) {
 		snprintf(r->error, sizeof(r->error), "%s: changing %s needs a restart; "
@@ -101,7 +106,7 @@ int reload_config(struct daemon *d, struct reload_result *r)
 		return -EINVAL;
 	}
 	if (n.log_level != d->cfg.log_level) {
-		change(r, "log_level %d", n.log_level);
+		change(r, "log_level %s", log_level_name(n.log_level));
 		d->cfg.log_level = n.log_level;
 		log_set_level(n.log_level);
 	}
