@@ -75,9 +75,9 @@ BB_BINS := $(BB_SRCS:tests/blackbox/%.c=$(BUILD)/tests/bb_%)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-BENCH_BINS := $(BUILD)/bench/bench_core
+BENCH_BINS := $(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc
 
-.PHONY: all deps check check-run bench-core bench-core-run run run-dev clean
+.PHONY: all deps check check-run bench-core bench-core-run bench-rpc bench-rpc-run run run-dev clean
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BINS) $(BENCH_BINS) \
@@ -179,6 +179,12 @@ $(BUILD)/bench/%: tests/bench/%.c $(CORE_LIB)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(CORE_LIB) $(URCU_LIBS)
 
+# Load generator against pagepoold (libpagepool) and its built-in echo server.
+$(BUILD)/bench/bench_rpc: tests/bench/bench_rpc.c client/pagepool.h proto/wire.h $(PROTO_GEN) $(CLIENT_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) $(CLIENT_A) $(PROTO_LIBS)
+
 # Install what is missing (as root), or say exactly what to install.
 deps:
 	@missing=""; \
@@ -205,6 +211,12 @@ bench-core: deps
 
 bench-core-run: $(BUILD)/bench/bench_core
 	@tests/bench/bench-core.sh $(BUILD)/bench/bench_core
+
+bench-rpc: deps
+	@$(MAKE) --no-print-directory bench-rpc-run
+
+bench-rpc-run: $(DAEMON) $(BUILD)/bench/bench_rpc
+	@tests/bench/bench-rpc.sh $(DAEMON) $(BUILD)/bench/bench_rpc
 
 run: deps
 	@$(MAKE) --no-print-directory run-dev
