@@ -798,6 +798,24 @@ static int request(struct ctx *c, admin_request *req, int body, admin_response *
 	return request_or(c, req, body, out, NULL);
 }
 
+/*
+ * A request whose body is an empty message (status, stats, buddyinfo,
+ * clients).  The oneof members share one union slot and every empty message
+ * has the same layout, so one generic body serves them all; the descriptor
+ * gives it its real type on the wire.
+ */
+static int request_empty(struct ctx *c, int req_case, const ProtobufCMessageDescriptor *desc,
+			 int resp_case, admin_response **out)
+{
+	admin_request req = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
+	ProtobufCMessage body;
+
+	protobuf_c_message_init(desc, &body);
+	req.body_case = (Pagepool__V1__AdminRequest__BodyCase)req_case;
+	req.status = (Pagepool__V1__AdminStatusReq *)&body;
+	return request(c, &req, resp_case, out);
+}
+
 /* ------------------------------------------------------------------------
  * Argument checks.
  */
@@ -939,14 +957,12 @@ static int status_text_out(const Pagepool__V1__AdminStatus *st)
 
 static int cmd_status(struct ctx *c, const struct args *a)
 {
-	Pagepool__V1__AdminStatusReq body = PAGEPOOL__V1__ADMIN_STATUS_REQ__INIT;
-	admin_request req = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
 	admin_response *resp;
 	int rc, err = 0;
 
-	req.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_STATUS;
-	req.status = &body;
-	rc = request(c, &req, PAGEPOOL__V1__ADMIN_RESPONSE__BODY_STATUS_INFO, &resp);
+	rc = request_empty(c, PAGEPOOL__V1__ADMIN_REQUEST__BODY_STATUS,
+			   &pagepool__v1__admin_status_req__descriptor,
+			   PAGEPOOL__V1__ADMIN_RESPONSE__BODY_STATUS_INFO, &resp);
 	if (rc)
 		return rc;
 	if (c->json)
@@ -1210,12 +1226,10 @@ static int stats_text_out(const struct stats_agg *g)
 /* Request the stats; EX_OK with *out, or the exit status reported. */
 static int stats_fetch(struct ctx *c, admin_response **out)
 {
-	Pagepool__V1__AdminStatsReq body = PAGEPOOL__V1__ADMIN_STATS_REQ__INIT;
-	admin_request req = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
 
-	req.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_STATS;
-	req.stats = &body;
-	return request(c, &req, PAGEPOOL__V1__ADMIN_RESPONSE__BODY_STATS, out);
+	return request_empty(c, PAGEPOOL__V1__ADMIN_REQUEST__BODY_STATS,
+			   &pagepool__v1__admin_stats_req__descriptor,
+			   PAGEPOOL__V1__ADMIN_RESPONSE__BODY_STATS, out);
 }
 
 static int cmd_stats(struct ctx *c, const struct args *a)
@@ -1381,16 +1395,14 @@ static void buddyinfo_text(const Pagepool__V1__AdminBuddyinfo *bi)
 
 static int cmd_buddyinfo(struct ctx *c, const struct args *a)
 {
-	Pagepool__V1__AdminBuddyinfoReq body = PAGEPOOL__V1__ADMIN_BUDDYINFO_REQ__INIT;
-	admin_request req = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
 	const Pagepool__V1__AdminBuddyinfo *bi;
 	admin_response *resp;
 	char why[TEXT_MAX], name[64];
 	int rc;
 
-	req.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_BUDDYINFO;
-	req.buddyinfo = &body;
-	rc = request(c, &req, PAGEPOOL__V1__ADMIN_RESPONSE__BODY_BUDDYINFO, &resp);
+	rc = request_empty(c, PAGEPOOL__V1__ADMIN_REQUEST__BODY_BUDDYINFO,
+			   &pagepool__v1__admin_buddyinfo_req__descriptor,
+			   PAGEPOOL__V1__ADMIN_RESPONSE__BODY_BUDDYINFO, &resp);
 	if (rc)
 		return rc;
 	bi = resp->buddyinfo;
@@ -1458,14 +1470,12 @@ static int clients_text(const Pagepool__V1__AdminClients *cl)
 
 static int cmd_clients(struct ctx *c, const struct args *a)
 {
-	Pagepool__V1__AdminClientsReq body = PAGEPOOL__V1__ADMIN_CLIENTS_REQ__INIT;
-	admin_request req = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
 	admin_response *resp;
 	int rc, err = 0;
 
-	req.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_CLIENTS;
-	req.clients = &body;
-	rc = request(c, &req, PAGEPOOL__V1__ADMIN_RESPONSE__BODY_CLIENTS, &resp);
+	rc = request_empty(c, PAGEPOOL__V1__ADMIN_REQUEST__BODY_CLIENTS,
+			   &pagepool__v1__admin_clients_req__descriptor,
+			   PAGEPOOL__V1__ADMIN_RESPONSE__BODY_CLIENTS, &resp);
 	if (rc)
 		return rc;
 	if (c->json)

@@ -18,6 +18,7 @@
 
 #include "admin.h"
 #include "conn.h"
+#include "frame.h"
 #include "log.h"
 #include "reload.h"
 #include "wire.h"
@@ -609,28 +610,17 @@ static void admin_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct admin_conn *ac = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	uint8_t hdr[WIRE_HDR];
 
 	while (!ac->closing && evbuffer_get_length(in) >= WIRE_HDR) {
 		struct admin_reply rp;
 		admin_request *q;
-		uint32_t len;
-		uint8_t *body;
+		int err;
 
-		evbuffer_copyout(in, hdr, WIRE_HDR);
-		len = wire_frame_len(hdr);
-		if (wire_check_len(len, ADMIN_MAX_FRAME) < 0) {
-			admin_fail(ac, EPROTO, "bad frame length");
-			return;
-		}
-		if (evbuffer_get_length(in) < WIRE_HDR + (size_t)len)
-			return;
-		evbuffer_drain(in, WIRE_HDR);
-		body = evbuffer_pullup(in, len);
-		q = body ? pagepool__v1__admin_request__unpack(NULL, len, body) : NULL;
-		evbuffer_drain(in, len);
+		q = (admin_request *)frame_take(in, ADMIN_MAX_FRAME,
+						&pagepool__v1__admin_request__descriptor, &err);
 		if (!q) {
-			admin_fail(ac, EPROTO, "malformed admin request");
+			if (err < 0)
+				admin_fail(ac, err == -E2BIG ? E2BIG : EPROTO, frame_strerror(err));
 			return;
 		}
 		admin_reply_init(&rp, q->id);

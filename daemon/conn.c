@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "frame.h"
 #include "log.h"
 #include "wire.h"
 #include "worker.h"
@@ -463,13 +464,10 @@ static bool conn_settle_eof(struct conn *c)
 static bool conn_process(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	uint8_t hdr[WIRE_HDR];
 
 	while (!c->closing && evbuffer_get_length(in) >= WIRE_HDR) {
 		wire_request *req;
 		struct reply rp;
-		uint32_t len;
-		uint8_t *body;
 		int ret;
 
 		if (conn_should_pause(c)) {
@@ -477,22 +475,11 @@ static bool conn_process(struct conn *c)
 			bufferevent_disable(c->bev, EV_READ);
 			break;
 		}
-		evbuffer_copyout(in, hdr, WIRE_HDR);
-		len = wire_frame_len(hdr);
-		ret = wire_check_len(len, c->d->cfg.max_frame);
-		if (ret < 0) {
-			conn_fail(c, -ret, ret == -E2BIG ? "frame larger than max_frame"
-							 : "empty frame");
-			break;
-		}
-		if (evbuffer_get_length(in) < WIRE_HDR + (size_t)len)
-			break;
-		evbuffer_drain(in, WIRE_HDR);
-		body = evbuffer_pullup(in, len);
-		req = body ? wire_request_decode(body, len) : NULL;
-		evbuffer_drain(in, len);
+		req = (wire_request *)frame_take(in, c->d->cfg.max_frame,
+						 &pagepool__v1__request__descriptor, &ret);
 		if (!req) {
-			conn_fail(c, EPROTO, "malformed request (does not decode)");
+			if (ret < 0)
+				conn_fail(c, ret == -E2BIG ? E2BIG : EPROTO, frame_strerror(ret));
 			break;
 		}
 		reply_init(&rp, req->id);

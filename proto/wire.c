@@ -33,11 +33,6 @@ int wire_encode(const ProtobufCMessage *msg, uint32_t max, uint8_t **out, size_t
 	return 0;
 }
 
-wire_request *wire_request_decode(const uint8_t *body, size_t len)
-{
-	return pagepool__v1__request__unpack(NULL, len, body);
-}
-
 wire_response *wire_response_decode(const uint8_t *body, size_t len)
 {
 	return pagepool__v1__response__unpack(NULL, len, body);

@@ -37,9 +37,9 @@ int wire_check_len(uint32_t len, uint32_t max);
  */
 int wire_encode(const ProtobufCMessage *msg, uint32_t max, uint8_t **out, size_t *outlen);
 
-/* Decode a frame body.  NULL on malformed input (treat as -EPROTO).  Free
- * with wire_request_free / wire_response_free. */
-wire_request *wire_request_decode(const uint8_t *body, size_t len);
+/* Decode a response body (the daemon decodes requests straight off its
+ * input buffers: daemon/frame.c).  NULL on malformed input (treat as
+ * -EPROTO).  Free with wire_response_free; requests with wire_request_free. */
 wire_response *wire_response_decode(const uint8_t *body, size_t len);
 void wire_request_free(wire_request *req);
 void wire_response_free(wire_response *resp);

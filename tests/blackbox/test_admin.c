@@ -92,8 +92,10 @@ static void admin_sock(const struct bb *f, char *buf, size_t len)
  * directory; wait at most timeout_ms (the test fails past it).  The exit
  * code (bb_exit_code).
  */
-static int run_prog(struct bb *f, const char *const *argv, const char *outname,
-		    const char *errname, int timeout_ms)
+/* Run argv with stdout/stderr in DIR/outname, DIR/errname; as uid/gid `as`
+ * (no supplementary groups) unless it is (uid_t)-1.  Returns the exit code. */
+static int run_prog_as(struct bb *f, const char *const *argv, const char *outname,
+		       const char *errname, int timeout_ms, uid_t as)
 {
 	char out[200], err[200];
 	pid_t kid;
@@ -109,11 +111,23 @@ static int run_prog(struct bb *f, const char *const *argv, const char *outname,
 		if (o < 0 || e < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(o, 1) < 0 ||
 		    dup2(e, 2) < 0)
 			_exit(125);
+		if (as != (uid_t)-1 &&
+		    (setgroups(0, NULL) < 0 || setgid(as) < 0 || setuid(as) < 0 ||
+		     getuid() != as || geteuid() != as)) {
+			dprintf(2, "dropping to uid %d: %s\n", (int)as, strerror(errno));
+			_exit(124);
+		}
 		execvp(argv[0], (char *const *)argv);
 		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	return bb_kid_wait(f, kid, timeout_ms);
+}
+
+static int run_prog(struct bb *f, const char *const *argv, const char *outname,
+		    const char *errname, int timeout_ms)
+{
+	return run_prog_as(f, argv, outname, errname, timeout_ms, (uid_t)-1);
 }
 
 static void args_text(const char *const *args, char *buf, size_t len)
@@ -957,9 +971,8 @@ static void test_offline_online(void **state)
 static void test_unprivileged_refused(void **state)
 {
 	struct bb *f = *state;
-	char asock[160], out[200], err[200], *text;
+	char asock[160], err[200], *text;
 	struct stat sb;
-	pid_t kid;
 	int code;
 	TEST_START();
 
@@ -977,28 +990,9 @@ static void test_unprivileged_refused(void **state)
 	/* Let nobody reach the socket, so the refusal is the daemon's. */
 	assert_int_equal(chmod(f->dir, 0711), 0);
 
-	snprintf(out, sizeof(out), "%s/nobody.out", f->dir);
 	snprintf(err, sizeof(err), "%s/nobody.err", f->dir);
-	kid = bb_fork(f);
-	if (kid == 0) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		if (o < 0 || e < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(o, 1) < 0 ||
-		    dup2(e, 2) < 0)
-			_exit(125);
-		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0) {
-			dprintf(2, "dropping to nobody: %s\n", strerror(errno));
-			_exit(124);
-		}
-		if (getuid() != 65534 || geteuid() != 65534)
-			_exit(124);
-		execl(ctl_path(), ctl_path(), "-s", asock, "status", (char *)NULL);
-		dprintf(2, "exec pagepoolctl: %s\n", strerror(errno));
-		_exit(127);
-	}
-	code = bb_kid_wait(f, kid, CTL_TIMEOUT_MS);
+	code = run_prog_as(f, (const char *const[]){ ctl_path(), "-s", asock, "status", NULL },
+			   "nobody.out", "nobody.err", CTL_TIMEOUT_MS, 65534);
 	text = bb_slurp(err);
 	print_message("pagepoolctl status as nobody: exit %d, stderr: %s", code, text);
 	if (code != EX_NOPERM_)

@@ -1,0 +1,28 @@
+/*
+ * frame.h - take the next framed protobuf message off a libevent input
+ * buffer: the daemon's side of proto/wire.h, shared by client connections
+ * (conn.c) and admin connections (admin.c).
+ */
+#ifndef PP_FRAME_H
+#define PP_FRAME_H
+
+#include <stdint.h>
+#include <protobuf-c/protobuf-c.h>
+
+struct evbuffer;
+
+/*
+ * Decode the next complete frame in `in` as a `desc` message and remove it
+ * from the buffer.  Returns the message (free with protobuf_c_message_free_
+ * unpacked), or NULL with *err = 0 when the frame is not complete yet, or
+ * NULL with *err = -E2BIG (length above max), -EPROTO (zero length) or
+ * -EBADMSG (the body does not decode; it is consumed).  The length is
+ * checked before anything is allocated.
+ */
+ProtobufCMessage *frame_take(struct evbuffer *in, uint32_t max,
+			     const ProtobufCMessageDescriptor *desc, int *err);
+
+/* Words for a frame_take() error, for the last response before closing. */
+const char *frame_strerror(int err);
+
+#endif
