@@ -47,7 +47,7 @@ ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
 URCU_LIBS := $(shell pkg-config --libs liburcu-qsbr 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 PROTO_LIBS := $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
-DAEMON_LIBS := $(shell pkg-config --libs libevent_core inih libprotobuf-c 2>/dev/null) $(URCU_LIBS)
+DAEMON_LIBS := $(shell pkg-config --libs libevent_core inih libprotobuf-c libsystemd 2>/dev/null) $(URCU_LIBS)
 PROTO_CFLAGS := -I$(BUILD)/proto -Iproto $(shell pkg-config --cflags libprotobuf-c 2>/dev/null)
 
 CORE_SRCS := arena buddy pcp drain pool isolate verify rcu log
@@ -141,10 +141,14 @@ $(EXAMPLE): client/example.c client/pagepool.h $(CLIENT_A)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) $(CLIENT_A) $(PROTO_LIBS)
 
-$(BUILD)/pagepoolctl: client/pagepoolctl.c proto/wire.h $(PROTO_GEN) $(PROTO_OBJS)
+# config-check links the daemon's own parser (config.o and the core it names).
+$(BUILD)/pagepoolctl: client/pagepoolctl.c proto/wire.h $(PROTO_GEN) $(PROTO_OBJS) \
+		$(BUILD)/daemon/config.o $(CORE_LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(PROTO_OBJS) $(PROTO_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(PROTO_OBJS) \
+		$(BUILD)/daemon/config.o $(CORE_LIB) $(PROTO_LIBS) $(URCU_LIBS) \
+		$(shell pkg-config --libs inih 2>/dev/null)
 
 $(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) proto/wire.h $(PROTO_GEN) Makefile
 	@mkdir -p $(@D)

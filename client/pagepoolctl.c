@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "wire.h"
 
 #define CTL_VERSION		"0.1"
@@ -1773,6 +1774,39 @@ static int cmd_reload(struct ctx *c, const struct args *a)
 	return EX_OK;
 }
 
+/*
+ * config-check FILE: the daemon's own parser and validation, locally; no
+ * daemon is asked.  Every problem is one "FILE:LINE: ..." line.
+ */
+static int cmd_config_check(struct ctx *c, const struct args *a)
+{
+	static struct config cfg;
+	static char err[16384];
+	const char *path = a->pos[0];
+	int r = config_load(path, &cfg, err, sizeof(err));
+	char *line, *save = NULL;
+
+	if (r < 0 && !err[0])
+		snprintf(err, sizeof(err), "%s: %s\n", path, strerror(-r));
+	if (c->json) {
+		json_obj(&c->j);
+		json_kv_str(&c->j, "file", path);
+		json_kv_bool(&c->j, "ok", r == 0);
+		json_key(&c->j, "errors");
+		json_arr(&c->j);
+		for (line = strtok_r(err, "\n", &save); r < 0 && line;
+		     line = strtok_r(NULL, "\n", &save))
+			json_str(&c->j, line);
+		json_end(&c->j);
+		json_end(&c->j);
+	} else if (r == 0) {
+		printf("%s: ok\n", path);
+	} else {
+		fputs(err, stderr);
+	}
+	return r == 0 ? EX_OK : EX_DATAERR;
+}
+
 /* ------------------------------------------------------------------------
  * offline: retry while the daemon answers EBUSY, up to a deadline.
  */
@@ -2093,6 +2127,15 @@ static const struct command commands[] = {
 	  "is refused with the daemon's reasons on stderr (exit 65) and the running\n"
 	  "configuration stays as it was.  JSON: {changes: [lines]}.",
 	  0, 0, cmd_reload },
+	{ "config-check", "FILE",
+	  "Check a pagepoold configuration file with the daemon's own parser,\n"
+	  "without asking any daemon (the admin socket is not used).  Prints\n"
+	  "'FILE: ok' and exits 0 when it is valid; otherwise prints every problem\n"
+	  "as 'FILE:LINE: what is wrong (what is allowed)' on stderr and exits 65\n"
+	  "(also when the file cannot be read).  Groups and CPUs are checked\n"
+	  "against this machine, so check on the host that runs the daemon.\n"
+	  "JSON: {file, ok, errors: [lines]}.",
+	  0, 1, cmd_config_check },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -2136,9 +2179,9 @@ static void usage_full(FILE *f)
 	      "Operate pagepoold, the page-pool daemon, through its admin socket: show its\n"
 	      "state, counters, free blocks, pcplists and clients; drain the pcplists; take\n"
 	      "page ranges offline and bring them back; return free memory to the OS; tune\n"
-	      "the pcplists; check the pools' invariants; reload the configuration.  Each\n"
-	      "command is one request to the daemon, which admits root and its\n"
-	      "admin_group only.\n"
+	      "the pcplists; check the pools' invariants; reload the configuration; check\n"
+	      "a configuration file.  Each command but config-check is one request to\n"
+	      "the daemon, which admits root and its admin_group only.\n"
 	      "\n"
 	      "COMMANDS\n", f);
 	for (size_t i = 0; i < NCOMMANDS; i++) {

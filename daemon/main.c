@@ -3,6 +3,11 @@
  * shutdown.  Start-up may fatal(); after READY nothing here exits except on
  * SIGTERM/SIGINT, which stop accepting, close every connection (every page
  * goes back to its pool) and exit 0.
+ *
+ * Under systemd (service.h): sockets may be passed (socket activation),
+ * READY=1 follows the sockets and the workers, a tick on the admin thread
+ * refreshes STATUS= and pings the watchdog only while every worker makes
+ * progress or idles, and STOPPING=1 announces a shutdown.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -22,6 +27,7 @@
 #include "log.h"
 #include "reload.h"
 #include "server.h"
+#include "service.h"
 #include "worker.h"
 
 
@@ -134,7 +140,96 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("%s: shutting down", strsignal((int)sig));
+	service_stopping();
 	event_base_loopbreak(d->base);
+}
+
+/* Test hook (PAGEPOOLD_TEST_HOOKS=1): SIGUSR1 holds worker 0 stuck online,
+ * SIGUSR2 lets it go. */
+static void test_hook_cb(evutil_socket_t sig, short what, void *arg)
+{
+	workers_test_stall(arg, sig == SIGUSR1);
+}
+
+struct service_tick {
+	struct daemon *d;
+	struct event *ev;
+	bool watchdog;
+	unsigned last_clients;
+};
+
+/* Admin thread: the watchdog ping and the STATUS= line.  A stuck admin
+ * thread (a grace period held up by a worker stuck online) skips the ping
+ * as surely as workers_progressing() does. */
+static void service_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct service_tick *t = arg;
+	unsigned clients = __atomic_load_n(&t->d->nconns, __ATOMIC_RELAXED);
+
+	if (t->watchdog && workers_progressing(t->d))
+		service_watchdog_ping();
+	if (clients != t->last_clients) {
+		service_status("serving %u client%s on %u workers, %u pools", clients,
+			       clients == 1 ? "" : "s", t->d->nworkers, t->d->cfg.npools);
+		t->last_clients = clients;
+	}
+}
+
+static void service_tick_start(struct service_tick *t, struct daemon *d)
+{
+	uint64_t wd = service_watchdog_usec();
+	/* Twice per watchdog interval, as sd_watchdog_enabled(3) advises. */
+	uint64_t us = wd ? wd / 2 : 5000000;
+	struct timeval tv = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
+
+	t->d = d;
+	t->watchdog = wd != 0;
+	t->ev = event_new(d->base, -1, EV_PERSIST, service_tick_cb, t);
+	if (!t->ev || event_add(t->ev, &tv) < 0)
+		fatalx("cannot start the service timer");
+	if (wd)
+		log_info("watchdog: %llu ms, pinging every %llu ms while every worker progresses",
+			 (unsigned long long)wd / 1000, (unsigned long long)us / 1000);
+}
+
+/*
+ * Bind the client and admin sockets, or adopt the ones systemd passed: each
+ * passed socket must be bound to the configured `socket` or `admin_socket`
+ * path; a configured socket that was not passed is bound here.
+ */
+static void sockets_open(struct daemon *d, struct server *srv, struct server *asrv)
+{
+	int fds[SERVICE_MAX_FDS];
+	int n = service_listen_fds(fds);
+	bool have = false, have_admin = false;
+
+	if (n < 0)
+		fatalx("socket activation failed");
+	for (int i = 0; i < n; i++) {
+		if (!have && service_socket_is(fds[i], d->cfg.socket)) {
+			server_adopt(srv, d, d->cfg.socket, fds[i], server_accept_client);
+			log_info("socket activation: fd %d is %s", fds[i], d->cfg.socket);
+			have = true;
+		} else if (!have_admin && d->cfg.admin_socket[0] &&
+			   service_socket_is(fds[i], d->cfg.admin_socket)) {
+			server_adopt(asrv, d, d->cfg.admin_socket, fds[i], admin_accept);
+			log_info("socket activation: fd %d is %s", fds[i], d->cfg.admin_socket);
+			have_admin = true;
+		} else {
+			fatalx("socket activation: fd %d is not bound to socket (%s)%s%s%s: the "
+			       ".socket unit's ListenStream= and %s disagree", fds[i],
+			       d->cfg.socket, d->cfg.admin_socket[0] ? " or admin_socket (" : "",
+			       d->cfg.admin_socket, d->cfg.admin_socket[0] ? ")" : "",
+			       d->config_path);
+		}
+	}
+	if (!have && server_listen(srv, d, d->cfg.socket, d->cfg.socket_mode, d->cfg.socket_gid,
+				   server_accept_client) < 0)
+		fatalx("cannot listen on %s", d->cfg.socket);
+	if (d->cfg.admin_socket[0] && !have_admin &&
+	    server_listen(asrv, d, d->cfg.admin_socket, d->cfg.admin_mode, d->cfg.admin_gid,
+			  admin_accept) < 0)
+		fatalx("cannot listen on %s", d->cfg.admin_socket);
 }
 
 static void notify_ready(int fd)
@@ -151,13 +246,16 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	struct opts o = { 0 };
 	struct event_base *base;
-	struct event *sigs[3];
-	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct event *sigs[5] = { NULL };
+	static const int signums[5] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
+	const char *hooks = getenv("PAGEPOOLD_TEST_HOOKS");
+	int nsigs = hooks && strcmp(hooks, "1") == 0 ? 5 : 3;
 	struct server srv, asrv = { .fd = -1 };
+	static struct service_tick tick;
 	char err[8192];
 
 	parse_args(argc, argv, &o);
-	log_init(LOG_LVL_INFO, getenv("JOURNAL_STREAM") != NULL);
+	log_init(LOG_LVL_INFO, service_stderr_is_journal());
 	d.config_path = o.config;
 	if (config_load(o.config, &d.cfg, err, sizeof(err)) < 0) {
 		fputs(err, stderr);
@@ -176,29 +274,26 @@ int main(int argc, char **argv)
 	if (!d.quotas || !d.slots)
 		fatalx("out of memory");
 	pools_create(&d);
-	if (server_listen(&srv, &d, d.cfg.socket, d.cfg.socket_mode, d.cfg.socket_gid,
-			  server_accept_client) < 0)
-		fatalx("cannot listen on %s", d.cfg.socket);
-	if (d.cfg.admin_socket[0] &&
-	    server_listen(&asrv, &d, d.cfg.admin_socket, d.cfg.admin_mode, d.cfg.admin_gid,
-			  admin_accept) < 0)
-		fatalx("cannot listen on %s", d.cfg.admin_socket);
+	sockets_open(&d, &srv, &asrv);
 	if (workers_start(&d) < 0)
 		fatalx("cannot start workers");
 	base = d.base = event_base_new();
 	if (!base || server_start(&srv, base) < 0 || admin_start(&d, base) < 0 ||
 	    (asrv.fd >= 0 && server_start(&asrv, base) < 0))
 		fatalx("cannot set up the event loop");
-	for (int i = 0; i < 3; i++) {
-		sigs[i] = evsignal_new(base, signums[i], signal_cb, &d);
+	for (int i = 0; i < nsigs; i++) {
+		sigs[i] = evsignal_new(base, signums[i], i < 3 ? signal_cb : test_hook_cb, &d);
 		if (!sigs[i] || event_add(sigs[i], NULL) < 0)
 			fatalx("cannot handle signals");
 	}
+	service_tick_start(&tick, &d);
 	log_info("pagepoold %s: listening on %s%s%s, %u workers, %u pools, drain mode %s",
 		 PAGEPOOLD_VERSION, d.cfg.socket, asrv.fd >= 0 ? ", admin " : "",
 		 asrv.fd >= 0 ? d.cfg.admin_socket : "", d.nworkers, d.cfg.npools,
 		 drain_mode_name(d.cfg.drain_mode));
 	notify_ready(o.ready_fd);
+	service_ready("serving on %s: %u workers, %u pools", d.cfg.socket, d.nworkers,
+		      d.cfg.npools);
 
 	event_base_dispatch(base);
 
@@ -206,8 +301,9 @@ int main(int argc, char **argv)
 	server_stop(&asrv);
 	admin_stop(&d);
 	workers_stop(&d);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < nsigs; i++)
 		event_free(sigs[i]);
+	event_free(tick.ev);
 	event_base_free(base);
 	pools_destroy(&d);
 	free(d.quotas);

@@ -11,6 +11,7 @@
 #include "admin.h"
 #include "log.h"
 #include "reload.h"
+#include "service.h"
 
 __attribute__((format(printf, 2, 3)))
 static void change(struct reload_result *r, const char *fmt, ...)
@@ -84,7 +85,7 @@ static void reload_pools(struct daemon *d, const struct config *n, struct reload
 	}
 }
 
-int reload_config(struct daemon *d, struct reload_result *r)
+static int reload_apply(struct daemon *d, struct reload_result *r)
 {
 	static struct config n;
 	const char *what;
@@ -131,4 +132,20 @@ int reload_config(struct daemon *d, struct reload_result *r)
 	if (r->nchanges == 0)
 		log_info("reload: no changes");
 	return 0;
+}
+
+int reload_config(struct daemon *d, struct reload_result *r)
+{
+	int ret;
+
+	service_reloading();
+	ret = reload_apply(d, r);
+	/* READY=1 ends the reload either way: a refused file leaves the old
+	 * configuration serving. */
+	if (ret < 0)
+		service_ready("serving; last reload refused: %.160s", r->error);
+	else
+		service_ready("serving; reload applied %u change%s", r->nchanges,
+			      r->nchanges == 1 ? "" : "s");
+	return ret;
 }

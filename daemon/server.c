@@ -77,6 +77,17 @@ int server_listen(struct server *s, struct daemon *d, const char *path, unsigned
 	return 0;
 }
 
+void server_adopt(struct server *s, struct daemon *d, const char *path, int fd,
+		  void (*on_accept)(struct daemon *d, int fd))
+{
+	memset(s, 0, sizeof(*s));
+	s->d = d;
+	s->path = path;
+	s->fd = fd;
+	s->adopted = true;
+	s->on_accept = on_accept;
+}
+
 static void server_backoff_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
@@ -145,7 +156,8 @@ void server_stop(struct server *s)
 	s->ev_accept = s->ev_backoff = NULL;
 	if (s->fd >= 0) {
 		close(s->fd);
-		unlink(s->path);
+		if (!s->adopted)
+			unlink(s->path);
 		s->fd = -1;
 	}
 }

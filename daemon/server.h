@@ -14,6 +14,7 @@ struct server {
 	struct daemon *d;
 	const char *path;
 	int fd;
+	bool adopted;			/* passed by systemd: not ours to unlink */
 	void (*on_accept)(struct daemon *d, int fd);
 	struct event *ev_accept;
 	struct event *ev_backoff;	/* re-enables accept after EMFILE */
@@ -25,13 +26,19 @@ struct server {
 int server_listen(struct server *s, struct daemon *d, const char *path, unsigned mode,
 		  gid_t gid, void (*on_accept)(struct daemon *d, int fd));
 
+/* Serve on `fd`, a listening socket bound to `path` that systemd passed
+ * (socket activation): its mode and owner are the .socket unit's, and it is
+ * neither replaced at start nor unlinked at stop. */
+void server_adopt(struct server *s, struct daemon *d, const char *path, int fd,
+		  void (*on_accept)(struct daemon *d, int fd));
+
 /* on_accept for the client socket: limits, credentials, hand-off to a worker. */
 void server_accept_client(struct daemon *d, int fd);
 
 /* Start accepting on `base` (the admin thread's). */
 int server_start(struct server *s, struct event_base *base);
 
-/* Stop accepting, close and unlink the socket. */
+/* Stop accepting, close the socket and unlink it unless it was adopted. */
 void server_stop(struct server *s);
 
 #endif

@@ -28,15 +28,47 @@ static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;
 static unsigned started;
 
+static pthread_mutex_t stall_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stall_cond = PTHREAD_COND_INITIALIZER;
+
+/* Single writer (the worker); odd while inside a callback. */
+static void worker_seq_bump(struct worker *w)
+{
+	__atomic_store_n(&w->seq, __atomic_load_n(&w->seq, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
+}
+
 void worker_enter(struct worker *w)
 {
 	pp_rcu_online();
+	worker_seq_bump(w);
 	COUNTER_ADD(w->loops, 1);
 }
 
 void worker_leave(struct worker *w)
 {
+	worker_seq_bump(w);
 	pp_rcu_offline();
+}
+
+bool workers_progressing(struct daemon *d)
+{
+	bool ok = true;
+
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		struct worker *w = d->workers[i];
+		uint32_t seq = __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE);
+
+		if ((seq & 1) && seq == w->wd_seen) {
+			if (ok)
+				log_warnx("worker %u (CPU %d) has been inside one callback since "
+					  "the last watchdog check: not pinging the watchdog",
+					  w->idx, w->cpu);
+			ok = false;
+		}
+		w->wd_seen = seq;
+	}
+	return ok;
 }
 
 static void worker_kick(void *arg)
@@ -100,6 +132,28 @@ static void worker_park_here(struct worker *w)
 	worker_enter(w);
 }
 
+/* Test hook: sit online, in the callback, until released. */
+static void worker_stall_here(struct worker *w)
+{
+	pthread_mutex_lock(&stall_lock);
+	while (__atomic_load_n(&w->stall, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&stall_cond, &stall_lock);
+	pthread_mutex_unlock(&stall_lock);
+}
+
+void workers_test_stall(struct daemon *d, bool on)
+{
+	struct worker *w = d->workers[0];
+
+	pthread_mutex_lock(&stall_lock);
+	__atomic_store_n(&w->stall, on, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&stall_cond);
+	pthread_mutex_unlock(&stall_lock);
+	if (on)
+		worker_kick(w);
+	log_warnx("test hook: worker 0 %s", on ? "held online" : "released");
+}
+
 void workers_park(struct daemon *d, void (*fn)(void *), void *arg)
 {
 	pthread_mutex_lock(&park_lock);
@@ -130,6 +184,8 @@ static void worker_efd_cb(evutil_socket_t fd, short what, void *arg)
 		COUNTER_ADD(w->wakeups, 1);
 	if (__atomic_load_n(&w->park, __ATOMIC_ACQUIRE))
 		worker_park_here(w);
+	if (__atomic_load_n(&w->stall, __ATOMIC_ACQUIRE))
+		worker_stall_here(w);
 	if (__atomic_load_n(&w->stopping, __ATOMIC_ACQUIRE)) {
 		worker_close_all(w);
 		event_base_loopbreak(w->base);
@@ -274,6 +330,8 @@ void workers_dispatch(struct daemon *d, struct conn *c)
 
 void workers_stop(struct daemon *d)
 {
+	if (d->nworkers && __atomic_load_n(&d->workers[0]->stall, __ATOMIC_ACQUIRE))
+		workers_test_stall(d, false);
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		__atomic_store_n(&d->workers[i]->stopping, 1, __ATOMIC_RELEASE);
 		worker_kick(d->workers[i]);

@@ -38,6 +38,9 @@ struct worker {
 	uint32_t *scratch;		/* max_count pfns for one request */
 	int ready_err;			/* start-up result, read after the barrier */
 	int park;			/* atomic: admin asks the worker to park */
+	uint32_t seq;			/* atomic: +1 entering, +1 leaving a callback */
+	uint32_t wd_seen;		/* admin thread: seq at the last watchdog check */
+	int stall;			/* atomic: test hook, hold the worker online */
 };
 
 /* Create and start every worker; returns once each has registered with RCU
@@ -57,6 +60,20 @@ void workers_stop(struct daemon *d);
  * diagnostics (verify) only: it is the one place workers are paused.
  */
 void workers_park(struct daemon *d, void (*fn)(void *), void *arg);
+
+/*
+ * Admin thread, for the watchdog: true when every worker is either idle in
+ * its event loop (offline) or has entered or left a callback since the last
+ * call; false when one has sat inside the same callback since then (stuck
+ * online: it would also hold up every grace period).
+ */
+bool workers_progressing(struct daemon *d);
+
+/*
+ * Test hook (PAGEPOOLD_TEST_HOOKS=1 and SIGUSR1/SIGUSR2): hold worker 0
+ * online inside a callback until released, as a worker stuck in a bug would.
+ */
+void workers_test_stall(struct daemon *d, bool on);
 
 /* Called by a worker around each libevent callback. */
 void worker_enter(struct worker *w);

@@ -143,10 +143,15 @@ static inline int bb_reap(pid_t pid, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
-/* In a freshly forked child: die with the test process, and start from
- * default signal handling (the test runner's handlers are not ours). */
+/* In a freshly forked child: die with the test process, start from default
+ * signal handling (the test runner's handlers are not ours), and forget any
+ * systemd hand-over meant for the test runner (CI may run under a service). */
 static inline void bb_child_init(pid_t parent)
 {
+	static const char *const sd_env[] = {
+		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID",
+		"LISTEN_FDNAMES", "JOURNAL_STREAM",
+	};
 	sigset_t none;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -160,6 +165,8 @@ static inline void bb_child_init(pid_t parent)
 	signal(SIGFPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (size_t i = 0; i < sizeof(sd_env) / sizeof(sd_env[0]); i++)
+		unsetenv(sd_env[i]);
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -657,6 +664,8 @@ struct bb_opts {
 	int ready_timeout_ms;		/* 0: BB_READY_TIMEOUT_MS */
 	int stop_timeout_ms;		/* 0: BB_STOP_TIMEOUT_MS */
 	bool debug;			/* -d */
+	bool no_ready_fd;		/* no --ready-fd (the test waits its own way) */
+	const char *const *env;		/* NAME=VALUE pairs for the daemon, NULL-ended */
 };
 
 struct bb {
@@ -785,8 +794,10 @@ static inline void bb_spawn(struct bb *f, const struct bb_opts *o, int *ready_rd
 	argv[n++] = "-c";
 	argv[n++] = f->conf;
 	argv[n++] = "-f";
-	argv[n++] = "--ready-fd";
-	argv[n++] = fdarg;
+	if (!o || !o->no_ready_fd) {
+		argv[n++] = "--ready-fd";
+		argv[n++] = fdarg;
+	}
 	if (o && o->debug)
 		argv[n++] = "-d";
 	argv[n] = NULL;
@@ -797,8 +808,10 @@ static inline void bb_spawn(struct bb *f, const struct bb_opts *o, int *ready_rd
 		int nul = open("/dev/null", O_RDONLY);
 
 		bb_child_init(parent);
+		for (const char *const *e = o && o->env ? o->env : NULL; e && *e; e++)
+			putenv((char *)*e);
 		if (nul < 0 || dup2(nul, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 ||
-		    fcntl(p[1], F_SETFD, 0) < 0)
+		    (!(o && o->no_ready_fd) && fcntl(p[1], F_SETFD, 0) < 0))
 			_exit(125);
 		execvp(argv[0], (char **)argv);
 		dprintf(2, "bbutil: exec %s: %s\n", argv[0], strerror(errno));
