@@ -2121,11 +2121,12 @@ static const struct command commands[] = {
 	{ "reload", "",
 	  "Ask the daemon to re-read its configuration file and apply what can\n"
 	  "change at run time (log_level, decay_interval, write_timeout,\n"
-	  "pcp_high/pcp_batch, quotas); prints one line per setting that changed,\n"
-	  "or 'reloaded: no changes'.  A file that is invalid, or that changes\n"
-	  "something needing a restart (sockets, workers, pools and their sizes),\n"
-	  "is refused with the daemon's reasons on stderr (exit 65) and the running\n"
-	  "configuration stays as it was.  JSON: {changes: [lines]}.",
+	  "read_timeout, drain_mode, pcp_high/pcp_batch, quotas); prints one line\n"
+	  "per setting that changed, or 'reloaded: no changes'.  A file that is\n"
+	  "invalid, or that changes something needing a restart (sockets, workers,\n"
+	  "pools and their sizes), is refused with the daemon's reasons on stderr\n"
+	  "(exit 65) and the running configuration stays as it was.\n"
+	  "JSON: {changes: [lines]}.",
 	  0, 0, cmd_reload },
 	{ "config-check", "FILE",
 	  "Check a pagepoold configuration file with the daemon's own parser,\n"
@@ -2181,7 +2182,7 @@ static void usage_full(FILE *f)
 	      "page ranges offline and bring them back; return free memory to the OS; tune\n"
 	      "the pcplists; check the pools' invariants; reload the configuration; check\n"
 	      "a configuration file.  Each command but config-check is one request to\n"
-	      "the daemon, which admits root and its admin_group only.\n"
+	      "the daemon, which admits root, its own user and its admin_group only.\n"
 	      "\n"
 	      "COMMANDS\n", f);
 	for (size_t i = 0; i < NCOMMANDS; i++) {

@@ -241,8 +241,9 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 		else
 			cfg->max_output = (uint32_t)v;
 	} else if (strcmp(name, "admin_socket") == 0) {
-		if (!*value || strlen(value) >= sizeof(cfg->admin_socket))
-			BAD("not a usable socket path (1..107 bytes)");
+		/* Empty: no admin socket, as when the key is absent. */
+		if (strlen(value) >= sizeof(cfg->admin_socket))
+			BAD("not a usable socket path (empty = none, or 1..107 bytes)");
 		else
 			strcpy(cfg->admin_socket, value);
 	} else if (strcmp(name, "admin_mode") == 0) {
@@ -263,6 +264,11 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 			BAD("out of range (1..3600 seconds)");
 		else
 			cfg->write_timeout = (uint32_t)v;
+	} else if (strcmp(name, "read_timeout") == 0) {
+		if (parse_u64(value, 0, 3600, &v) < 0)
+			BAD("out of range (0 = never, or 1..3600 seconds)");
+		else
+			cfg->read_timeout = (uint32_t)v;
 	} else if (strcmp(name, "default_pool") == 0) {
 		if (!*value || strlen(value) >= sizeof(cfg->default_pool))
 			BAD("not a pool name (1..63 bytes)");
@@ -271,7 +277,7 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 	} else {
 		perr(p, p->line, "unknown key \"%s\" in [daemon] (socket, socket_mode, "
 		     "socket_group, workers, drain_mode, log_level, max_frame, max_count, "
-		     "max_connections, max_output, write_timeout, admin_socket, admin_mode, admin_group, "
+		     "max_connections, max_output, write_timeout, read_timeout, admin_socket, admin_mode, admin_group, "
 		     "decay_interval, default_pool)", name);
 	}
 }
@@ -455,6 +461,7 @@ static void config_defaults(struct config *cfg)
 	cfg->decay_interval = 5;
 	cfg->drain_mode = DRAIN_RCU;
 	cfg->log_level = LOG_LVL_INFO;
+	cfg->read_timeout = 30;
 	cfg->max_frame = 64 * 1024;
 	cfg->max_count = 1024;
 	cfg->max_connections = 1024;

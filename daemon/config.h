@@ -15,6 +15,7 @@
  *   admin_socket = PATH            admin_mode = 0600   admin_group = GROUP
  *   decay_interval = 5             seconds; idle pcps are drained remotely
  *   write_timeout = 30             seconds a pending response may make no progress
+ *   read_timeout = 30              seconds a started request frame may stay incomplete
  *   default_pool = NAME
  *
  * Every error is reported as "FILE:LINE: what is wrong (what is allowed)".
@@ -65,6 +66,7 @@ struct config {
 	uint32_t max_connections;
 	uint32_t max_output;
 	uint32_t write_timeout;		/* seconds without write progress */
+	uint32_t read_timeout;		/* seconds a partial frame may wait; 0 never */
 	char default_pool[64];
 	unsigned npools;
 	struct pool_conf pools[CONFIG_MAX_POOLS];

@@ -482,6 +482,7 @@ static bool conn_process(struct conn *c)
 				conn_fail(c, ret == -E2BIG ? E2BIG : EPROTO, frame_strerror(ret));
 			break;
 		}
+		c->frames++;
 		reply_init(&rp, req->id);
 		conn_dispatch(c, req, &rp);
 		ret = conn_reply(c, &rp);
@@ -492,14 +493,61 @@ static bool conn_process(struct conn *c)
 	return c->closing != 2 && conn_settle_eof(c);
 }
 
+/*
+ * read_timeout: a connection holding part of a frame must complete a frame
+ * within read_timeout seconds, counted from the last frame it completed or
+ * from the first byte of the partial one, so a client that trickles a byte
+ * now and then cannot hold a slot either.  Idle connections (nothing
+ * buffered) and connections paused by backpressure are not timed.
+ */
+static void conn_stall_watch(struct conn *c, uint64_t frames_before)
+{
+	uint32_t secs = READ_ONCE(c->d->cfg.read_timeout);
+	struct timeval tv = { .tv_sec = secs };
+
+	if (!secs || c->closing || c->paused || c->eof ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+		evtimer_del(c->ev_stall);
+		return;
+	}
+	if (c->frames != frames_before || !evtimer_pending(c->ev_stall, NULL))
+		evtimer_add(c->ev_stall, &tv);
+}
+
+static void conn_stall_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+
+	worker_enter(w);
+	log_warnx("%s: %zu bytes of an incomplete request and no complete one for %u s "
+		  "(read_timeout); disconnecting", c->name,
+		  evbuffer_get_length(bufferevent_get_input(c->bev)),
+		  READ_ONCE(c->d->cfg.read_timeout));
+	conn_close(c);
+	worker_leave(w);
+}
+
+/* Process the input; false if c was closed. */
+static bool conn_run(struct conn *c)
+{
+	uint64_t frames = c->frames;
+
+	if (!conn_process(c)) {
+		conn_close(c);
+		return false;
+	}
+	conn_stall_watch(c, frames);
+	return true;
+}
+
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct worker *w = c->w;
 
 	worker_enter(w);
-	if (!conn_process(c))
-		conn_close(c);
+	conn_run(c);
 	worker_leave(w);
 }
 
@@ -518,8 +566,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 		c->paused = 0;
 		if (!c->eof)
 			bufferevent_enable(bev, EV_READ);
-		if (!conn_process(c))
-			conn_close(c);
+		conn_run(c);
 	}
 	worker_leave(w);
 }
@@ -555,9 +602,15 @@ int conn_attach(struct worker *w, struct conn *c)
 {
 	c->w = w;
 	c->bev = bufferevent_socket_new(w->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
+	c->ev_stall = evtimer_new(w->base, conn_stall_cb, c);
+	if (!c->bev || !c->ev_stall) {
 		log_warnx("%s: out of memory; closing", c->name);
-		close(c->fd);
+		if (c->ev_stall)
+			event_free(c->ev_stall);
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			close(c->fd);
 		__atomic_sub_fetch(&c->d->nconns, 1, __ATOMIC_RELAXED);
 		daemon_slot_put(c->d, c->slot);
 		free(c->groups);
@@ -604,6 +657,7 @@ void conn_close(struct conn *c)
 		w->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	event_free(c->ev_stall);
 	bufferevent_free(c->bev);
 	__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&c->d->nconns, 1, __ATOMIC_RELAXED);

@@ -14,6 +14,7 @@
 
 struct worker;
 struct bufferevent;
+struct event;
 
 struct conn {
 	struct conn *next, *prev;	/* worker's list (or hand-off queue) */
@@ -36,6 +37,8 @@ struct conn {
 	int closing;			/* flush what is queued, then close */
 	int paused;			/* reading stopped until output drains */
 	int eof;			/* the peer closed its side */
+	uint64_t frames;		/* requests taken off the input */
+	struct event *ev_stall;		/* read_timeout: a partial frame waits */
 	char name[64];			/* for log lines */
 };
 

@@ -35,13 +35,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: pagepoold [-fd] [-c FILE] [--ready-fd N] [--check-config]\n"
+		"       pagepoold -V | -h\n"
 		"  -c, --config FILE   configuration (default /etc/pagepool/pagepoold.conf)\n"
 		"  -f, --foreground    stay in the foreground (the daemon never forks; accepted\n"
 		"                      for compatibility)\n"
 		"  -d, --debug         log at debug level\n"
 		"      --ready-fd N    write \"READY\\n\" to fd N once serving, then close it\n"
 		"      --check-config  validate the configuration and exit (0 if valid)\n"
-		"  -V, --version       print the version and exit\n");
+		"  -V, --version       print the version and exit\n"
+		"  -h, --help          print this text and exit\n");
 }
 
 struct opts {

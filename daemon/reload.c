@@ -115,6 +115,10 @@ static int reload_apply(struct daemon *d, struct reload_result *r)
 		change(r, "write_timeout %u s (new connections)", n.write_timeout);
 		WRITE_ONCE(d->cfg.write_timeout, n.write_timeout);
 	}
+	if (n.read_timeout != d->cfg.read_timeout) {
+		change(r, "read_timeout %u s", n.read_timeout);
+		WRITE_ONCE(d->cfg.read_timeout, n.read_timeout);
+	}
 	if (n.drain_mode != d->cfg.drain_mode) {
 		change(r, "drain_mode %s", drain_mode_name(n.drain_mode));
 		for (unsigned i = 0; i < d->cfg.npools; i++)

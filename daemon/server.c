@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -88,6 +89,14 @@ void server_adopt(struct server *s, struct daemon *d, const char *path, int fd,
 	s->on_accept = on_accept;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void server_backoff_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
@@ -126,13 +135,24 @@ static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				struct timeval tv = { 0, 100 * 1000 };
-				log_warn("accept; pausing for 100 ms");
+
+				/* Once per episode, not every 100 ms. */
+				if (!s->backoff_since) {
+					log_warn("accept on %s; pausing accepts, retrying every "
+						 "100 ms", s->path);
+					s->backoff_since = now_ms();
+				}
 				event_del(s->ev_accept);
 				evtimer_add(s->ev_backoff, &tv);
 			} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
 				log_warn("accept");
 			}
 			return;
+		}
+		if (s->backoff_since) {
+			log_warnx("%s: accepting again after %lld ms", s->path,
+				  (long long)(now_ms() - s->backoff_since));
+			s->backoff_since = 0;
 		}
 		s->on_accept(s->d, fd);
 	}

@@ -18,6 +18,7 @@ struct server {
 	void (*on_accept)(struct daemon *d, int fd);
 	struct event *ev_accept;
 	struct event *ev_backoff;	/* re-enables accept after EMFILE */
+	int64_t backoff_since;		/* ms (monotonic) of the first EMFILE; 0 none */
 };
 
 /* Bind and listen on `path` with `mode` and group `gid` ((gid_t)-1: leave
