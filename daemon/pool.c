@@ -34,7 +34,7 @@ static int pool_check_config(const struct pool_config *cfg, uint64_t page_size)
 }
 
 /* Default high: six batches, but the pcps together keep at most 1/8 of the pool. */
-static int pool_default_high(uint64_t npages, unsigned nworkers, int batch)
+int pool_default_high(uint64_t npages, unsigned nworkers, int batch)
 {
 	uint64_t cap = npages / 8 / nworkers;
 	int high = pcp_default_high(batch);

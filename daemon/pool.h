@@ -104,6 +104,10 @@ int pool_drain(struct pool *pool, int mode, unsigned flags, uint64_t *drained);
 /* Change the default drain mode, turning pcp locking on/off as needed. */
 int pool_set_drain_mode(struct pool *pool, enum drain_mode mode);
 
+/* pcp_high = auto for a pool of npages served by nworkers with this batch:
+ * six batches, capped so that the pcps together keep at most 1/8 of it. */
+int pool_default_high(uint64_t npages, unsigned nworkers, int batch);
+
 /* Set high/batch on every pcp of the pool (validated; -EINVAL). */
 int pool_set_pcp(struct pool *pool, int high, int batch);
 

@@ -68,7 +68,7 @@ static void reload_pools(struct daemon *d, const struct config *n, struct reload
 		if (batch < 0)
 			batch = pcp_default_batch(pool->npages);
 		if (high < 0)
-			high = pcp_default_high(batch);
+			high = pool_default_high(pool->npages, pool->npcp, batch);
 		if (high != pool->high || batch != pool->batch) {
 			change(r, "pool %s: pcp high %d batch %d (was %d/%d)", nw->name, high, batch,
 			       pool->high, pool->batch);
