@@ -3,7 +3,10 @@
 #   make            build everything (core library, tests, benchmarks)
 #   make check      install missing build dependencies (as root), build, run the tests
 #   make check SAN=address,undefined   the same under sanitizers (SAN=thread for TSan)
+#   make bench      the whole benchmark suite, side by side with its baselines
+#                   (QUICK=1: under 2 minutes); results in build/bench-results/
 #   make bench-core in-process microbenchmark of the core allocator (+ callgrind)
+#   make install    PREFIX=/usr/local DESTDIR= (make uninstall reverses it)
 #   make deps       install the Debian build dependencies (root) or say which
 #   make CC=clang   the same code must build clean with clang
 #   make V=1        show the full compiler command lines
@@ -35,7 +38,8 @@ DEPS_PC	:= liburcu-qsbr:liburcu-dev cmocka:libcmocka-dev libevent:libevent-dev \
 	   libprotobuf-c:libprotobuf-c-dev libsystemd:libsystemd-dev inih:libinih-dev
 # command : Debian package
 DEPS_CMD := pkg-config:pkg-config protoc-c:protobuf-c-compiler valgrind:valgrind \
-	    python3:python3 strace:strace
+	    python3:python3 strace:strace systemd-analyze:systemd \
+	    systemd-socket-activate:systemd man:man-db prlimit:util-linux
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	   -Wno-unused-parameter -Werror
@@ -67,6 +71,7 @@ SOVERSION := 1
 CLIENT_SRCS := client/libpagepool.c
 CLIENT_PIC := $(CLIENT_SRCS:client/%.c=$(BUILD)/pic/client/%.o)
 CLIENT_SO := $(BUILD)/libpagepool.so.$(SOVERSION)
+CLIENT_SO_REAL := $(CLIENT_SO).0.0
 CLIENT_A := $(BUILD)/libpagepool.a
 EXAMPLE	:= $(BUILD)/pp-example
 
@@ -77,7 +82,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc
 
-.PHONY: all deps check check-run bench-core bench-core-run bench-rpc bench-rpc-run run run-dev clean
+.PHONY: all deps check check-run bench-core bench-core-run bench-rpc bench-rpc-run run run-dev clean \
+	install uninstall FORCE
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BINS) $(BENCH_BINS) \
@@ -115,27 +121,37 @@ $(BUILD)/pic/client/%.o: client/%.c client/pagepool.h proto/wire.h $(PROTO_GEN)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient -fPIC -fvisibility=hidden -c $< -o $@
 
-$(CLIENT_SO): $(CLIENT_PIC) $(PROTO_PIC)
+# The real file is libpagepool.so.1.0.0; libpagepool.so.1 (the soname) and
+# libpagepool.so (for -lpagepool) are symlinks, the same layout as installed.
+$(CLIENT_SO_REAL): $(CLIENT_PIC) $(PROTO_PIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,libpagepool.so.$(SOVERSION) -Wl,--no-undefined $^ -o $@ $(ALL_LDFLAGS) $(PROTO_LIBS)
-	$(Q)ln -sf libpagepool.so.$(SOVERSION) $(BUILD)/libpagepool.so
+
+$(CLIENT_SO): $(CLIENT_SO_REAL)
+	@$(if $(Q),echo "  LN      $@")
+	$(Q)ln -sf $(<F) $@ && ln -sf $(@F) $(BUILD)/libpagepool.so
 
 $(CLIENT_A): $(CLIENT_PIC) $(PROTO_PIC)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# pkg-config file for an installed libpagepool.
+# pkg-config file for an installed libpagepool (make install renders its own
+# copy, see "install" below).
 PREFIX	?= /usr/local
 LIBDIR	?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 VERSION	?= $(SOVERSION).0.0
 
-$(BUILD)/pagepool.pc: client/pagepool.pc.in Makefile
+define render_pc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
 	$(Q)mv $@.tmp $@
+endef
+
+$(BUILD)/pagepool.pc: client/pagepool.pc.in Makefile
+	$(render_pc)
 
 $(EXAMPLE): client/example.c client/pagepool.h $(CLIENT_A)
 	@$(if $(Q),echo "  CCLD    $@")
@@ -208,7 +224,9 @@ check: deps
 	@$(MAKE) --no-print-directory check-run
 
 check-run: all
-	@PAGEPOOLD=$(abspath $(DAEMON)) PP_EXAMPLE=$(abspath $(EXAMPLE)) tests/run-unit.sh $(UNIT_BINS) $(BB_BINS)
+	@PAGEPOOLD=$(abspath $(DAEMON)) PP_EXAMPLE=$(abspath $(EXAMPLE)) \
+	PP_SRCDIR=$(CURDIR) PP_BUILD=$(abspath $(BUILD)) PP_MAKE='$(MAKE)' PP_CC='$(CC)' \
+	PP_SAN='$(SAN)' PP_SANFLAGS='$(SANFLAGS)' tests/run-unit.sh $(UNIT_BINS) $(BB_BINS)
 
 bench-core: deps
 	@$(MAKE) --no-print-directory bench-core-run
@@ -230,5 +248,120 @@ run-dev: $(DAEMON)
 	@mkdir -p run
 	$(DAEMON) -f -c conf/pagepoold-dev.conf
 
+# ---- install ----------------------------------------------------------------
+#
+#   make install [DESTDIR=/staging] [PREFIX=/usr]     (make uninstall: the same)
+#
+# Installs pagepoold, pagepoolctl, libpagepool (shared, static, header,
+# pkg-config), the systemd units, sysusers.d and tmpfiles.d entries, the
+# default configuration and whichever man pages exist.  Every directory can
+# be overridden (BINDIR=..., UNITDIR=...).  An existing
+# $(SYSCONFDIR)/pagepool/pagepoold.conf that differs from the shipped one is
+# the operator's: install keeps it, uninstall leaves it.  Without DESTDIR,
+# as root, ldconfig runs afterwards (LDCONFIG=true to skip it).
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+endif
+# systemd's own paths relative to the prefix (systemd.pc says the same with
+# prefix=/usr); systemd also searches /usr/local/lib/{systemd/system,...}.
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+INSTALL	?= install
+LDCONFIG ?= ldconfig
+
+INSTALL_UNITS := $(BUILD)/systemd/pagepoold.service systemd/pagepoold.socket \
+	systemd/pagepoold-admin.socket
+# Man pages are installed when present.
+MAN_PAGES := daemon/pagepoold.8 conf/pagepoold.conf.5 client/pagepoolctl.8 client/libpagepool.3
+INSTALL_VARS = PREFIX=$(PREFIX) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR) LIBDIR=$(LIBDIR) \
+	INCLUDEDIR=$(INCLUDEDIR) SYSCONFDIR=$(SYSCONFDIR) VERSION=$(VERSION)
+
+# The files that embed install paths are rendered for the install and remade
+# whenever a path changes (the stamp changes only then): `make install
+# PREFIX=/usr` after a plain `make` never installs a pagepool.pc naming
+# /usr/local, and leaves $(BUILD)/pagepool.pc as `make` made it.
+$(BUILD)/install/vars: FORCE
+	@mkdir -p $(@D)
+	@echo '$(INSTALL_VARS)' | cmp -s - $@ || echo '$(INSTALL_VARS)' > $@
+
+$(BUILD)/install/pagepool.pc: client/pagepool.pc.in $(BUILD)/install/vars
+	$(render_pc)
+
+$(BUILD)/systemd/%.service: systemd/%.service.in $(BUILD)/install/vars
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@.tmp
+	$(Q)if grep -n '@[A-Z_]*@' $@.tmp; then echo "$<: placeholder left unrendered" >&2; exit 1; fi
+	$(Q)mv $@.tmp $@
+
+# Make each directory that does not exist yet (0755); existing ones keep their mode.
+install_dirs = for dir in $(1); do [ -d "$$dir" ] || $(INSTALL) -d -m 0755 "$$dir" || exit 1; done
+
+install: $(DAEMON) $(BUILD)/pagepoolctl $(CLIENT_SO) $(CLIENT_A) $(BUILD)/install/pagepool.pc \
+		$(INSTALL_UNITS)
+	@$(call install_dirs,$(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/pagepool)
+	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/pagepoold
+	$(INSTALL) -m 0755 $(BUILD)/pagepoolctl $(DESTDIR)$(BINDIR)/pagepoolctl
+	$(INSTALL) -m 0644 $(CLIENT_SO_REAL) $(DESTDIR)$(LIBDIR)/$(notdir $(CLIENT_SO_REAL))
+	ln -sf $(notdir $(CLIENT_SO_REAL)) $(DESTDIR)$(LIBDIR)/$(notdir $(CLIENT_SO))
+	ln -sf $(notdir $(CLIENT_SO)) $(DESTDIR)$(LIBDIR)/libpagepool.so
+	$(INSTALL) -m 0644 $(CLIENT_A) $(DESTDIR)$(LIBDIR)/libpagepool.a
+	$(INSTALL) -m 0644 client/pagepool.h $(DESTDIR)$(INCLUDEDIR)/pagepool.h
+	$(INSTALL) -m 0644 $(BUILD)/install/pagepool.pc $(DESTDIR)$(PKGCONFIGDIR)/pagepool.pc
+	$(INSTALL) -m 0644 $(INSTALL_UNITS) $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 0644 systemd/pagepool.sysusers $(DESTDIR)$(SYSUSERSDIR)/pagepool.conf
+	$(INSTALL) -m 0644 systemd/pagepool.tmpfiles $(DESTDIR)$(TMPFILESDIR)/pagepool.conf
+	@conf=$(DESTDIR)$(SYSCONFDIR)/pagepool/pagepoold.conf; \
+	if [ -e "$$conf" ] && ! cmp -s conf/pagepoold.conf "$$conf"; then \
+		echo "install: kept $$conf (yours; the shipped defaults are conf/pagepoold.conf)"; \
+	else \
+		echo "$(INSTALL) -m 0644 conf/pagepoold.conf $$conf"; \
+		$(INSTALL) -m 0644 conf/pagepoold.conf "$$conf"; \
+	fi
+	@for f in $(MAN_PAGES); do \
+		[ -f "$$f" ] || { echo "install: $$f not written yet, skipped"; continue; }; \
+		d=$(DESTDIR)$(MANDIR)/man$${f##*.}; \
+		$(call install_dirs,$$d); \
+		echo "$(INSTALL) -m 0644 $$f $$d/"; \
+		$(INSTALL) -m 0644 "$$f" "$$d/" || exit 1; \
+	done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v $(LDCONFIG) >/dev/null; then $(LDCONFIG); fi
+	@[ -n "$(DESTDIR)" ] || echo "install: to start it: systemd-sysusers pagepool.conf;" \
+		"systemd-tmpfiles --create pagepool.conf; systemctl daemon-reload;" \
+		"systemctl enable --now pagepoold.socket pagepoold-admin.socket pagepoold.service"
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/pagepoold $(DESTDIR)$(BINDIR)/pagepoolctl \
+		$(DESTDIR)$(LIBDIR)/$(notdir $(CLIENT_SO_REAL)) $(DESTDIR)$(LIBDIR)/$(notdir $(CLIENT_SO)) \
+		$(DESTDIR)$(LIBDIR)/libpagepool.so $(DESTDIR)$(LIBDIR)/libpagepool.a \
+		$(DESTDIR)$(INCLUDEDIR)/pagepool.h $(DESTDIR)$(PKGCONFIGDIR)/pagepool.pc \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(INSTALL_UNITS))) \
+		$(DESTDIR)$(SYSUSERSDIR)/pagepool.conf $(DESTDIR)$(TMPFILESDIR)/pagepool.conf \
+		$(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	@conf=$(DESTDIR)$(SYSCONFDIR)/pagepool/pagepoold.conf; \
+	if [ -e "$$conf" ] && ! cmp -s conf/pagepoold.conf "$$conf"; then \
+		echo "uninstall: kept $$conf (changed from the shipped defaults)"; \
+	else \
+		rm -f "$$conf"; rmdir "$$(dirname "$$conf")" 2>/dev/null || true; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v $(LDCONFIG) >/dev/null; then $(LDCONFIG); fi
+
+FORCE:
+
 clean:
 	rm -rf build run
+
+include tests/bench/peers.mk
+include tests/bench/load.mk
+include tests/bench/bench.mk
+-include tests/fuzz/fuzz.mk
+-include tests/stress/stress.mk
