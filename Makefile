@@ -226,7 +226,8 @@ check: deps
 check-run: all
 	@PAGEPOOLD=$(abspath $(DAEMON)) PP_EXAMPLE=$(abspath $(EXAMPLE)) \
 	PP_SRCDIR=$(CURDIR) PP_BUILD=$(abspath $(BUILD)) PP_MAKE='$(MAKE)' PP_CC='$(CC)' \
-	PP_SAN='$(SAN)' PP_SANFLAGS='$(SANFLAGS)' tests/run-unit.sh $(UNIT_BINS) $(BB_BINS)
+	PP_SAN='$(SAN)' PP_SANFLAGS='$(SANFLAGS)' STRESS_TIME=$(STRESS_CHECK_TIME) \
+	tests/run-unit.sh $(UNIT_BINS) $(BB_BINS) $(STRESS_BIN)
 
 bench-core: deps
 	@$(MAKE) --no-print-directory bench-core-run
@@ -364,4 +365,4 @@ include tests/bench/peers.mk
 include tests/bench/load.mk
 include tests/bench/bench.mk
 -include tests/fuzz/fuzz.mk
--include tests/stress/stress.mk
+include tests/stress/stress.mk

@@ -600,7 +600,10 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 
 int conn_attach(struct worker *w, struct conn *c)
 {
-	c->w = w;
+	/* workers_dispatch() set c->w on the admin thread, where the admin
+	 * `clients` request reads it; store only if it differs (a harness). */
+	if (c->w != w)
+		c->w = w;
 	c->bev = bufferevent_socket_new(w->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
 	c->ev_stall = evtimer_new(w->base, conn_stall_cb, c);
 	if (!c->bev || !c->ev_stall) {

@@ -128,7 +128,8 @@ static int drain_spinlock(struct pcp *const *pcps, unsigned n, unsigned flags,
 			continue;
 		pthread_spin_lock(&pcp->lock);
 		old = pcp->lp;
-		pcp->lp = pcp->drain;
+		/* pcp_count_remote() reads lp without the lock. */
+		WRITE_ONCE(pcp->lp, pcp->drain);
 		pthread_spin_unlock(&pcp->lock);
 		WRITE_ONCE(pcp->drain, old);
 		pages = pcp_flush(pcp, old);

@@ -234,8 +234,12 @@ static int pool_check_free(struct pool *pool, struct owner *o, uint32_t pfn, int
 	st = page_state(p);
 	if (st == PG_NONE) {
 		/* Inside a block: a tail of an allocated one is a caller bug;
-		 * inside a free one it is a page that is not allocated. */
+		 * inside a free one it is a page that is not allocated.  Other
+		 * workers split and merge the blocks around it under the zone
+		 * lock, so the walk takes it (an error path only). */
+		buddy_lock(&pool->zone);
 		st = pool_enclosing_state(pool, pfn);
+		buddy_unlock(&pool->zone);
 		return st == PG_ALLOC || st == PG_OFFLINE ? -EINVAL : -EALREADY;
 	}
 	if (st == PG_OFFLINE)
