@@ -6,6 +6,8 @@
  * and checks that the pool's allocated count equals what live clients
  * really hold: nothing leaks, nothing changes that should not.
  */
+#include <sys/mman.h>
+
 #include "bbutil.h"
 
 #define ST(x) PAGEPOOL__V1__STATUS__##x
@@ -188,6 +190,48 @@ static void test_unknown_pool(void **state)
 	expect_status(r, bb_req_hello(&q, 1, 1, "nosuchpool"), ST(ENOENT));
 	expect_status(r, bb_req_hello(&q, 2, 1, "defaul"), ST(ENOENT));
 	assert_int_equal(r->nfds, 0);
+	bystander_check(by, 0);
+}
+
+/* The arena a client receives is sealed: it cannot shrink it (which would
+ * fault every other client), grow it, add seals, or make it executable
+ * (MFD_NOEXEC_SEAL, where the kernel has it). */
+static void test_arena_sealed_for_clients(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *by = start(f, conf_bad);
+	struct bb_conn *r = bb_raw(f);
+	bb_response *w = bb_raw_hello(r, 1, NULL);
+	int fd, seals;
+	struct stat st;
+
+	assert_int_equal(r->nfds, 1);
+	fd = r->fds[0];
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal((uint64_t)st.st_size, w->welcome->arena_size);
+	seals = fcntl(fd, F_GET_SEALS);
+	print_message("arena fd seals 0x%x, mode %o\n", seals, st.st_mode & 07777);
+	assert_true(seals >= 0);
+	assert_true(seals & F_SEAL_SHRINK);
+	assert_true(seals & F_SEAL_GROW);
+	assert_true(seals & F_SEAL_SEAL);
+	assert_int_equal(ftruncate(fd, st.st_size / 2), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(ftruncate(fd, st.st_size * 2), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), -1);
+	assert_int_equal(errno, EPERM);
+	/* MFD_NOEXEC_SEAL (Linux >= 6.3): no exec bits, and F_SEAL_EXEC keeps
+	 * them off, so the arena can never be run as a program (execveat). */
+	if (seals & 0x20 /* F_SEAL_EXEC */) {
+		assert_int_equal(st.st_mode & 0111, 0);
+		assert_int_equal(fchmod(fd, 0755), -1);
+		assert_int_equal(errno, EPERM);
+	} else {
+		print_message("kernel without MFD_NOEXEC_SEAL: exec seal check skipped\n");
+	}
+	/* Still a working arena for everyone. */
+	bb_resp_free(w);
 	bystander_check(by, 0);
 }
 
@@ -738,6 +782,7 @@ int main(void)
 		bb_test(test_frame_zero_length),
 		bb_test(test_eof_mid_frame),
 		bb_test(test_slow_reader_disconnected),
+		bb_test(test_arena_sealed_for_clients),
 	};
 
 	return cmocka_run_group_tests_name("blackbox bad input", tests, NULL, NULL);
