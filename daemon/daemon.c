@@ -1,13 +1,16 @@
 /*
- * daemon.c - helpers on the daemon's shared state: the per-(pool, uid) page
- * quota table and the connection slots.  Entries are found and released under quota_lock (at hello
- * and close); charging is a lock-free compare-and-swap loop, because
- * connections of one uid may live on different workers.
+ * daemon.c - helpers on the daemon's shared state: its pools, the
+ * per-(pool, uid) page quota table and the connection slots.  Quota entries
+ * and slots are found and released under quota_lock (at hello and close);
+ * charging is a lock-free compare-and-swap loop, because connections of one
+ * uid may live on different workers.
  */
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "daemon.h"
+#include "log.h"
 
 time_t daemon_now(void)
 {
@@ -15,6 +18,42 @@ time_t daemon_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+int daemon_pools_create(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->cfg.npools; i++) {
+		const struct pool_conf *pc = &d->cfg.pools[i];
+		struct pool_config c = {
+			.name = pc->name, .size = pc->size, .prefault = pc->prefault,
+			.nworkers = d->cfg.ncpus, .drain_mode = d->cfg.drain_mode,
+			.high = pc->high, .batch = pc->batch,
+		};
+		int r = pool_create(&c, &d->pools[i]);
+
+		if (r < 0) {
+			log_warnx("pool %s: cannot create (%lu bytes): %s", pc->name,
+				  (unsigned long)pc->size, strerror(-r));
+			d->pools[i] = NULL;
+			while (i-- > 0) {
+				pool_destroy(d->pools[i]);
+				d->pools[i] = NULL;
+			}
+			return r;
+		}
+		log_info("pool %s: %lu MiB, %u pages, pcp high %d batch %d", pc->name,
+			 (unsigned long)(pc->size >> 20), d->pools[i]->npages, d->pools[i]->high,
+			 d->pools[i]->batch);
+	}
+	return 0;
+}
+
+void daemon_pools_destroy(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->cfg.npools; i++) {
+		pool_destroy(d->pools[i]);
+		d->pools[i] = NULL;
+	}
 }
 
 int daemon_slot_get(struct daemon *d, struct conn *c, uint32_t *slot)

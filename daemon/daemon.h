@@ -49,6 +49,15 @@ struct daemon {
 time_t daemon_now(void);
 
 /*
+ * Start-up: create every configured pool (d->cfg.pools, one pcp per worker
+ * of d->cfg.ncpus) into d->pools[].  0, or -errno with the failing pool
+ * logged and the pools already created destroyed again.
+ */
+int daemon_pools_create(struct daemon *d);
+/* Destroy every pool; no worker may run and no connection may be open. */
+void daemon_pools_destroy(struct daemon *d);
+
+/*
  * A connection slot, 0..max_connections-1, unique among open connections:
  * slot + 1 is the connection's page-owner id, so a live owner id can never be
  * reused by another connection.  -EBUSY when every slot is taken.

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,33 +102,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		exit(2);
 	}
-}
-
-static void pools_create(struct daemon *d)
-{
-	for (unsigned i = 0; i < d->cfg.npools; i++) {
-		const struct pool_conf *pc = &d->cfg.pools[i];
-		struct pool_config c = {
-			.name = pc->name, .size = pc->size, .prefault = pc->prefault,
-			.nworkers = d->cfg.ncpus, .drain_mode = d->cfg.drain_mode,
-			.high = pc->high, .batch = pc->batch,
-		};
-		int r = pool_create(&c, &d->pools[i]);
-
-		if (r < 0) {
-			errno = -r;
-			fatal("pool %s: cannot create (%lu bytes)", pc->name, (unsigned long)pc->size);
-		}
-		log_info("pool %s: %lu MiB, %u pages, pcp high %d batch %d", pc->name,
-			 (unsigned long)(pc->size >> 20), d->pools[i]->npages, d->pools[i]->high,
-			 d->pools[i]->batch);
-	}
-}
-
-static void pools_destroy(struct daemon *d)
-{
-	for (unsigned i = 0; i < d->cfg.npools; i++)
-		pool_destroy(d->pools[i]);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -275,10 +249,16 @@ int main(int argc, char **argv)
 	d.slots = calloc(d.cfg.max_connections, sizeof(*d.slots));
 	if (!d.quotas || !d.slots)
 		fatalx("out of memory");
-	pools_create(&d);
+	if (daemon_pools_create(&d) < 0)
+		fatalx("cannot create the pools");
 	sockets_open(&d, &srv, &asrv);
 	if (workers_start(&d) < 0)
 		fatalx("cannot start workers");
+	/* After the workers exist (they would inherit it): the admin thread
+	 * alone yields to them. */
+	if (d.cfg.admin_nice &&
+	    setpriority(PRIO_PROCESS, (id_t)gettid(), d.cfg.admin_nice) < 0)
+		log_warn("admin_nice %d: setpriority", d.cfg.admin_nice);
 	base = d.base = event_base_new();
 	if (!base || server_start(&srv, base) < 0 || admin_start(&d, base) < 0 ||
 	    (asrv.fd >= 0 && server_start(&asrv, base) < 0))
@@ -307,7 +287,7 @@ int main(int argc, char **argv)
 		event_free(sigs[i]);
 	event_free(tick.ev);
 	event_base_free(base);
-	pools_destroy(&d);
+	daemon_pools_destroy(&d);
 	free(d.quotas);
 	free(d.slots);
 	pthread_mutex_destroy(&d.quota_lock);

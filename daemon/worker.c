@@ -156,12 +156,17 @@ void workers_test_stall(struct daemon *d, bool on)
 
 void workers_park(struct daemon *d, void (*fn)(void *), void *arg)
 {
+	unsigned n = 0;
+
 	pthread_mutex_lock(&park_lock);
 	for (unsigned i = 0; i < d->nworkers; i++) {
+		if (!d->workers[i]->threaded)
+			continue;
 		__atomic_store_n(&d->workers[i]->park, 1, __ATOMIC_RELEASE);
 		worker_kick(d->workers[i]);
+		n++;
 	}
-	while (parked < d->nworkers)
+	while (parked < n)
 		pthread_cond_wait(&park_cond, &park_lock);
 	pthread_mutex_unlock(&park_lock);
 	fn(arg);
@@ -237,7 +242,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void worker_free(struct worker *w)
+void worker_destroy(struct worker *w)
 {
 	if (!w)
 		return;
@@ -252,7 +257,7 @@ static void worker_free(struct worker *w)
 	free(w);
 }
 
-static struct worker *worker_new(struct daemon *d, unsigned idx)
+struct worker *worker_create(struct daemon *d, unsigned idx)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 
@@ -272,7 +277,7 @@ static struct worker *worker_new(struct daemon *d, unsigned idx)
 		goto fail;
 	return w;
 fail:
-	worker_free(w);
+	worker_destroy(w);
 	return NULL;
 }
 
@@ -283,15 +288,16 @@ int workers_start(struct daemon *d)
 	if (!d->workers)
 		return -ENOMEM;
 	for (unsigned i = 0; i < d->nworkers; i++) {
-		d->workers[i] = worker_new(d, i);
+		d->workers[i] = worker_create(d, i);
 		if (!d->workers[i] ||
 		    pthread_create(&d->workers[i]->thread, NULL, worker_main, d->workers[i]) != 0) {
-			worker_free(d->workers[i]);
+			worker_destroy(d->workers[i]);
 			d->workers[i] = NULL;
 			d->nworkers = i;
 			workers_stop(d);
 			return -ENOMEM;
 		}
+		d->workers[i]->threaded = true;
 	}
 	pthread_mutex_lock(&start_lock);
 	while (started < d->nworkers)
@@ -338,7 +344,7 @@ void workers_stop(struct daemon *d)
 	}
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		pthread_join(d->workers[i]->thread, NULL);
-		worker_free(d->workers[i]);
+		worker_destroy(d->workers[i]);
 	}
 	free(d->workers);
 	d->workers = NULL;

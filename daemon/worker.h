@@ -41,7 +41,20 @@ struct worker {
 	uint32_t seq;			/* atomic: +1 entering, +1 leaving a callback */
 	uint32_t wd_seen;		/* admin thread: seq at the last watchdog check */
 	int stall;			/* atomic: test hook, hold the worker online */
+	bool threaded;			/* runs its own thread (workers_start) */
 };
+
+/*
+ * One worker - event base, eventfd, scratch - without a thread: whoever
+ * creates it runs w->base itself, on a thread that is a registered QSBR
+ * reader, offline outside the worker's callbacks (in-process harnesses and
+ * tests; the daemon uses workers_start).  Its callbacks then never run
+ * concurrently with that thread's other work, so workers_park() treats it as
+ * parked.  NULL on allocation failure.
+ */
+struct worker *worker_create(struct daemon *d, unsigned idx);
+/* Free a worker from worker_create(); its connections must be closed. */
+void worker_destroy(struct worker *w);
 
 /* Create and start every worker; returns once each has registered with RCU
  * and pinned itself.  0 or -errno (the workers already started are stopped). */
@@ -58,6 +71,7 @@ void workers_stop(struct daemon *d);
  * Admin thread: park every worker - each finishes its current callback, goes
  * offline and waits - run fn(arg) on a quiet daemon, then let them go.  For
  * diagnostics (verify) only: it is the one place workers are paused.
+ * Workers without a thread (worker_create) are quiet already and not waited for.
  */
 void workers_park(struct daemon *d, void (*fn)(void *), void *arg);
 

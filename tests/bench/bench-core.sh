@@ -26,6 +26,7 @@ bin=${1:?usage: bench-core.sh BENCH_BIN}
 md=$(dirname "$bin")/bench-core.md
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-core.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/callgrind.sh"
 
 # case  N1  functions whose inclusive cost is "the operation"
 CG_CASES='
@@ -54,44 +55,10 @@ label() {
 	esac
 }
 
-# Sum the inclusive cost of the named functions in one callgrind dump, and
-# the dump's total.  Prints "total f1=cost f2=cost ...".  The format: fn= and
-# cfn= lines name functions, "(id) name" the first time and "(id)" after; a
-# calls= line is followed by one cost line whose 2nd field is the inclusive
-# Ir of that call (positions: line, events: Ir).
-cg_costs() {
-	awk -v want="$2" '
-	function fname(s,   id, rest) {
-		if (match(s, /^\([0-9]+\)/)) {
-			id = substr(s, 2, RLENGTH - 2)
-			rest = substr(s, RLENGTH + 1)
-			sub(/^ /, "", rest)
-			if (rest != "")
-				names[id] = rest
-			return names[id]
-		}
-		return s
-	}
-	/^fn=/ { fname(substr($0, 4)); next }
-	/^cfn=/ { callee = fname(substr($0, 5)); next }
-	/^calls=/ { pending = 1; next }
-	pending { incl[callee] += $2; pending = 0; next }
-	/^totals:/ { total = $2 }
-	END {
-		n = split(want, w, " ")
-		line = total + 0
-		for (i = 1; i <= n; i++)
-			line = line " " w[i] "=" (incl[w[i]] + 0)
-		print line
-	}' "$1"
-}
-
 # Run one case under callgrind for n iterations: prints "ops total f=cost..."
 cg_run() {
 	name=$1 n=$2 fns=$3 out=$tmp/cg.$1.$2
-	valgrind --tool=callgrind --dump-instr=no --collect-jumps=no \
-		--callgrind-out-file="$out" "$bin" --callgrind "$name" "$n" \
-		>"$out.stdout" 2>"$out.stderr" || {
+	cg_valgrind "$out" "$bin" "$name" "$n" || {
 		echo "bench-core: callgrind run of $name failed:" >&2
 		tail -n 5 "$out.stderr" >&2
 		return 1
@@ -119,28 +86,7 @@ if [ $have_cg = 1 ]; then
 		n2=$((n1 * 2))
 		r1=$(cg_run "$name" "$n1" "$fns") || { printf '%s\tfailed\t\n' "$name" >>"$tmp/instr"; continue; }
 		r2=$(cg_run "$name" "$n2" "$fns") || { printf '%s\tfailed\t\n' "$name" >>"$tmp/instr"; continue; }
-		# r = ops total f1=c1 f2=c2 ...
-		echo "$r1" "|" "$r2" | awk -v name="$name" '
-		{
-			sep = 0
-			for (i = 1; i <= NF; i++) if ($i == "|") sep = i
-			ops = $(sep + 1) - $1
-			loop = ($(sep + 2) - $2) / ops
-			api = 0; parts = ""
-			for (i = 3; i < sep; i++) {
-				split($i, a, "="); split($(sep + i), b, "=")
-				d = (b[2] - a[2]) / ops
-				api += d
-				parts = parts (parts == "" ? "" : " + ") sprintf("%s %.1f", a[1], d)
-			}
-			fmt = api < 100 ? "%.1f" : "%.0f"
-			# A drain iteration also refills the pcps: its loop total means nothing.
-			if (name ~ /^drain_/)
-				printf "%s\t" fmt "\t%s\n", name, api, parts
-			else
-				printf "%s\t" fmt "\t%s; whole loop iteration %.1f\n", name, api, parts, loop
-		}' >>"$tmp/instr"
-		printf '  %-16s %s\n' "$name" "$(tail -n 1 "$tmp/instr" | cut -f2-)"
+		cg_record "$tmp/instr" "$name" "$r1" "$r2" auto
 	done
 fi
 

@@ -68,6 +68,18 @@ stop_all() {
 trap 'stop_all; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 
+# wait_ready FIFO LOG MESSAGE: wait for the READY line of the process just
+# started (EOF instead if it dies first); without it, print MESSAGE, show
+# LOG and give up.
+wait_ready() {
+	read -r line <"$1" || line=
+	[ "$line" = READY ] || {
+		echo "bench-load: $3:" >&2
+		cat "$2" >&2
+		exit 1
+	}
+}
+
 # start_daemon DIR DRAIN_MODE POOLS: write DIR/pagepoold.conf (POOLS is the
 # pool sections), start pagepoold, wait for READY on --ready-fd.
 start_daemon() {
@@ -83,18 +95,14 @@ start_daemon() {
 	drain_mode = $2
 	decay_interval = 0
 	log_level = err
+	admin_nice = ${BENCH_ADMIN_NICE:-0}
 
 	$3
 	EOF
 	mkfifo "$dir/ready"
 	"$daemon" -f -c "$dir/pagepoold.conf" --ready-fd 3 3>"$dir/ready" 2>"$dir/daemon.log" &
 	pids="$pids $!"
-	read -r line <"$dir/ready" || line=
-	[ "$line" = READY ] || {
-		echo "bench-load: pagepoold did not start ($dir/pagepoold.conf):" >&2
-		cat "$dir/daemon.log" >&2
-		exit 1
-	}
+	wait_ready "$dir/ready" "$dir/daemon.log" "pagepoold did not start ($dir/pagepoold.conf)"
 }
 
 # start_echo DIR: bench_rpc's echo server on CPU 0; sets echo_opt.
@@ -105,12 +113,7 @@ start_echo() {
 	mkfifo "$1/eready"
 	taskset -c 0 "$rpc" --echo-server "$1/echo.sock" >"$1/eready" 2>"$1/echo.log" &
 	pids="$pids $!"
-	read -r line <"$1/eready" || line=
-	[ "$line" = READY ] || {
-		echo "bench-load: echo server did not start:" >&2
-		cat "$1/echo.log" >&2
-		exit 1
-	}
+	wait_ready "$1/eready" "$1/echo.log" "echo server did not start"
 	echo_opt="--echo $1/echo.sock --echo-cpu 0"
 }
 

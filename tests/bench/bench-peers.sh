@@ -38,9 +38,12 @@ rounds=${BENCH_PEERS_ROUNDS:-5}
 [ "$rounds" -ge 5 ] 2>/dev/null || rounds=5
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-peers.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/callgrind.sh"
 
 pin=""
 command -v taskset >/dev/null 2>&1 && pin="taskset -c 0"
+# shellcheck disable=SC2034	# cg_valgrind's command prefix (callgrind.sh)
+CG_PREFIX=$pin
 
 # Known comparators: name, Debian package, label.
 PEERS='
@@ -125,50 +128,11 @@ med() {
 		printf "%.*f %s %s\n", m < 10 ? 2 : 1, m, v[1], v[NR] }'
 }
 
-# Sum the cost of functions in one callgrind dump: prints "total f1=c ...".
-# how = inclusive: the inclusive cost of every call to f; how = callees: the
-# inclusive cost of every call made from inside f, named "callees(f)".  fn= and cfn= lines name
-# functions, "(id) name" the first time and "(id)" after; a calls= line is
-# followed by one cost line whose 2nd field is the call's inclusive Ir.
-# Clone suffixes (peer_get.isra.0) are dropped.
-cg_costs() {
-	awk -v want="$2" -v how="$3" '
-	function fname(s,   id, rest) {
-		if (match(s, /^\([0-9]+\)/)) {
-			id = substr(s, 2, RLENGTH - 2)
-			rest = substr(s, RLENGTH + 1)
-			sub(/^ /, "", rest)
-			if (rest != "")
-				names[id] = rest
-			s = names[id]
-		}
-		sub(/\..*$/, "", s)
-		return s
-	}
-	/^fn=/ { cur = fname(substr($0, 4)); next }
-	/^cfn=/ { callee = fname(substr($0, 5)); next }
-	/^calls=/ { pending = 1; next }
-	pending { incl[callee] += $2; from[cur] += $2; pending = 0; next }
-	/^totals:/ { total = $2 }
-	END {
-		n = split(want, w, " ")
-		line = total + 0
-		for (i = 1; i <= n; i++)
-			if (how == "callees")
-				line = line " callees(" w[i] ")=" (from[w[i]] + 0)
-			else
-				line = line " " w[i] "=" (incl[w[i]] + 0)
-		print line
-	}' "$1"
-}
-
 # One callgrind run: prints "ops total f=cost...".  For comparators the
 # functions and how to count them come from the binary ("count F... HOW").
 cg_run() {
 	bin=$1 name=$2 n=$3 fns=$4 out=$tmp/cg.$2.$3
-	$pin valgrind --tool=callgrind --dump-instr=no --collect-jumps=no \
-		--callgrind-out-file="$out" "$bin" --callgrind "$name" "$n" \
-		>"$out.stdout" 2>"$out.stderr" || {
+	cg_valgrind "$out" "$bin" "$name" "$n" || {
 		echo "no instruction count, the callgrind run failed: $(grep -v '^==' "$out.stderr" | tail -n 1)" >"$tmp/cgfail.$name"
 		return 1
 	}
@@ -179,7 +143,7 @@ cg_run() {
 		while [ $# -gt 1 ]; do fns="$fns $1"; shift; done
 		how=${1:-inclusive}
 	fi
-	echo "$(sed -n 's/^ops //p' "$out.stdout") $(cg_costs "$out.1" "$fns" "$how")"
+	echo "$(sed -n 's/^ops //p' "$out.stdout") $(cg_costs "$out.1" "$fns" "$how" merge)"
 }
 
 # Both runs of one case; appends "case<TAB>instr/op<TAB>detail" to $tmp/instr.
@@ -187,22 +151,7 @@ cg_case() {
 	bin=$1 name=$2 n1=$3 fns=$4
 	r1=$(cg_run "$bin" "$name" "$n1" "$fns") || return 0
 	r2=$(cg_run "$bin" "$name" $((n1 * 2)) "$fns") || return 0
-	echo "$r1" "|" "$r2" | awk -v name="$name" '
-	{
-		sep = 0
-		for (i = 1; i <= NF; i++) if ($i == "|") sep = i
-		ops = $(sep + 1) - $1
-		loop = ($(sep + 2) - $2) / ops
-		api = 0; parts = ""
-		for (i = 3; i < sep; i++) {
-			split($i, a, "="); split($(sep + i), b, "=")
-			d = (b[2] - a[2]) / ops
-			api += d
-			parts = parts (parts == "" ? "" : " + ") sprintf("%s %.1f", a[1], d)
-		}
-		printf "%s\t%.1f\t%s; whole loop iteration %.1f\n", name, api, parts, loop
-	}' >>"$tmp/instr"
-	printf '  %-16s %s\n' "$name" "$(tail -n 1 "$tmp/instr" | cut -f2-)"
+	cg_record "$tmp/instr" "$name" "$r1" "$r2"
 }
 
 : >"$tmp/instr"

@@ -12,6 +12,10 @@
 
 BENCH_RESULTS ?= build/bench-results
 
+# The helpers every bench program includes (bench_core's and bench_rpc's
+# rules are in the top-level Makefile; the others list it themselves).
+$(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc: tests/bench/benchutil.h
+
 .PHONY: bench bench-run bench-tools
 
 bench-tools:

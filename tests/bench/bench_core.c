@@ -36,6 +36,9 @@
 
 #include "pool.h"
 
+#define BENCH_PROG	"bench_core"
+#include "benchutil.h"
+
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -50,44 +53,13 @@
 #define DRAIN_RUNS	101		/* drains per drain case */
 #define NWORKERS	2
 
-static void die(const char *what, int err) __attribute__((noreturn));
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench_core: %s: %s\n", what, strerror(err < 0 ? -err : err));
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void pin_self(int cpu)
 {
-	cpu_set_t set;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (ncpu <= 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu % ncpu, &set);
 	/* Best effort: a restricted cpuset simply leaves us unpinned. */
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (ncpu > 0)
+		pin_cpu((int)(cpu % ncpu));
 }
 
 static struct pool *bench_pool(uint64_t size, unsigned nworkers, enum drain_mode mode)
@@ -100,7 +72,7 @@ static struct pool *bench_pool(uint64_t size, unsigned nworkers, enum drain_mode
 	int ret = pool_create(&cfg, &pool);
 
 	if (ret < 0)
-		die("pool_create", ret);
+		die_err("pool_create", ret);
 	return pool;
 }
 
@@ -168,7 +140,7 @@ static void setup_pcp_hit(struct bench *b)
 	bench_open(b, BENCH_POOL);
 	ret = pcp_alloc(b->pcp, 0, 0, &pfn);
 	if (ret < 0)
-		die("pcp_alloc", ret);
+		die_err("pcp_alloc", ret);
 	pcp_free(b->pcp, pfn, 0);
 }
 
@@ -180,7 +152,7 @@ static void loop_pcp_hit(struct bench *b, uint64_t n)
 
 	for (uint64_t i = 0; i < n; i++) {
 		if (unlikely((ret = pcp_alloc(pcp, 0, 0, &pfn)) != 0))
-			die("pcp_alloc", ret);
+			die_err("pcp_alloc", ret);
 		pcp_free(pcp, pfn, 0);
 	}
 }
@@ -196,9 +168,9 @@ static void loop_pool_hit(struct bench *b, uint64_t n)
 
 	for (uint64_t i = 0; i < n; i++) {
 		if (unlikely((ret = pool_alloc(pool, pcp, o, 0, 1, 0, &pfn, &got)) != 0))
-			die("pool_alloc", ret);
+			die_err("pool_alloc", ret);
 		if (unlikely((ret = pool_free(pool, pcp, o, &pfn, 1, 0, NULL)) != 0))
-			die("pool_free", ret);
+			die_err("pool_free", ret);
 	}
 }
 
@@ -218,7 +190,7 @@ static void setup_refill(struct bench *b)
 	bench_open(b, BENCH_POOL);
 	ret = pool_set_pcp(b->pool, (int)b->batch, (int)b->batch);
 	if (ret < 0)
-		die("pool_set_pcp", ret);
+		die_err("pool_set_pcp", ret);
 }
 
 static void loop_refill(struct bench *b, uint64_t n)
@@ -233,7 +205,7 @@ static void loop_refill(struct bench *b, uint64_t n)
 			t0 = now_ns();
 		for (unsigned k = 0; k < batch; k++)
 			if (unlikely((ret = pcp_alloc(pcp, 0, 0, &b->pfns[k])) != 0))
-				die("pcp_alloc", ret);
+				die_err("pcp_alloc", ret);
 		if (b->phase_timers)
 			b->t_alloc += now_ns() - t0;
 		for (unsigned k = 0; k < batch; k++)
@@ -252,11 +224,11 @@ static void setup_buddy(struct bench *b, int hold)
 	bench_open(b, BENCH_POOL);
 	ret = pool_set_pcp(b->pool, 0, (int)b->batch);
 	if (ret < 0)
-		die("pool_set_pcp", ret);
+		die_err("pool_set_pcp", ret);
 	if (hold) {
 		ret = pool_alloc(b->pool, b->pcp, &b->owner, 0, 1, 0, &b->held, &(unsigned){0});
 		if (ret < 0)
-			die("pool_alloc", ret);
+			die_err("pool_alloc", ret);
 	}
 }
 
@@ -291,7 +263,7 @@ static void efd_post(int fd)
 	uint64_t one = 1;
 
 	if (write(fd, &one, sizeof(one)) != sizeof(one))
-		die("eventfd write", errno);
+		die_err("eventfd write", errno);
 }
 
 static void efd_wait(int fd)
@@ -300,7 +272,7 @@ static void efd_wait(int fd)
 
 	while (read(fd, &v, sizeof(v)) != sizeof(v))
 		if (errno != EINTR)
-			die("eventfd read", errno);
+			die_err("eventfd read", errno);
 }
 
 /* pcp->kick for workqueue drains: runs on the draining thread. */
@@ -321,10 +293,10 @@ static void worker_fill(struct worker *w)
 
 	ret = pool_alloc(w->pool, NULL, &w->owner, 0, w->fill, 0, w->pfns, &got);
 	if (ret < 0)
-		die("pool_alloc (fill)", ret);
+		die_err("pool_alloc (fill)", ret);
 	ret = pool_free(w->pool, w->pcp, &w->owner, w->pfns, got, 0, NULL);
 	if (ret < 0)
-		die("pool_free (fill)", ret);
+		die_err("pool_free (fill)", ret);
 }
 
 /* An idle pp-worker in miniature: offline while blocked on its eventfd,
@@ -398,11 +370,11 @@ static void drain_open(struct drainbench *d, enum drain_mode mode)
 		w->efd = eventfd(0, EFD_CLOEXEC);
 		w->ackfd = eventfd(0, EFD_CLOEXEC);
 		if (!w->pfns || w->efd < 0 || w->ackfd < 0)
-			die("drain_open", ENOMEM);
+			die_err("drain_open", ENOMEM);
 		if (mode == DRAIN_WORKQUEUE)
 			pcp_set_kick(w->pcp, worker_kick, w);
 		if (pthread_create(&w->th, NULL, worker_main, w) != 0)
-			die("pthread_create", EAGAIN);
+			die_err("pthread_create", EAGAIN);
 	}
 }
 
@@ -431,12 +403,9 @@ static double drain_once(struct drainbench *d, uint64_t *pages)
 	ret = pool_drain(d->pool, (int)d->mode, 0, &drained);
 	t1 = now_ns();
 	if (ret < 0)
-		die("pool_drain", ret);
-	if (drained != (uint64_t)d->fill * NWORKERS) {
-		fprintf(stderr, "bench_core: drained %" PRIu64 " pages, expected %u\n",
-			drained, d->fill * NWORKERS);
-		exit(1);
-	}
+		die_err("pool_drain", ret);
+	if (drained != (uint64_t)d->fill * NWORKERS)
+		die("drained %" PRIu64 " pages, expected %u", drained, d->fill * NWORKERS);
 	*pages = drained;
 	return (double)(t1 - t0);
 }
@@ -512,7 +481,7 @@ static double time_case(const struct bcase *c, struct bench *b, double *samples)
 		c->loop(b, c->iters);
 		samples[r] = (double)(now_ns() - t0) / (double)c->iters;
 	}
-	return median(samples, RUNS);
+	return median(samples, RUNS, NULL, NULL);
 }
 
 /* Did the timed loops take the path the case claims?  (The stats are the
@@ -531,12 +500,10 @@ static void check_path(const struct bcase *c, struct bench *b, const struct pcp_
 		ok = direct == 2 * iters && hits == 0;
 	else	/* refill: one refill and one bulk free per cycle */
 		ok = refills == iters && bulk == iters && hits == iters * (b->batch - 1);
-	if (!ok) {
-		fprintf(stderr, "bench_core: %s took another path: %" PRIu64 " hits, %" PRIu64
-			" refills, %" PRIu64 " bulk frees, %" PRIu64 " direct for %" PRIu64
-			" iterations\n", c->name, hits, refills, bulk, direct, iters);
-		exit(1);
-	}
+	if (!ok)
+		die("%s took another path: %" PRIu64 " hits, %" PRIu64 " refills, %" PRIu64
+		    " bulk frees, %" PRIu64 " direct for %" PRIu64 " iterations", c->name, hits,
+		    refills, bulk, direct, iters);
 }
 
 static void run_single(const struct bcase *c)
@@ -554,7 +521,7 @@ static void run_single(const struct bcase *c)
 	lo = s[0];
 	hi = s[RUNS - 1];
 	if (strcmp(c->name, "refill") == 0) {
-		double a[RUNS];
+		double a[RUNS], am;
 
 		/* Same loop with per-phase clocks: the alloc share. */
 		b.phase_timers = 1;
@@ -563,14 +530,15 @@ static void run_single(const struct bcase *c)
 			c->loop(&b, c->iters);
 			a[r] = (double)b.t_alloc / (double)c->iters / b.batch;
 		}
+		am = median(a, RUNS, NULL, NULL);
 		med /= b.batch;
 		lo /= b.batch;
 		hi /= b.batch;
 		fprintf(stderr, "%-16s %8.2f ns/page (runs %.2f..%.2f), alloc side %.2f ns/page, "
-			"batch %u\n", c->name, med, lo, hi, median(a, RUNS), b.batch);
+			"batch %u\n", c->name, med, lo, hi, am, b.batch);
 		row(c->name, fmt_cell(cell, sizeof(cell), med, "ns/page"),
 		    "alloc side %.2f ns/page; runs %.2f..%.2f; batch %u: one refill and one "
-		    "bulk free per %u pages", median(a, RUNS), lo, hi, b.batch, b.batch);
+		    "bulk free per %u pages", am, lo, hi, b.batch, b.batch);
 	} else {
 		fprintf(stderr, "%-16s %8.2f ns/op (runs %.2f..%.2f), %" PRIu64 " iterations\n",
 			c->name, med, lo, hi, c->iters);
@@ -595,7 +563,7 @@ static void run_drain(enum drain_mode mode)
 		d.w[i].nwake = 0;
 	for (unsigned i = 0; i < DRAIN_RUNS; i++)
 		t[i] = drain_once(&d, &pages);
-	med = median(t, DRAIN_RUNS);
+	med = median(t, DRAIN_RUNS, NULL, NULL);
 	for (unsigned i = 0; i < NWORKERS; i++)
 		for (unsigned k = 0; k < d.w[i].nwake; k++)
 			wake[nw++] = d.w[i].wake_ns[k];
@@ -604,7 +572,7 @@ static void run_drain(enum drain_mode mode)
 		t[0] / 1000, t[DRAIN_RUNS - 1] / 1000, pages, NWORKERS, d.fill,
 		med / (double)pages);
 	if (mode == DRAIN_WORKQUEUE) {
-		double w = nw ? median(wake, nw) : 0;
+		double w = median(wake, nw, NULL, NULL);
 
 		fprintf(stderr, "%-16s %8.2f us median kick-to-wake-up latency (%u samples)\n",
 			"", w / 1000, nw);
@@ -627,7 +595,7 @@ static void statm(uint64_t *vsz, uint64_t *rss)
 	FILE *f = fopen("/proc/self/statm", "r");
 
 	if (!f || fscanf(f, "%lu %lu", &size, &res) != 2)
-		die("/proc/self/statm", errno);
+		die_err("/proc/self/statm", errno);
 	fclose(f);
 	*vsz = (uint64_t)size * (uint64_t)sysconf(_SC_PAGESIZE);
 	*rss = (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
@@ -640,7 +608,7 @@ static uint64_t mapping_resident(void *addr, size_t len)
 	unsigned char *vec = malloc(n);
 
 	if (!vec || mincore(addr, len, vec) < 0)
-		die("mincore", errno);
+		die_err("mincore", errno);
 	for (size_t i = 0; i < n; i++)
 		res += vec[i] & 1;
 	free(vec);
@@ -665,20 +633,20 @@ static void run_startup(void)
 		ret = pool_create(&cfg, &pool);
 		t[i] = (double)(now_ns() - t0);
 		if (ret < 0)
-			die("pool_create 64 GiB", ret);
+			die_err("pool_create 64 GiB", ret);
 		pool_destroy(pool);
 	}
 	/* Footprint of one fresh pool: process RSS before and after. */
 	statm(&vsz0, &rss0);
 	ret = pool_create(&cfg, &pool);
 	if (ret < 0)
-		die("pool_create 64 GiB", ret);
+		die_err("pool_create 64 GiB", ret);
 	statm(&vsz1, &rss1);
 	rss0 = rss1 > rss0 ? rss1 - rss0 : 0;
 	vsz0 = vsz1 > vsz0 ? vsz1 - vsz0 : 0;
 	desc_res = mapping_resident(pool->pages, pool->pages_bytes);
 	arena_resident(&pool->arena, &arena_res);
-	med = median(t, ARRAY_SIZE(t));
+	med = median(t, ARRAY_SIZE(t), NULL, NULL);
 	fprintf(stderr, "%-16s %8.3f ms median pool_create(64 GiB) (min %.3f, max %.3f)\n",
 		"startup_64g", med / 1e6, t[0] / 1e6, t[ARRAY_SIZE(t) - 1] / 1e6);
 	fprintf(stderr, "%-16s sizeof(struct page) = %zu bytes per %u-byte page (%.2f%%); "
@@ -771,17 +739,7 @@ int main(int argc, char **argv)
 		(unsigned long long)(BENCH_POOL / MIB), RUNS);
 	printf("info\tcompiler %s%s; %ld online CPUs; bench thread "
 	       "pinned to CPU 0, worker i to CPU i+1 (mod CPUs)\n",
-#ifdef __clang__
-	       "clang " __clang_version__,
-#else
-	       "gcc " __VERSION__,
-#endif
-#ifdef __OPTIMIZE__
-	       " (optimized)",
-#else
-	       " (not optimized: numbers are meaningless)",
-#endif
-	       sysconf(_SC_NPROCESSORS_ONLN));
+	       BENCH_COMPILER, BENCH_OPTIMIZED(" (optimized)"), sysconf(_SC_NPROCESSORS_ONLN));
 	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++)
 		run_single(&cases[i]);
 	run_drain(DRAIN_RCU);

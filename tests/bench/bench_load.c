@@ -51,23 +51,22 @@
  * Percentiles are nearest-rank.  Errors end the program with a message (it
  * is a benchmark: the driver script cleans up).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pagepool.h"
 #include "wire.h"
+
+#define BENCH_PROG	"bench_load"
+#include "benchutil.h"	/* after wire.h: put_be32, packed_request/response */
 
 #define MAX_WORKERS	64
 #define MAX_CONNS	16
@@ -83,45 +82,10 @@ typedef Pagepool__V1__AdminResponse admin_response;
 
 /* ---- small helpers ---------------------------------------------------- */
 
-__attribute__((format(printf, 1, 2), noreturn))
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench_load: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Sleep until the CLOCK_MONOTONIC instant t (ns), as now_ns() counts it. */
-static void sleep_until(uint64_t t)
-{
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000u),
-			       .tv_nsec = (long)(t % 1000000000u) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 static void pin_self(int cpu)
 {
-	cpu_set_t set;
-	int err;
+	int err = pin_cpu(cpu);
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	if (err)
 		die("cannot pin to CPU %d: %s", cpu, strerror(err));
 }
@@ -163,47 +127,6 @@ static unsigned parse_uint(const char *s, unsigned min, unsigned max)
 	if (end == s || *end || v < min || v > max)
 		die("bad number \"%s\" (%u..%u)", s, min, max);
 	return (unsigned)v;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted v[n] (0 when n is 0). */
-static uint64_t pct_u64(const uint64_t *v, size_t n, double p)
-{
-	size_t k = (size_t)(p * (double)n + 0.999999);
-
-	if (n == 0)
-		return 0;
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return v[k - 1];
-}
-
-/* Median of v[n] (v is sorted in place); lo/hi (may be NULL) get the extremes. */
-static double median(double *v, unsigned n, double *lo, double *hi)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	if (lo)
-		*lo = v[0];
-	if (hi)
-		*hi = v[n - 1];
-	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* A growable array of samples. */
@@ -309,16 +232,6 @@ static size_t link_read_frame(struct link *l, uint8_t *body, size_t cap)
 		die("frame of %u bytes (at most %zu expected)", len, cap);
 	link_read(l, body, len);
 	return len;
-}
-
-static pid_t link_peer_pid(const struct link *l)
-{
-	struct ucred cr;
-	socklen_t sl = sizeof(cr);
-
-	if (getsockopt(l->fd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) < 0)
-		return -1;
-	return cr.pid;
 }
 
 /* ---- admin client ----------------------------------------------------- */
@@ -479,95 +392,6 @@ static void drain_set_push(struct drain_set *s, const struct drain_rec *r)
 	s->v[s->n++] = *r;
 }
 
-/* ---- who runs where --------------------------------------------------- */
-
-/* Cpus_allowed_list of /proc/<task>/status into buf. */
-static void task_cpus(const char *task, char *buf, size_t len)
-{
-	char fn[300], line[512];
-	FILE *f;
-
-	snprintf(buf, len, "?");
-	snprintf(fn, sizeof(fn), "/proc/%s/status", task);
-	f = fopen(fn, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "Cpus_allowed_list:", 18) == 0) {
-			char *v = line + 18 + strspn(line + 18, " \t");
-
-			v[strcspn(v, "\n")] = 0;
-			snprintf(buf, len, "%s", v);
-			break;
-		}
-	}
-	fclose(f);
-}
-
-/* "pp-worker/0 on CPU 0, ..., admin (main) thread on CPUs 0-1" for pid. */
-static void describe_daemon(pid_t pid, char *buf, size_t len)
-{
-	char dir[64], task[300], fn[320], comm[64], cpus[128];
-	struct dirent *de;
-	size_t used = 0;
-	DIR *d;
-
-	snprintf(buf, len, "?");
-	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
-	d = opendir(dir);
-	if (!d)
-		return;
-	buf[0] = 0;
-	while ((de = readdir(d))) {
-		FILE *f;
-		int is_main = atoi(de->d_name) == (int)pid;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(task, sizeof(task), "%d/task/%s", (int)pid, de->d_name);
-		snprintf(fn, sizeof(fn), "/proc/%s/comm", task);
-		f = fopen(fn, "r");
-		if (!f)
-			continue;
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
-		fclose(f);
-		comm[strcspn(comm, "\n")] = 0;
-		if (!is_main && strncmp(comm, "pp-worker", 9) != 0)
-			continue;
-		task_cpus(task, cpus, sizeof(cpus));
-		if (used < len)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s on CPU %s",
-						 used ? ", " : "",
-						 is_main ? "admin (main) thread" : comm, cpus);
-	}
-	closedir(d);
-}
-
-static void print_machine(void)
-{
-	char line[512], model[256] = "unknown CPU";
-	struct utsname un;
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon) {
-			colon += 1 + (colon[1] == ' ');
-			colon[strcspn(colon, "\n")] = 0;
-			snprintf(model, sizeof(model), "%s", colon);
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	if (uname(&un) < 0)
-		snprintf(un.release, sizeof(un.release), "?");
-	printf("Machine: %s, nproc %ld, Linux %s\n", model, sysconf(_SC_NPROCESSORS_ONLN),
-	       un.release);
-}
-
 /* ---- the transport floor: bench_rpc --echo-server ---------------------- */
 
 /* An alloc/free pair's frames for the echo server: each request body is as
@@ -583,46 +407,6 @@ struct echo {
 	uint8_t body[WIRE_MAX_FRAME_DEFAULT];
 };
 
-static size_t packed_request(uint64_t id, unsigned batch, const uint32_t *pfns, int is_alloc)
-{
-	Pagepool__V1__Request req = PAGEPOOL__V1__REQUEST__INIT;
-	Pagepool__V1__Alloc a = PAGEPOOL__V1__ALLOC__INIT;
-	Pagepool__V1__Free f = PAGEPOOL__V1__FREE__INIT;
-
-	req.id = id;
-	if (is_alloc) {
-		a.count = batch;
-		req.body_case = PAGEPOOL__V1__REQUEST__BODY_ALLOC;
-		req.alloc = &a;
-	} else {
-		f.pfns = (uint32_t *)pfns;
-		f.n_pfns = batch;
-		req.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
-		req.free = &f;
-	}
-	return pagepool__v1__request__get_packed_size(&req);
-}
-
-static size_t packed_response(uint64_t id, unsigned batch, const uint32_t *pfns, int is_alloc)
-{
-	Pagepool__V1__Response resp = PAGEPOOL__V1__RESPONSE__INIT;
-	Pagepool__V1__Pages p = PAGEPOOL__V1__PAGES__INIT;
-	Pagepool__V1__Freed fr = PAGEPOOL__V1__FREED__INIT;
-
-	resp.id = id;
-	if (is_alloc) {
-		p.pfns = (uint32_t *)pfns;
-		p.n_pfns = batch;
-		resp.body_case = PAGEPOOL__V1__RESPONSE__BODY_PAGES;
-		resp.pages = &p;
-	} else {
-		fr.pages = batch;
-		resp.body_case = PAGEPOOL__V1__RESPONSE__BODY_FREED;
-		resp.freed = &fr;
-	}
-	return pagepool__v1__response__get_packed_size(&resp);
-}
-
 /* Frames mirroring an alloc + free of `batch` pages that got `pfns`. */
 static void echo_msgs_init(struct echo_msgs *m, unsigned batch, const uint32_t *pfns)
 {
@@ -637,10 +421,8 @@ static void echo_msgs_init(struct echo_msgs *m, unsigned batch, const uint32_t *
 		if (reply > WIRE_MAX_FRAME_DEFAULT)
 			die("batch %u: response too large for the echo server", batch);
 		f = xcalloc(1, WIRE_HDR + body);
-		for (int k = 0; k < 4; k++) {
-			f[k] = (uint8_t)(body >> (24 - 8 * k));
-			f[WIRE_HDR + k] = (uint8_t)(reply >> (24 - 8 * k));
-		}
+		put_be32(f, (uint32_t)body);
+		put_be32(f + WIRE_HDR, (uint32_t)reply);
 		m->frame[i] = f;
 		m->len[i] = WIRE_HDR + body;
 	}
@@ -753,12 +535,12 @@ static void loaders_run(struct loader *ls, unsigned n, int *phase, uint64_t warm
 {
 	uint64_t end;
 
-	sleep_until(now_ns() + warm_ns);
+	sleep_until_ns(now_ns() + warm_ns);
 	__atomic_store_n(phase, PH_MEASURE, __ATOMIC_RELEASE);
 	end = now_ns() + len_ns;
 	if (during)
 		during(arg, end);
-	sleep_until(end);
+	sleep_until_ns(end);
 	__atomic_store_n(phase, PH_STOP, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < n; i++)
 		pthread_join(ls[i].th, NULL);
@@ -1016,7 +798,7 @@ static void tp_describe(struct tp *t)
 {
 	char buf[1024], cpus[128];
 
-	describe_daemon(link_peer_pid(&t->adm.l), buf, sizeof(buf));
+	daemon_cpus(peer_pid(t->adm.l.fd), "admin (main) thread", buf, sizeof(buf));
 	printf("Pinning: pagepoold %s.  Each client thread has its own connection and is "
 	       "pinned to the CPU of the worker serving it (the daemon gives a new "
 	       "connection to the worker with the fewest; the bench checks the spread is "
@@ -1025,7 +807,7 @@ static void tp_describe(struct tp *t)
 	if (t->echo_path) {
 		char pid[32];
 
-		snprintf(pid, sizeof(pid), "%d", (int)link_peer_pid(&t->echo.l));
+		snprintf(pid, sizeof(pid), "%d", (int)peer_pid(t->echo.l.fd));
 		task_cpus(pid, cpus, sizeof(cpus));
 		printf("  Floor: the echo server on CPU %s and its client on CPU %d.", cpus,
 		       t->echo_cpu);
@@ -1261,7 +1043,7 @@ static void pacer_run(void *arg, uint64_t end)
 		struct drain_rec rec;
 		uint64_t now;
 
-		sleep_until(next);
+		sleep_until_ns(next);
 		if (p->kind == W_STORM) {
 			admin_drain(&p->t->adm, p->d->pool, p->force, &rec);
 			drain_set_push(p->out, &rec);
@@ -1283,9 +1065,9 @@ static void wres_from(struct wres *w, struct samples *lat, uint64_t requests, do
 		      size_t admin)
 {
 	samples_sort(lat);
-	w->p50 = (double)pct_u64(lat->v, lat->n, 0.50) / 1000;
-	w->p99 = (double)pct_u64(lat->v, lat->n, 0.99) / 1000;
-	w->p999 = (double)pct_u64(lat->v, lat->n, 0.999) / 1000;
+	w->p50 = pct_us(lat->v, lat->n, 0.50);
+	w->p99 = pct_us(lat->v, lat->n, 0.99);
+	w->p999 = pct_us(lat->v, lat->n, 0.999);
 	w->req_per_s = (double)requests / secs;
 	w->admin_per_s = (double)admin / secs;
 }
@@ -1405,7 +1187,7 @@ static void dsum_of(const struct drain_set *s, struct dsum *o)
 	o->p99 = (double)pct_u64(us.v, us.n, 0.99);
 	o->max = (double)us.v[us.n - 1];
 	o->pages = (double)pct_u64(pg.v, pg.n, 0.50);
-	o->rtt = (double)pct_u64(rtt.v, rtt.n, 0.50) / 1000;
+	o->rtt = pct_us(rtt.v, rtt.n, 0.50);
 	free(us.v);
 	free(pg.v);
 	free(rtt.v);
@@ -1542,7 +1324,8 @@ static void dr_describe(struct dr *d)
 
 	printf("Pinning: ");
 	for (unsigned j = 0; j < d->nt; j++) {
-		describe_daemon(link_peer_pid(&d->t[j].adm.l), buf, sizeof(buf));
+		daemon_cpus(peer_pid(d->t[j].adm.l.fd), "admin (main) thread", buf,
+			    sizeof(buf));
 		printf("%s daemon: %s; ", d->t[j].mode, buf);
 	}
 	printf("one client connection per worker, its thread pinned to that worker's CPU; "
@@ -1550,7 +1333,7 @@ static void dr_describe(struct dr *d)
 	if (d->echo_path) {
 		char pid[32];
 
-		snprintf(pid, sizeof(pid), "%d", (int)link_peer_pid(&d->echo.l));
+		snprintf(pid, sizeof(pid), "%d", (int)peer_pid(d->echo.l.fd));
 		task_cpus(pid, cpus, sizeof(cpus));
 		printf("  Floor: echo server on CPU %s, its client on CPU %d.", cpus, d->echo_cpu);
 	}

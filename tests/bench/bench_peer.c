@@ -34,17 +34,22 @@
  *
  * Everything comparator-specific is in one block below (peer_open,
  * peer_get, peer_put, peer_snap, peer_check, peer_close and a few
- * constants); the rest of the file is shared.
+ * constants); the rest of the file is shared, and so are, after the
+ * blocks, the malloc family's peer_get, peer_put and peer_close
+ * (PEER_MALLOC) and the peer_check of a comparator whose snapshot must not
+ * move (PEER_SAME, PEER_MOVED).
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#define BENCH_PROG	"bench_peer"
+#include "benchutil.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
@@ -62,13 +67,6 @@
 /* After a call: keeps it out of tail position (and its result observed). */
 #define KEEP(p)		__asm__ volatile("" : : "r"(p) : "memory")
 #define FENCE()		__asm__ volatile("" : : : "memory")
-
-static void die(const char *what, int err) __attribute__((noreturn));
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench_peer: %s: %s\n", what, strerror(err < 0 ? -err : err));
-	exit(1);
-}
 
 /* Per-comparator state a check compares before and after the loop. */
 struct peer_snap {
@@ -104,19 +102,6 @@ static const char peer_what[] =
 static struct rte_mempool *mp;
 static struct rte_mempool_cache *cache;
 
-/* The first CPU this process may run on: the EAL's only lcore. */
-static int first_allowed_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return 0;
-	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &set))
-			return cpu;
-	return 0;
-}
-
 static int peer_open(char *note, size_t len)
 {
 	char lcore[16], eal[256] = "";
@@ -125,11 +110,13 @@ static int peer_open(char *note, size_t len)
 		"--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
 		"--log-level=lib.mempool:error", NULL,
 	};
-	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1, cpu = 0;
 	void *obj;
 	int ret;
 
-	snprintf(lcore, sizeof(lcore), "%d", first_allowed_cpu());
+	/* The first CPU this process may run on is the EAL's only lcore. */
+	first_allowed_cpus(&cpu, 1);
+	snprintf(lcore, sizeof(lcore), "%d", cpu);
 	/* Spelled out before rte_eal_init, which may reorder argv. */
 	for (int i = 1; i < argc; i++)
 		snprintf(eal + strlen(eal), sizeof(eal) - strlen(eal), "%s%s", i > 1 ? " " : "",
@@ -284,6 +271,10 @@ static int peer_check(const struct peer_snap *s0, uint64_t pairs, char *why, siz
 #define PEER_CASE	"tcmalloc"
 #define PEER_MALLOC	1
 #define PEER_COUNT	"callees"
+/* peer_check: every pair gave its object back and the heap did not grow. */
+#define PEER_SAME	"tcmalloc's allocated bytes and heap size"
+#define PEER_MOVED	"tcmalloc heap moved: allocated %" PRIu64 " -> %" PRIu64 ", heap %" \
+			PRIu64 " -> %" PRIu64
 
 static const char peer_what[] =
 	"malloc(4096) + free through gperftools tcmalloc (linked with "
@@ -324,20 +315,6 @@ static void peer_snap(struct peer_snap *s)
 	s->c = 0;
 }
 
-/* Every pair gave its object back and the heap did not have to grow. */
-static int peer_check(const struct peer_snap *s0, uint64_t pairs, char *why, size_t len)
-{
-	struct peer_snap s;
-
-	peer_snap(&s);
-	if (s.a == s0->a && s.b == s0->b)
-		return snprintf(why, len, "tcmalloc's allocated bytes and heap size unchanged "
-				"over %" PRIu64 " pairs", pairs), 0;
-	snprintf(why, len, "tcmalloc heap moved: allocated %" PRIu64 " -> %" PRIu64
-		 ", heap %" PRIu64 " -> %" PRIu64, s0->a, s.a, s0->b, s.b);
-	return -1;
-}
-
 /* ------------------------------------------------------------------------ */
 #elif defined(PEER_GLIBC)
 /*
@@ -351,6 +328,10 @@ static int peer_check(const struct peer_snap *s0, uint64_t pairs, char *why, siz
 #define PEER_CASE	"glibc"
 #define PEER_MALLOC	1
 #define PEER_COUNT	"callees"
+/* peer_check: every pair gave its chunk back, the arena neither grew nor shrank. */
+#define PEER_SAME	"main arena in use and size"
+#define PEER_MOVED	"arena moved: in use %" PRIu64 " -> %" PRIu64 ", size %" PRIu64 " -> %" \
+			PRIu64
 
 static const char peer_what[] =
 	"malloc(4096) + free through glibc's allocator (single thread, main "
@@ -369,20 +350,6 @@ static void peer_snap(struct peer_snap *s)
 	s->a = mi.uordblks;	/* bytes in use */
 	s->b = mi.arena;	/* bytes of the main arena */
 	s->c = 0;
-}
-
-/* Every pair gave its chunk back and the arena neither grew nor shrank. */
-static int peer_check(const struct peer_snap *s0, uint64_t pairs, char *why, size_t len)
-{
-	struct peer_snap s;
-
-	peer_snap(&s);
-	if (s.a == s0->a && s.b == s0->b)
-		return snprintf(why, len, "main arena in use and size unchanged over %" PRIu64
-				" pairs", pairs), 0;
-	snprintf(why, len, "arena moved: in use %" PRIu64 " -> %" PRIu64 ", size %" PRIu64
-		 " -> %" PRIu64, s0->a, s.a, s0->b, s.b);
-	return -1;
 }
 
 #else
@@ -409,6 +376,22 @@ static void peer_close(void)
 {
 }
 #endif
+
+#ifdef PEER_SAME
+/* Both counters of the snapshot (a, b) are where they were before the loop:
+ * PEER_SAME names them, PEER_MOVED reports them (a before, after, b before,
+ * after) when they are not. */
+static int peer_check(const struct peer_snap *s0, uint64_t pairs, char *why, size_t len)
+{
+	struct peer_snap s;
+
+	peer_snap(&s);
+	if (s.a == s0->a && s.b == s0->b)
+		return snprintf(why, len, PEER_SAME " unchanged over %" PRIu64 " pairs", pairs), 0;
+	snprintf(why, len, PEER_MOVED, s0->a, s.a, s0->b, s.b);
+	return -1;
+}
+#endif
 /* ------------------------------------------------------------------------ */
 /* Shared: the loop, timing, output, callgrind mode.                         */
 
@@ -418,23 +401,9 @@ static void loop(uint64_t n)
 		void *obj = peer_get();
 
 		if (unlikely(!obj))
-			die("get", ENOMEM);
+			die_err("get", ENOMEM);
 		peer_put(obj);
 	}
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
 }
 
 static void open_or_die(char *note, size_t len)
@@ -442,7 +411,7 @@ static void open_or_die(char *note, size_t len)
 	int ret = peer_open(note, len);
 
 	if (ret < 0)
-		die("set-up of " PEER_CASE, ret);
+		die_err("set-up of " PEER_CASE, ret);
 }
 
 /* Timed mode: "info" and "row" lines as bench_core prints them. */
@@ -466,18 +435,7 @@ static int run_timed(void)
 		return 1;
 	}
 	qsort(s, RUNS, sizeof(*s), cmp_double);
-	printf("info\t%s; compiler %s%s\n", note,
-#ifdef __clang__
-	       "clang " __clang_version__,
-#else
-	       "gcc " __VERSION__,
-#endif
-#ifdef __OPTIMIZE__
-	       ""
-#else
-	       " (not optimized: numbers are meaningless)"
-#endif
-	       );
+	printf("info\t%s; compiler %s%s\n", note, BENCH_COMPILER, BENCH_OPTIMIZED(""));
 	printf("row\t%s\t%.*f ns\truns %.2f..%.2f ns; %s\n", PEER_CASE, s[RUNS / 2] < 10 ? 2 : 1,
 	       s[RUNS / 2], s[0], s[RUNS - 1], why);
 	fprintf(stderr, "%-16s %8.2f ns/op (runs %.2f..%.2f), %d iterations\n", PEER_CASE,

@@ -22,46 +22,23 @@
  *	combined samples of all rounds.  Prints a Markdown table.
  */
 #include <errno.h>
-#include <dirent.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pagepool.h"
 #include "wire.h"
 
+#define BENCH_PROG	"bench_rpc"
+#include "benchutil.h"	/* after wire.h: put_be32, packed_request/response */
+
 #define ROUNDS		5
 #define WARMUP		2000
 #define BUF_SIZE	4096
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench_rpc: %s: %s\n", what, strerror(err));
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static int unix_addr(const char *path, struct sockaddr_un *sa)
 {
@@ -83,7 +60,7 @@ static void send_all(int fd, const uint8_t *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			die("send", errno);
+			die_err("send", errno);
 		}
 		off += (size_t)n;
 	}
@@ -114,7 +91,7 @@ static long read_frame(struct rd *r, uint8_t *body, size_t cap)
 				if (n < 0) {
 					if (errno == EINTR)
 						continue;
-					die("recv", errno);
+					die_err("recv", errno);
 				}
 				if (n == 0)
 					return -1;
@@ -131,10 +108,8 @@ static long read_frame(struct rd *r, uint8_t *body, size_t cap)
 		if (phase == 1)
 			return (long)want;
 		want = wire_frame_len(hdr);
-		if (want > cap) {
-			fprintf(stderr, "bench_rpc: frame of %zu bytes too large\n", want);
-			exit(1);
-		}
+		if (want > cap)
+			die("frame of %zu bytes too large", want);
 		dst = body;
 		got = 0;
 		phase = 1;
@@ -152,21 +127,21 @@ static int echo_server(const char *path)
 	long len;
 
 	if (unix_addr(path, &sa) < 0)
-		die(path, ENAMETOOLONG);
+		die_err(path, ENAMETOOLONG);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
-		die("socket", errno);
+		die_err("socket", errno);
 	unlink(path);
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die(path, errno);
+		die_err(path, errno);
 	if (listen(lfd, 1) < 0)
-		die("listen", errno);
+		die_err("listen", errno);
 	/* Ready: the socket is bound and listening. */
 	printf("READY\n");
 	fflush(stdout);
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
-		die("accept", errno);
+		die_err("accept", errno);
 	close(lfd);
 	unlink(path);
 	r.fd = fd;
@@ -188,54 +163,6 @@ struct sizes {
 	size_t alloc_req, pages_resp, free_req, freed_resp;	/* bodies */
 };
 
-static size_t req_size(uint64_t id, int is_alloc, uint32_t *pfn)
-{
-	Pagepool__V1__Request req;
-	Pagepool__V1__Alloc a;
-	Pagepool__V1__Free f;
-
-	pagepool__v1__request__init(&req);
-	req.id = id;
-	if (is_alloc) {
-		pagepool__v1__alloc__init(&a);
-		a.order = 0;
-		a.count = 1;
-		req.body_case = PAGEPOOL__V1__REQUEST__BODY_ALLOC;
-		req.alloc = &a;
-	} else {
-		pagepool__v1__free__init(&f);
-		f.pfns = pfn;
-		f.n_pfns = 1;
-		req.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
-		req.free = &f;
-	}
-	return pagepool__v1__request__get_packed_size(&req);
-}
-
-static size_t resp_size(uint64_t id, int is_alloc, uint32_t *pfn)
-{
-	Pagepool__V1__Response resp;
-	Pagepool__V1__Pages p;
-	Pagepool__V1__Freed fr;
-
-	pagepool__v1__response__init(&resp);
-	resp.id = id;
-	if (is_alloc) {
-		pagepool__v1__pages__init(&p);
-		p.pfns = pfn;
-		p.n_pfns = 1;
-		p.order = 0;
-		resp.body_case = PAGEPOOL__V1__RESPONSE__BODY_PAGES;
-		resp.pages = &p;
-	} else {
-		pagepool__v1__freed__init(&fr);
-		fr.pages = 1;
-		resp.body_case = PAGEPOOL__V1__RESPONSE__BODY_FREED;
-		resp.freed = &fr;
-	}
-	return pagepool__v1__response__get_packed_size(&resp);
-}
-
 static void daemon_pair(struct pp_client *c, uint32_t *pfn_out)
 {
 	uint32_t pfn;
@@ -243,15 +170,11 @@ static void daemon_pair(struct pp_client *c, uint32_t *pfn_out)
 	int err;
 
 	err = pp_alloc(c, 0, 1, 0, &pfn, &got);
-	if (err < 0 || got != 1) {
-		fprintf(stderr, "bench_rpc: pp_alloc: %s (%s)\n", pp_strerror(err), pp_last_error(c));
-		exit(1);
-	}
+	if (err < 0 || got != 1)
+		die("pp_alloc: %s (%s)", pp_strerror(err), pp_last_error(c));
 	err = pp_free(c, &pfn, 1, NULL);
-	if (err < 0) {
-		fprintf(stderr, "bench_rpc: pp_free: %s (%s)\n", pp_strerror(err), pp_last_error(c));
-		exit(1);
-	}
+	if (err < 0)
+		die("pp_free: %s (%s)", pp_strerror(err), pp_last_error(c));
 	if (pfn_out)
 		*pfn_out = pfn;
 }
@@ -274,125 +197,10 @@ static void echo_pair(struct echo *e)
 {
 	send_all(e->r.fd, e->alloc_frame, e->alloc_len);
 	if (read_frame(&e->r, e->body, sizeof(e->body)) < 0)
-		die("echo server", ECONNRESET);
+		die_err("echo server", ECONNRESET);
 	send_all(e->r.fd, e->free_frame, e->free_len);
 	if (read_frame(&e->r, e->body, sizeof(e->body)) < 0)
-		die("echo server", ECONNRESET);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted v[n], in microseconds. */
-static double pct_us(const uint64_t *v, size_t n, double p)
-{
-	size_t k = (size_t)(p * (double)n + 0.999999);
-
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return (double)v[k - 1] / 1000.0;
-}
-
-static void cpu_model(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-
-	snprintf(buf, len, "unknown CPU");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon) {
-			colon += 1 + (colon[1] == ' ');
-			colon[strcspn(colon, "\n")] = 0;
-			snprintf(buf, len, "%s", colon);
-			break;
-		}
-	}
-	fclose(f);
-}
-
-/* Cpus_allowed_list of /proc/<path>/status, into buf. */
-static void allowed_cpus(const char *path, char *buf, size_t len)
-{
-	char fn[512], line[512];
-	FILE *f;
-
-	snprintf(buf, len, "?");
-	snprintf(fn, sizeof(fn), "/proc/%s/status", path);
-	f = fopen(fn, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "Cpus_allowed_list:", 18) == 0) {
-			char *v = line + 18;
-
-			v += strspn(v, " \t");
-			v[strcspn(v, "\n")] = 0;
-			snprintf(buf, len, "%s", v);
-			break;
-		}
-	}
-	fclose(f);
-}
-
-static pid_t peer_pid(int fd)
-{
-	struct ucred cr;
-	socklen_t sl = sizeof(cr);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) < 0)
-		return -1;
-	return cr.pid;
-}
-
-/* "pp-worker/0 on CPUs 1, ..." for every worker thread of pid. */
-static void worker_cpus(pid_t pid, char *buf, size_t len)
-{
-	char dir[64], sub[384], comm[64], cpus[128];
-	struct dirent *de;
-	size_t used = 0;
-	DIR *d;
-
-	buf[0] = 0;
-	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
-	d = opendir(dir);
-	if (!d) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	while ((de = readdir(d))) {
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s/comm", dir, de->d_name);
-		f = fopen(sub, "r");
-		if (!f)
-			continue;
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
-		fclose(f);
-		comm[strcspn(comm, "\n")] = 0;
-		if (strncmp(comm, "pp-worker", 9) != 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%d/task/%s", (int)pid, de->d_name);
-		allowed_cpus(sub, cpus, sizeof(cpus));
-		if (used < len)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s on CPU %s",
-						 used ? ", " : "", comm, cpus);
-	}
-	closedir(d);
-	if (!buf[0])
-		snprintf(buf, len, "?");
+		die_err("echo server", ECONNRESET);
 }
 
 static void usage(void)
@@ -414,8 +222,7 @@ int main(int argc, char **argv)
 	int cpu = -1, err, round;
 	uint32_t pfn = 0;
 	struct sizes sz;
-	char model[256], self_cpus[128], echo_cpus[128], wk_cpus[512], tmp[32];
-	struct utsname un;
+	char self_cpus[128], echo_cpus[128], wk_cpus[512], tmp[32];
 	pid_t dpid;
 	uint64_t mid_id;
 	double fl[3], dm[3];
@@ -443,14 +250,8 @@ int main(int argc, char **argv)
 	per_round = iters / ROUNDS;
 	iters = per_round * ROUNDS;
 
-	if (cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) < 0)
-			die("sched_setaffinity", errno);
-	}
+	if (cpu >= 0 && (err = pin_cpu(cpu)) != 0)
+		die_err("sched_setaffinity", err);
 
 	err = pp_connect(dsock, NULL, &c);
 	if (err < 0) {
@@ -464,10 +265,10 @@ int main(int argc, char **argv)
 
 	/* The daemon's ids run from 1 to about 2 * (2 * WARMUP + iters). */
 	mid_id = 2 * WARMUP + iters;
-	sz.alloc_req = req_size(mid_id, 1, &pfn);
-	sz.pages_resp = resp_size(mid_id, 1, &pfn);
-	sz.free_req = req_size(mid_id + 1, 0, &pfn);
-	sz.freed_resp = resp_size(mid_id + 1, 0, &pfn);
+	sz.alloc_req = packed_request(mid_id, 1, &pfn, 1);
+	sz.pages_resp = packed_response(mid_id, 1, &pfn, 1);
+	sz.free_req = packed_request(mid_id + 1, 1, &pfn, 0);
+	sz.freed_resp = packed_response(mid_id + 1, 1, &pfn, 0);
 	if (sz.alloc_req < 4 || sz.free_req < 4 || sz.alloc_req > 64 || sz.free_req > 64) {
 		fprintf(stderr, "bench_rpc: unexpected request sizes\n");
 		return 1;
@@ -478,19 +279,19 @@ int main(int argc, char **argv)
 	e.free_len = WIRE_HDR + sz.free_req;
 
 	if (unix_addr(esock, &sa) < 0)
-		die(esock, ENAMETOOLONG);
+		die_err(esock, ENAMETOOLONG);
 	e.r.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (e.r.fd < 0)
-		die("socket", errno);
+		die_err("socket", errno);
 	if (connect(e.r.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die(esock, errno);
+		die_err(esock, errno);
 	for (i = 0; i < WARMUP; i++)
 		echo_pair(&e);
 
 	floor_ns = calloc(iters, sizeof(*floor_ns));
 	daemon_ns = calloc(iters, sizeof(*daemon_ns));
 	if (!floor_ns || !daemon_ns)
-		die("calloc", ENOMEM);
+		die_err("calloc", ENOMEM);
 
 	for (round = 0; round < ROUNDS; round++) {
 		for (i = 0; i < per_round; i++) {
@@ -509,9 +310,9 @@ int main(int argc, char **argv)
 
 	/* Who ran where. */
 	snprintf(tmp, sizeof(tmp), "%d", (int)getpid());
-	allowed_cpus(tmp, self_cpus, sizeof(self_cpus));
+	task_cpus(tmp, self_cpus, sizeof(self_cpus));
 	snprintf(tmp, sizeof(tmp), "%d", (int)peer_pid(e.r.fd));
-	allowed_cpus(tmp, echo_cpus, sizeof(echo_cpus));
+	task_cpus(tmp, echo_cpus, sizeof(echo_cpus));
 	dpid = -1;
 	{
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -523,7 +324,7 @@ int main(int argc, char **argv)
 			close(fd);
 	}
 	if (dpid > 0)
-		worker_cpus(dpid, wk_cpus, sizeof(wk_cpus));
+		daemon_cpus(dpid, NULL, wk_cpus, sizeof(wk_cpus));
 	else
 		snprintf(wk_cpus, sizeof(wk_cpus), "?");
 
@@ -536,10 +337,6 @@ int main(int argc, char **argv)
 	dm[1] = pct_us(daemon_ns, nd, 0.99);
 	dm[2] = pct_us(daemon_ns, nd, 0.999);
 
-	cpu_model(model, sizeof(model));
-	if (uname(&un) < 0)
-		snprintf(un.release, sizeof(un.release), "?");
-
 	printf("| case (one pair = 2 round trips) | p50 us | p99 us | p999 us |\n");
 	printf("| --- | --- | --- | --- |\n");
 	printf("| transport floor: echo server, same framing and sizes | %.2f | %.2f | %.2f |\n",
@@ -549,8 +346,7 @@ int main(int argc, char **argv)
 	printf("| ratio daemon / floor | %.2fx | %.2fx | %.2fx |\n",
 	       dm[0] / fl[0], dm[1] / fl[1], dm[2] / fl[2]);
 	printf("\n");
-	printf("Machine: %s, nproc %ld, Linux %s\n", model, sysconf(_SC_NPROCESSORS_ONLN),
-	       un.release);
+	print_machine();
 	printf("Pinning: client on CPU %s; echo server on CPU %s; pagepoold %s\n",
 	       self_cpus, echo_cpus, wk_cpus);
 	printf("Samples: %zu pairs per side after %d warm-up pairs, in %d alternating rounds "

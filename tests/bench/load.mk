@@ -14,7 +14,7 @@ BENCH_LOAD := $(BUILD)/bench/bench_load
 
 all: $(BENCH_LOAD)
 
-$(BENCH_LOAD): tests/bench/bench_load.c client/pagepool.h proto/wire.h $(PROTO_GEN) $(CLIENT_A)
+$(BENCH_LOAD): tests/bench/bench_load.c tests/bench/benchutil.h client/pagepool.h proto/wire.h $(PROTO_GEN) $(CLIENT_A)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) $(CLIENT_A) $(PROTO_LIBS)

@@ -38,7 +38,8 @@ $(BUILD)/bench/bench_peer_tcmalloc: PEER_LIBS = \
 $(BUILD)/bench/bench_peer_glibc: PEER_FLAGS = -DPEER_GLIBC
 $(BUILD)/bench/bench_peer_glibc: PEER_LIBS =
 
-$(PEER_BINS): $(BUILD)/bench/bench_peer_%: tests/bench/bench_peer.c tests/bench/peers.mk
+$(PEER_BINS): $(BUILD)/bench/bench_peer_%: tests/bench/bench_peer.c tests/bench/benchutil.h \
+		tests/bench/peers.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PEER_FLAGS) $< -o $@ $(ALL_LDFLAGS) $(PEER_LIBS)

@@ -79,6 +79,8 @@
 #include "pagepool.h"
 #include "wire.h"
 
+#include "../bench/benchutil.h"	/* now_ns, sleep_until_ns, first_allowed_cpus */
+
 #define MAX_CLIENTS		32
 #define DEFAULT_CLIENTS		12
 #define DEFAULT_SECONDS		60
@@ -244,10 +246,7 @@ struct run {
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(now_ns() / 1000000);
 }
 
 static int left_ms(int64_t deadline)
@@ -260,10 +259,7 @@ static int left_ms(int64_t deadline)
 /* Pace: sleep until the absolute monotonic time `until` (ms). */
 static void pace_until(int64_t until)
 {
-	struct timespec ts = { .tv_sec = until / 1000, .tv_nsec = (until % 1000) * 1000000 };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	sleep_until_ns((uint64_t)until * 1000000);
 }
 
 /* splitmix64: small, seedable, good enough to pick operations. */
@@ -422,19 +418,12 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 /* The first two CPUs this process may run on, as "a,b" (one if that is all). */
 static void pick_workers(struct run *r)
 {
-	cpu_set_t set;
-	int n = 0;
+	int cpus[2], n = first_allowed_cpus(cpus, 2);
 
 	r->workers[0] = '\0';
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		CPU_ZERO(&set);
-	for (int cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++) {
-		if (!CPU_ISSET(cpu, &set))
-			continue;
+	for (int i = 0; i < n; i++)
 		snprintf(r->workers + strlen(r->workers), sizeof(r->workers) - strlen(r->workers),
-			 "%s%d", n ? "," : "", cpu);
-		n++;
-	}
+			 "%s%d", i ? "," : "", cpus[i]);
 	if (n == 0)
 		snprintf(r->workers, sizeof(r->workers), "auto");
 }

@@ -21,7 +21,7 @@ STRESS_CLIENTS ?=
 
 all: $(if $(wildcard client/libpagepool.c),$(STRESS_BIN))
 
-$(STRESS_BIN): tests/stress/stress.c client/pagepool.h proto/wire.h $(PROTO_GEN) $(CLIENT_A)
+$(STRESS_BIN): tests/stress/stress.c tests/bench/benchutil.h client/pagepool.h proto/wire.h $(PROTO_GEN) $(CLIENT_A)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) $(CLIENT_A) $(PROTO_LIBS)
