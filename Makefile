@@ -39,7 +39,7 @@ DEPS_PC	:= liburcu-qsbr:liburcu-dev cmocka:libcmocka-dev libevent:libevent-dev \
 # command : Debian package
 DEPS_CMD := pkg-config:pkg-config protoc-c:protobuf-c-compiler valgrind:valgrind \
 	    python3:python3 strace:strace systemd-analyze:systemd \
-	    systemd-socket-activate:systemd man:man-db prlimit:util-linux
+	    systemd-socket-activate:systemd man:man-db prlimit:util-linux clang:clang
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	   -Wno-unused-parameter -Werror
@@ -210,6 +210,9 @@ deps:
 	@missing=""; \
 	for d in $(DEPS_CMD); do command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d#*:}"; done; \
 	for d in $(DEPS_PC); do pkg-config --exists $${d%%:*} 2>/dev/null || missing="$$missing $${d#*:}"; done; \
+	printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' | \
+		clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1 || \
+		missing="$$missing libclang-rt-14-dev"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "deps: installing$$missing"; \
@@ -223,11 +226,16 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all
+# The fuzz smoke run (tests/fuzz/fuzz.mk: its own clang+ASan+UBSan build)
+# belongs to the plain `make check`, not to the sanitizer passes.
+FUZZ_CHECK := $(if $(SAN),,tests/fuzz/smoke-test.sh)
+
+check-run: all $(if $(FUZZ_CHECK),fuzz-build)
 	@PAGEPOOLD=$(abspath $(DAEMON)) PP_EXAMPLE=$(abspath $(EXAMPLE)) \
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) FUZZ_TARGETS='$(FUZZ_TARGETS)' \
 	PP_SRCDIR=$(CURDIR) PP_BUILD=$(abspath $(BUILD)) PP_MAKE='$(MAKE)' PP_CC='$(CC)' \
 	PP_SAN='$(SAN)' PP_SANFLAGS='$(SANFLAGS)' STRESS_TIME=$(STRESS_CHECK_TIME) \
-	tests/run-unit.sh $(UNIT_BINS) $(BB_BINS) $(STRESS_BIN)
+	tests/run-unit.sh $(UNIT_BINS) $(BB_BINS) $(STRESS_BIN) $(FUZZ_CHECK)
 
 bench-core: deps
 	@$(MAKE) --no-print-directory bench-core-run
@@ -364,5 +372,5 @@ clean:
 include tests/bench/peers.mk
 include tests/bench/load.mk
 include tests/bench/bench.mk
--include tests/fuzz/fuzz.mk
+include tests/fuzz/fuzz.mk
 include tests/stress/stress.mk

@@ -1,0 +1,78 @@
+# tests/fuzz/fuzz.mk - libFuzzer targets; included at the end of the Makefile.
+#
+#   make fuzz           each target for FUZZ_TIME seconds (default 300)
+#   make fuzz-smoke     each target for FUZZ_SMOKE_TIME seconds (default 30);
+#                       exits non-zero on any crash
+#   make fuzz-build     build the targets and the seed corpora only
+#   make fuzz-regress   replay tests/fuzz/regress/TARGET/* (known reproducers);
+#                       exits non-zero while any of them still fails
+#
+# Targets: fuzz_proto (client and admin protocol against an in-process
+# daemon) and fuzz_core (the allocator core against a model); see the head of
+# each file.  Runs use the generated seeds (build/fuzz/seeds/TARGET) and a
+# persistent corpus (build/fuzz/corpus/TARGET, where new inputs go);
+# crashes land in build/fuzz/artifacts/TARGET/, each run's log in
+# build/fuzz/TARGET.log.
+#
+# Everything is compiled by clang with -fsanitize=fuzzer-no-link,address,
+# undefined into build/fuzz through a recursive make of the top-level rules
+# (CC=clang SAN=... BUILD=build/fuzz); only the targets link the libFuzzer
+# runtime (-fsanitize=fuzzer).  Needs clang and libclang-rt-14-dev.
+
+FUZZ_CC		?= clang
+FUZZ_BUILD	?= build/fuzz
+FUZZ_SAN	:= fuzzer-no-link,address,undefined
+FUZZ_TIME	?= 300
+FUZZ_SMOKE_TIME	?= 30
+FUZZ_TARGETS	:= fuzz_proto fuzz_core
+
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-regress fuzz-inner
+
+fuzz-build:
+	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) SAN=$(FUZZ_SAN) BUILD=$(FUZZ_BUILD) fuzz-inner
+
+fuzz: fuzz-build
+	@tests/fuzz/run-fuzz.sh run $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@tests/fuzz/run-fuzz.sh run $(FUZZ_BUILD) $(FUZZ_SMOKE_TIME) $(FUZZ_TARGETS)
+
+fuzz-regress: fuzz-build
+	@tests/fuzz/run-fuzz.sh regress $(FUZZ_BUILD) 0 $(FUZZ_TARGETS)
+
+# ---- the rest is what the recursive make builds (BUILD = build/fuzz) ----
+
+ifeq ($(SAN),$(FUZZ_SAN))
+
+FUZZ_DAEMON_OBJS := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
+FUZZ_LDFLAGS := $(ALL_LDFLAGS) -fsanitize=fuzzer
+FUZZ_EVENT_CFLAGS := $(shell pkg-config --cflags libevent_core 2>/dev/null)
+
+fuzz-inner: $(FUZZ_TARGETS:%=$(BUILD)/%) $(BUILD)/seeds/.stamp
+
+$(BUILD)/fuzz_core: tests/fuzz/fuzz_core.c tests/fuzz/fuzzutil.h $(wildcard daemon/*.h) $(CORE_LIB)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(FUZZ_LDFLAGS) $(CORE_LIB) $(URCU_LIBS)
+
+$(BUILD)/fuzz_proto: tests/fuzz/fuzz_proto.c tests/fuzz/fuzzutil.h $(wildcard daemon/*.h) proto/wire.h \
+		$(PROTO_GEN) $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $(FUZZ_EVENT_CFLAGS) $< -o $@ $(FUZZ_LDFLAGS) \
+		$(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB) $(DAEMON_LIBS)
+
+$(BUILD)/gen_seeds: tests/fuzz/gen_seeds.c proto/wire.h $(PROTO_GEN) $(PROTO_OBJS)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(PROTO_OBJS) $(PROTO_LIBS)
+
+# Seeds are generated, never committed: regenerated whenever the generator changes.
+$(BUILD)/seeds/.stamp: $(BUILD)/gen_seeds
+	$(Q)rm -rf $(BUILD)/seeds
+	$(Q)$(BUILD)/gen_seeds $(BUILD)/seeds
+	$(Q)touch $@
+
+else
+
+fuzz-inner:
+	$(error fuzz-inner is built by `make fuzz-build`, with CC=$(FUZZ_CC) SAN=$(FUZZ_SAN))
+
+endif

@@ -1,0 +1,449 @@
+/*
+ * gen_seeds.c - seed corpora for the fuzzers, written by `make fuzz-build`
+ * into DIR/fuzz_proto/ and DIR/fuzz_core/ (never committed: generated).
+ *
+ *   gen_seeds DIR
+ *
+ * fuzz_proto seeds are valid conversations in its input format (see the
+ * head of fuzz_proto.c): framed hello/alloc/free/stat requests, every admin
+ * request, the harness's control operations (free what was handed out,
+ * offline the block it lives in, backpressure, half-close), plus a few
+ * classic framing errors.  fuzz_core seeds are operation sequences in
+ * fuzz_core.c's format.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "wire.h"
+
+enum { A = 0, B = 1, ADM = 2, CTL = 3 };
+
+/* fuzz_proto control operations (fuzz_proto.c: control()) */
+#define C_SHUT(s)		(0 + (s))
+#define C_TOGGLE_READ(s)	(2 + (s))
+#define C_DECAY			4
+#define C_RECONNECT(s)		(5 + (s))
+#define C_FREE(s, other, v)	(8 + ((s) | (other) << 1 | (v) << 2))
+#define C_ADMIN(src, what)	(32 + ((src) | (what) << 1))
+#define C_HELLO(s, pool)	(48 + ((s) << 2 | (pool)))
+
+struct seed {
+	unsigned char buf[16384];
+	size_t len;
+};
+
+static const char *outdir;
+static unsigned nseeds;
+
+static void put(struct seed *s, const void *p, size_t n)
+{
+	if (s->len + n > sizeof(s->buf)) {
+		fprintf(stderr, "gen_seeds: seed too large\n");
+		exit(1);
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+}
+
+static void put1(struct seed *s, unsigned b)
+{
+	unsigned char c = (unsigned char)b;
+
+	put(s, &c, 1);
+}
+
+/* A chunk of raw bytes for stream k. */
+static void chunk(struct seed *s, unsigned k, const void *p, size_t n)
+{
+	if (n < 32) {
+		put1(s, k << 6 | (unsigned)n);
+	} else {
+		put1(s, k << 6 | 0x20 | (unsigned)(n >> 8));
+		put1(s, (unsigned)(n & 0xff));
+	}
+	put(s, p, n);
+}
+
+static void ctl(struct seed *s, unsigned op)
+{
+	put1(s, CTL << 6 | op);
+}
+
+static void msg(struct seed *s, unsigned k, const ProtobufCMessage *m)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (wire_encode(m, 8191, &buf, &len) < 0) {
+		fprintf(stderr, "gen_seeds: cannot encode\n");
+		exit(1);
+	}
+	chunk(s, k, buf, len);
+	free(buf);
+}
+
+static uint64_t next_id;
+
+static void hello(struct seed *s, unsigned k, const char *pool, unsigned version)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Hello h = PAGEPOOL__V1__HELLO__INIT;
+
+	h.version = version;
+	h.pool = (char *)pool;
+	q.id = ++next_id;
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_HELLO;
+	q.hello = &h;
+	msg(s, k, &q.base);
+}
+
+static void alloc(struct seed *s, unsigned k, unsigned order, unsigned count, unsigned flags)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Alloc a = PAGEPOOL__V1__ALLOC__INIT;
+
+	a.order = order;
+	a.count = count;
+	a.flags = flags;
+	q.id = ++next_id;
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_ALLOC;
+	q.alloc = &a;
+	msg(s, k, &q.base);
+}
+
+static void free_pfns(struct seed *s, unsigned k, const uint32_t *pfns, size_t n)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Free f = PAGEPOOL__V1__FREE__INIT;
+
+	f.pfns = (uint32_t *)pfns;
+	f.n_pfns = n;
+	q.id = ++next_id;
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
+	q.free = &f;
+	msg(s, k, &q.base);
+}
+
+static void req_stat(struct seed *s, unsigned k)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Stat t = PAGEPOOL__V1__STAT__INIT;
+
+	q.id = ++next_id;
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_STAT;
+	q.stat = &t;
+	msg(s, k, &q.base);
+}
+
+/* Admin requests, one helper for all: fill the body, name its case. */
+#define ADMIN(s, field, CASE, init, ...) do {					\
+	Pagepool__V1__AdminRequest _q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;	\
+	__typeof__(*_q.field) _b = init;					\
+	__VA_ARGS__;								\
+	_q.id = ++next_id;							\
+	_q.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_##CASE;		\
+	_q.field = &_b;								\
+	msg(s, ADM, &_q.base);							\
+} while (0)
+
+static void save(const char *target, const char *name, const struct seed *s)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", outdir, target, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(s->buf, 1, s->len, f) != s->len || fclose(f) != 0) {
+		fprintf(stderr, "gen_seeds: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	nseeds++;
+}
+
+static void proto_seeds(void)
+{
+	static const uint32_t pfns4[] = { 0, 1, 2, 3 };
+	static const char *const modes[] = { "", "rcu", "workqueue", "spinlock", "bogus" };
+	struct seed s;
+
+	/* A client's life: join, allocate, look, free what it got, look again. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	hello(&s, A, "", 1);
+	alloc(&s, A, 0, 4, 0);
+	req_stat(&s, A);
+	ctl(&s, C_FREE(A, 0, 0));
+	req_stat(&s, A);
+	ctl(&s, C_FREE(A, 0, 0));		/* double free */
+	save("fuzz_proto", "client-basic", &s);
+
+	/* Every order, every flag, quotas on the small pool, raw pfns. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	hello(&s, A, "small", 1);
+	for (unsigned o = 0; o <= 11; o++)
+		alloc(&s, A, o, 1 + o % 3, o & 7);
+	alloc(&s, A, 0, 100, 0);		/* over quota */
+	alloc(&s, A, 0, 300, 0);		/* over max_count */
+	alloc(&s, A, 0, 0, 0);
+	free_pfns(&s, A, pfns4, 4);
+	ctl(&s, C_FREE(A, 0, 2));		/* listed twice */
+	ctl(&s, C_FREE(A, 0, 3));		/* a tail */
+	ctl(&s, C_FREE(A, 0, 5));		/* out of range */
+	ctl(&s, C_FREE(A, 0, 4));		/* reversed: all of it */
+	req_stat(&s, A);
+	save("fuzz_proto", "client-orders", &s);
+
+	/* Refusals before and at hello. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	alloc(&s, A, 0, 1, 0);
+	req_stat(&s, A);
+	hello(&s, A, "nosuch", 1);
+	hello(&s, A, "locked", 1);
+	hello(&s, A, "", 2);
+	hello(&s, A, "default", 1);
+	hello(&s, A, "default", 1);		/* already joined */
+	save("fuzz_proto", "client-hello", &s);
+
+	/* Two clients: B frees A's pages (EPERM), A frees them, B's own. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "", 1);
+	hello(&s, B, "", 1);
+	alloc(&s, A, 1, 8, 0);
+	alloc(&s, B, 2, 3, 2);
+	ctl(&s, C_FREE(B, 1, 0));
+	ctl(&s, C_FREE(A, 0, 0));
+	ctl(&s, C_FREE(B, 0, 1));
+	req_stat(&s, B);
+	save("fuzz_proto", "two-clients", &s);
+
+	/* max_connections = 2: a reconnect while B is on is turned away (the old
+	 * A is not gone yet); the next one gets in. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "", 1);
+	hello(&s, B, "small", 1);
+	alloc(&s, A, 0, 3, 0);
+	ctl(&s, C_RECONNECT(A));
+	ctl(&s, C_HELLO(A, 1));
+	ctl(&s, C_RECONNECT(A));
+	ctl(&s, C_HELLO(A, 2));
+	alloc(&s, A, 1, 3, 0);
+	req_stat(&s, A);
+	save("fuzz_proto", "reconnect-refused", &s);
+
+	/* Exhaustion: PARTIAL, NOWAIT, all or nothing. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	hello(&s, A, "", 1);
+	alloc(&s, A, 3, 256, 0);
+	alloc(&s, A, 0, 1, 1);
+	alloc(&s, A, 0, 256, 4);
+	alloc(&s, A, 10, 1, 0);
+	ctl(&s, C_FREE(A, 0, 0));
+	alloc(&s, A, 10, 2, 4);
+	save("fuzz_proto", "client-exhaust", &s);
+
+	/* Backpressure: stop reading, pipeline big answers, read again. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	hello(&s, A, "", 1);
+	ctl(&s, C_TOGGLE_READ(A));
+	for (int i = 0; i < 8; i++) {
+		alloc(&s, A, 0, 200, 4);
+		req_stat(&s, A);
+	}
+	ctl(&s, C_TOGGLE_READ(A));
+	ctl(&s, C_FREE(A, 0, 0));
+	save("fuzz_proto", "client-backpressure", &s);
+
+	/* Half-close with requests in flight. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	hello(&s, A, "", 1);
+	alloc(&s, A, 0, 5, 0);
+	req_stat(&s, A);
+	ctl(&s, C_SHUT(A));
+	save("fuzz_proto", "client-halfclose", &s);
+
+	/* Framing errors: zero length, too long, a body that does not decode,
+	 * unknown fields, a truncated frame. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	hello(&s, A, "", 1);
+	chunk(&s, A, "\0\0\0\0", 4);
+	save("fuzz_proto", "frame-empty", &s);
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	chunk(&s, A, "\0\1\0\0xxxx", 8);
+	chunk(&s, ADM, "\0\0\x20\0yyyy", 8);
+	save("fuzz_proto", "frame-too-long", &s);
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	chunk(&s, A, "\0\0\0\3\x0a\xff\xff", 7);
+	chunk(&s, ADM, "\0\0\0\2\xff\x01", 6);
+	save("fuzz_proto", "frame-garbage", &s);
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	chunk(&s, A, "\0\0\0\4\x08\x01\x78\x05", 8);		/* id 1, field 15 */
+	chunk(&s, ADM, "\0\0\0\4\x08\x01\x12\x00", 8);		/* status */
+	chunk(&s, ADM, "\0\0\0\6\x08\x02\x12\x02\x40\x01", 10);	/* status + unknown */
+	chunk(&s, A, "\0\0\0\x10\x08", 5);			/* truncated */
+	save("fuzz_proto", "frame-unknown", &s);
+
+	/* Every admin request, with each reload configuration. */
+	for (unsigned v = 0; v < 8; v++) {
+		char name[64];
+
+		memset(&s, 0, sizeof(s));
+		put1(&s, v);
+		ADMIN(&s, status, STATUS, PAGEPOOL__V1__ADMIN_STATUS_REQ__INIT);
+		ADMIN(&s, stats, STATS, PAGEPOOL__V1__ADMIN_STATS_REQ__INIT);
+		ADMIN(&s, buddyinfo, BUDDYINFO, PAGEPOOL__V1__ADMIN_BUDDYINFO_REQ__INIT);
+		ADMIN(&s, clients, CLIENTS, PAGEPOOL__V1__ADMIN_CLIENTS_REQ__INIT);
+		ADMIN(&s, reload, RELOAD, PAGEPOOL__V1__ADMIN_RELOAD_REQ__INIT);
+		hello(&s, A, "", 1);
+		alloc(&s, A, 0, 16, 0);
+		ctl(&s, C_FREE(A, 0, 0));
+		ADMIN(&s, drain, DRAIN, PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT,
+		      _b.mode = (char *)modes[v % 5], _b.force = v & 1);
+		ADMIN(&s, verify, VERIFY, PAGEPOOL__V1__ADMIN_VERIFY_REQ__INIT);
+		ADMIN(&s, trim, TRIM, PAGEPOOL__V1__ADMIN_TRIM_REQ__INIT);
+		snprintf(name, sizeof(name), "admin-all-%u", v);
+		save("fuzz_proto", name, &s);
+	}
+
+	/* Offline while a client holds pages there: EBUSY with the holder, then
+	 * the client frees and the offline completes; online again. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	hello(&s, A, "", 1);
+	alloc(&s, A, 2, 4, 0);
+	ctl(&s, C_ADMIN(A, 0));
+	ADMIN(&s, clients, CLIENTS, PAGEPOOL__V1__ADMIN_CLIENTS_REQ__INIT);
+	alloc(&s, A, 0, 4, 0);
+	ctl(&s, C_FREE(A, 0, 0));
+	ctl(&s, C_ADMIN(A, 0));
+	ADMIN(&s, status, STATUS, PAGEPOOL__V1__ADMIN_STATUS_REQ__INIT);
+	ctl(&s, C_ADMIN(A, 6));
+	ctl(&s, C_ADMIN(A, 1));
+	ctl(&s, C_ADMIN(A, 2));
+	ctl(&s, C_ADMIN(A, 3));
+	save("fuzz_proto", "admin-offline-busy", &s);
+
+	/* Raw offline/online/set-pcp requests, good and bad. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	ADMIN(&s, offline, OFFLINE, PAGEPOOL__V1__ADMIN_OFFLINE_REQ__INIT,
+	      _b.pool = (char *)"default", _b.start = 1024, _b.count = 1024);
+	ADMIN(&s, offline, OFFLINE, PAGEPOOL__V1__ADMIN_OFFLINE_REQ__INIT,
+	      _b.pool = (char *)"small", _b.start = 1, _b.count = 1024);
+	ADMIN(&s, online, ONLINE, PAGEPOOL__V1__ADMIN_ONLINE_REQ__INIT,
+	      _b.pool = (char *)"default", _b.start = 0, _b.count = 2048);
+	ADMIN(&s, online, ONLINE, PAGEPOOL__V1__ADMIN_ONLINE_REQ__INIT,
+	      _b.pool = (char *)"default", _b.start = 1024, _b.count = 1024);
+	ADMIN(&s, set_pcp, SET_PCP, PAGEPOOL__V1__ADMIN_SET_PCP_REQ__INIT,
+	      _b.pool = (char *)"", _b.high = 0, _b.batch = 1);
+	ADMIN(&s, set_pcp, SET_PCP, PAGEPOOL__V1__ADMIN_SET_PCP_REQ__INIT,
+	      _b.pool = (char *)"small", _b.high = 4096, _b.batch = 63);
+	ADMIN(&s, set_pcp, SET_PCP, PAGEPOOL__V1__ADMIN_SET_PCP_REQ__INIT,
+	      _b.pool = (char *)"nosuch", _b.high = 8, _b.batch = 9);
+	hello(&s, A, "small", 1);
+	alloc(&s, A, 0, 40, 0);
+	ctl(&s, C_DECAY);
+	ctl(&s, C_FREE(A, 0, 4));
+	ctl(&s, C_DECAY);
+	ctl(&s, C_DECAY);
+	save("fuzz_proto", "admin-ranges", &s);
+
+	/* Workqueue and spinlock drains after a reload switched the mode. */
+	for (unsigned v = 1; v <= 2; v++) {
+		char name[64];
+
+		memset(&s, 0, sizeof(s));
+		put1(&s, v);
+		ctl(&s, C_ADMIN(A, 7));
+		hello(&s, A, "", 1);
+		alloc(&s, A, 0, 30, 0);
+		ctl(&s, C_FREE(A, 0, 0));
+		ADMIN(&s, drain, DRAIN, PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT,
+		      _b.mode = (char *)"");
+		ctl(&s, C_ADMIN(A, 5));
+		ctl(&s, C_RECONNECT(A));
+		ctl(&s, C_HELLO(A, 2));
+		snprintf(name, sizeof(name), "reload-drain-%u", v);
+		save("fuzz_proto", name, &s);
+	}
+}
+
+/* fuzz_core: shape, tunables, then operations (fuzz_core.c: the switch). */
+enum { OP_ALLOC = 0, OP_FREE = 3, OP_RELEASE = 5, OP_DRAIN = 6, OP_MODE = 7,
+       OP_PCP = 8, OP_OFFLINE = 9, OP_ONLINE = 10, OP_TRIM = 11 };
+
+static void core_seeds(void)
+{
+	struct seed s;
+
+	for (unsigned shape = 0; shape < 64; shape += 7) {
+		char name[64];
+
+		memset(&s, 0, sizeof(s));
+		put1(&s, shape);
+		put1(&s, shape % 8);
+		for (unsigned o = 0; o < 4; o++) {
+			/* alloc: owner, order, count, flags */
+			put(&s, (unsigned char[]){ OP_ALLOC, o, o * 3 % 11, 3 + o, o == 2 ? 6 : 0 }, 5);
+			put(&s, (unsigned char[]){ OP_ALLOC, o, 0, 20, 0 }, 5);
+		}
+		/* free: owner, n, kind, pos, arg (2), picks... */
+		for (unsigned k = 0; k < 10; k++)
+			put(&s, (unsigned char[]){ OP_FREE, k % 4, 2, k, 1, k, 0, k, k + 1, k + 2 }, 10);
+		put(&s, (unsigned char[]){ OP_DRAIN, shape % 4, 1 }, 3);
+		put(&s, (unsigned char[]){ OP_OFFLINE, 0, 1, 0 }, 4);
+		put(&s, (unsigned char[]){ OP_FREE, 0, 7, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8 }, 15);
+		put(&s, (unsigned char[]){ OP_OFFLINE, 0, 1, 0 }, 4);
+		put(&s, (unsigned char[]){ OP_PCP, 8, 0, 4, 0 }, 5);
+		put(&s, (unsigned char[]){ OP_MODE, 2 }, 2);
+		put(&s, (unsigned char[]){ OP_DRAIN, 3, 0 }, 3);
+		put(&s, (unsigned char[]){ OP_ONLINE, 0, 1, 0 }, 4);
+		put(&s, (unsigned char[]){ OP_RELEASE, 1 }, 2);
+		put(&s, (unsigned char[]){ OP_TRIM }, 1);
+		put(&s, (unsigned char[]){ OP_ALLOC, 3, 10, 0x82, 4 }, 5);
+		put(&s, (unsigned char[]){ OP_RELEASE, 3 }, 2);
+		put(&s, (unsigned char[]){ OP_TRIM }, 1);
+		snprintf(name, sizeof(name), "core-%02u", shape);
+		save("fuzz_core", name, &s);
+	}
+}
+
+static void mkdir_p(const char *a, const char *b)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s%s%s", a, b ? "/" : "", b ? b : "");
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "gen_seeds: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_seeds DIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	mkdir_p(outdir, NULL);
+	mkdir_p(outdir, "fuzz_proto");
+	mkdir_p(outdir, "fuzz_core");
+	proto_seeds();
+	core_seeds();
+	printf("gen_seeds: %u seeds in %s\n", nseeds, outdir);
+	return 0;
+}
