@@ -254,11 +254,6 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 	} else if (strcmp(name, "admin_group") == 0) {
 		if (*value && parse_group(value, &cfg->admin_gid) < 0)
 			BAD("no such group");
-	} else if (strcmp(name, "admin_nice") == 0) {
-		if (parse_u64(value, 0, 19, &v) < 0)
-			BAD("out of range (0..19)");
-		else
-			cfg->admin_nice = (int)v;
 	} else if (strcmp(name, "decay_interval") == 0) {
 		if (parse_u64(value, 0, 3600, &v) < 0)
 			BAD("out of range (0 = off, or 1..3600 seconds)");
@@ -283,7 +278,7 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 		perr(p, p->line, "unknown key \"%s\" in [daemon] (socket, socket_mode, "
 		     "socket_group, workers, drain_mode, log_level, max_frame, max_count, "
 		     "max_connections, max_output, write_timeout, read_timeout, admin_socket, admin_mode, admin_group, "
-		     "decay_interval, admin_nice, default_pool)", name);
+		     "decay_interval, default_pool)", name);
 	}
 }
 

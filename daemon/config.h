@@ -16,7 +16,6 @@
  *   decay_interval = 5             seconds; idle pcps are drained remotely
  *   write_timeout = 30             seconds a pending response may make no progress
  *   read_timeout = 30              seconds a started request frame may stay incomplete
- *   admin_nice = 0                 the admin thread's nice value (workers keep 0)
  *   default_pool = NAME
  *
  * Every error is reported as "FILE:LINE: what is wrong (what is allowed)".
@@ -68,7 +67,6 @@ struct config {
 	uint32_t max_output;
 	uint32_t write_timeout;		/* seconds without write progress */
 	uint32_t read_timeout;		/* seconds a partial frame may wait; 0 never */
-	int admin_nice;			/* nice value of the admin thread (0..19) */
 	char default_pool[64];
 	unsigned npools;
 	struct pool_conf pools[CONFIG_MAX_POOLS];

@@ -15,7 +15,6 @@
 #include <limits.h>
 #include <getopt.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,11 +253,6 @@ int main(int argc, char **argv)
 	sockets_open(&d, &srv, &asrv);
 	if (workers_start(&d) < 0)
 		fatalx("cannot start workers");
-	/* After the workers exist (they would inherit it): the admin thread
-	 * alone yields to them. */
-	if (d.cfg.admin_nice &&
-	    setpriority(PRIO_PROCESS, (id_t)gettid(), d.cfg.admin_nice) < 0)
-		log_warn("admin_nice %d: setpriority", d.cfg.admin_nice);
 	base = d.base = event_base_new();
 	if (!base || server_start(&srv, base) < 0 || admin_start(&d, base) < 0 ||
 	    (asrv.fd >= 0 && server_start(&asrv, base) < 0))

@@ -7,8 +7,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "admin.h"
 #include "log.h"
@@ -116,14 +114,6 @@ static int reload_apply(struct daemon *d, struct reload_result *r)
 	if (n.write_timeout != d->cfg.write_timeout) {
 		change(r, "write_timeout %u s (new connections)", n.write_timeout);
 		WRITE_ONCE(d->cfg.write_timeout, n.write_timeout);
-	}
-	if (n.admin_nice != d->cfg.admin_nice) {
-		/* reload runs on the admin thread: this is its own priority. */
-		if (setpriority(PRIO_PROCESS, (id_t)gettid(), n.admin_nice) < 0)
-			log_warn("admin_nice %d: setpriority", n.admin_nice);
-		else
-			change(r, "admin_nice %d", n.admin_nice);
-		d->cfg.admin_nice = n.admin_nice;
 	}
 	if (n.read_timeout != d->cfg.read_timeout) {
 		change(r, "read_timeout %u s", n.read_timeout);

@@ -1,7 +1,7 @@
 /*
  * reload.h - re-read the configuration and apply what may change while the
  * daemon runs: log_level, decay_interval, write_timeout (new connections),
- * read_timeout, admin_nice, drain_mode, and per pool pcp_high/pcp_batch and quotas.  Anything else
+ * read_timeout, drain_mode, and per pool pcp_high/pcp_batch and quotas.  Anything else
  * (sockets, workers, pools, sizes, groups, frame and connection limits) needs
  * a restart: a file that changes it is refused as a whole, as is an invalid
  * file, and the running configuration stays untouched.

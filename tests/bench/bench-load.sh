@@ -95,7 +95,6 @@ start_daemon() {
 	drain_mode = $2
 	decay_interval = 0
 	log_level = err
-	admin_nice = ${BENCH_ADMIN_NICE:-0}
 
 	$3
 	EOF
