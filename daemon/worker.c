@@ -60,11 +60,16 @@ bool workers_progressing(struct daemon *d)
 		uint32_t seq = __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE);
 
 		if ((seq & 1) && seq == w->wd_seen) {
-			if (ok)
+			/* Once per stuck episode, not at every tick. */
+			if (!w->wd_stuck)
 				log_warnx("worker %u (CPU %d) has been inside one callback since "
 					  "the last watchdog check: not pinging the watchdog",
 					  w->idx, w->cpu);
+			w->wd_stuck = true;
 			ok = false;
+		} else if (w->wd_stuck) {
+			log_warnx("worker %u (CPU %d) makes progress again", w->idx, w->cpu);
+			w->wd_stuck = false;
 		}
 		w->wd_seen = seq;
 	}

@@ -12,6 +12,7 @@
 #define PP_WORKER_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "daemon.h"
@@ -40,6 +41,7 @@ struct worker {
 	int park;			/* atomic: admin asks the worker to park */
 	uint32_t seq;			/* atomic: +1 entering, +1 leaving a callback */
 	uint32_t wd_seen;		/* admin thread: seq at the last watchdog check */
+	bool wd_stuck;			/* admin thread: stuck at the last check */
 	int stall;			/* atomic: test hook, hold the worker online */
 	bool threaded;			/* runs its own thread (workers_start) */
 };

@@ -199,6 +199,11 @@ static void test_watchdog(void **state)
 	notify_expect(f, &n, "WATCHDOG=1", 20 * WD_TICK_MS, buf, sizeof(buf));
 	after++;
 	print_message("worker released: pings resumed\n");
+	/* One warning for the whole stuck episode, one when it ends. */
+	log = bb_slurp(f->log);
+	assert_non_null(strstr(log, "makes progress again"));
+	assert_null(strstr(strstr(log, "not pinging the watchdog") + 1, "not pinging the watchdog"));
+	free(log);
 	{
 		struct pp_stat st = bb_stat(c);
 
