@@ -355,6 +355,80 @@ void pcp_free(struct pcp *pcp, uint32_t pfn, unsigned order)
 	pcp_free_slow(pcp, pfn, order);
 }
 
+void pcp_prefill(struct pcp *pcp, unsigned order, unsigned blocks)
+{
+	struct pcplists *lp;
+	struct pcplist *l;
+	unsigned want, got;
+	int locked;
+
+	if (order > PCP_MAX_ORDER || READ_ONCE(pcp->high) == 0)
+		return;
+	locked = READ_ONCE(pcp->locked);
+	pcp_lock(pcp, locked);
+	lp = pp_rcu_dereference(pcp->lp);
+	l = &lp->lists[order];
+	/* One ordinary refill covers up to batch >> order blocks. */
+	if (blocks > l->n + ((unsigned)READ_ONCE(pcp->batch) >> order)) {
+		want = blocks - l->n;
+		if (want > PCP_LIST_CAP - l->n)
+			want = PCP_LIST_CAP - l->n;
+		got = buddy_alloc_bulk(pcp->zone, order, want, PG_PCP, l->pfns + l->n);
+		if (got) {
+			l->n += got;
+			WRITE_ONCE(lp->count, lp->count + (int)(got << order));
+			STAT_INC(&pcp->stats, refills);
+		}
+	}
+	pcp_unlock(pcp, locked);
+}
+
+void pcp_free_bulk(struct pcp *pcp, const uint32_t *pfns, unsigned n)
+{
+	struct pcplists *lp;
+	int locked, high = READ_ONCE(pcp->high), count;
+	uint64_t pages = 0;
+	bool zone_locked = false;
+
+	if (high == 0) {
+		for (unsigned i = 0; i < n; i++)
+			pcp_free(pcp, pfns[i], pcp->pages[pfns[i]].order);
+		return;
+	}
+	locked = READ_ONCE(pcp->locked);
+	pcp_lock(pcp, locked);
+	lp = pp_rcu_dereference(pcp->lp);
+	count = lp->count;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t pfn = pfns[i];
+		unsigned order = pcp->pages[pfn].order;
+		struct pcplist *l = &lp->lists[order <= PCP_MAX_ORDER ? order : 0];
+
+		pages += 1u << order;
+		/* Below high (as pcp_free() keeps it), or to the buddy. */
+		if (order <= PCP_MAX_ORDER && count + (1 << order) < high &&
+		    l->n < PCP_LIST_CAP) {
+			page_set_state(&pcp->pages[pfn], PG_PCP);
+			page_set_owner(&pcp->pages[pfn], 0);
+			l->pfns[l->n++] = pfn;
+			count += 1 << order;
+			continue;
+		}
+		if (!zone_locked) {
+			buddy_lock(pcp->zone);
+			zone_locked = true;
+		}
+		buddy_free_locked(pcp->zone, pfn, order);
+	}
+	if (zone_locked) {
+		buddy_unlock(pcp->zone);
+		STAT_INC(&pcp->stats, bulk_frees);
+	}
+	WRITE_ONCE(lp->count, count);
+	pcp_unlock(pcp, locked);
+	STAT_ADD(&pcp->stats, free_pages, pages);
+}
+
 int pcp_wq_request(struct pcp *pcp, uint64_t *ticket)
 {
 	void (*kick)(void *);

@@ -109,6 +109,25 @@ int pcp_alloc(struct pcp *pcp, unsigned order, unsigned flags, uint32_t *pfn);
  * becomes PG_PCP or returns to the buddy). */
 void pcp_free(struct pcp *pcp, uint32_t pfn, unsigned order);
 
+/*
+ * Worker, before taking `blocks` blocks of `order` with pcp_alloc(): when
+ * that is more than the list holds plus one refill, top the list up from the
+ * buddy in one locked section sized to the request (at most PCP_LIST_CAP),
+ * instead of one batch-sized refill per `batch` blocks.  A hint: nothing
+ * happens for uncached orders or a disabled pcp (high 0), and the blocks
+ * stay cached if the request takes fewer.
+ */
+void pcp_prefill(struct pcp *pcp, unsigned order, unsigned blocks);
+
+/*
+ * Worker: give back n validated blocks (orders read from their heads) at
+ * once: those that fit below high join the lists, the rest return to the
+ * buddy in one locked section, instead of a batch-sized trim per `batch`
+ * blocks.  A disabled pcp (high 0) frees each block through the buddy lock
+ * as pcp_free() does.
+ */
+void pcp_free_bulk(struct pcp *pcp, const uint32_t *pfns, unsigned n);
+
 /* Worker: run a pending workqueue drain request, if any.  Returns the number
  * of pages flushed. */
 unsigned pcp_service(struct pcp *pcp);

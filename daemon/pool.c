@@ -179,6 +179,8 @@ int pool_alloc(struct pool *pool, struct pcp *pcp, struct owner *o, unsigned ord
 	*got = 0;
 	if (order > PP_MAX_ORDER || count == 0)
 		return -EINVAL;
+	if (pcp && count > 1 && !(flags & POOL_NOWAIT))
+		pcp_prefill(pcp, order, count);
 	for (i = 0; i < count; i++) {
 		struct page *p;
 
@@ -278,9 +280,13 @@ int pool_free(struct pool *pool, struct pcp *pcp, struct owner *o, const uint32_
 			*bad = i;
 		return ret;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		owner_unlink(pool, o, pfns[i]);
-		pool_put_block(pool, pcp, pfns[i]);
+	if (pcp && n > 1) {
+		pcp_free_bulk(pcp, pfns, n);
+	} else {
+		for (i = 0; i < n; i++)
+			pool_put_block(pool, pcp, pfns[i]);
 	}
 	return 0;
 }

@@ -208,6 +208,41 @@ static void test_counts(void **state)
 	assert_int_equal(c.free + c.pcp + c.allocated, c.total);
 }
 
+/* A batch far above high: one refill sized to the request and one trip to
+ * the buddy for what does not fit back under high, not one per `batch`; the
+ * counters stay exact and every page is accounted for. */
+static void test_bulk_refill_and_free(void **state)
+{
+	struct fixture *f = *state;
+	static uint32_t pfns[500];
+	struct pcp_stats s0 = f->pcp->stats, s1, s2;
+	struct pool_counts c;
+	struct owner *owners[] = { &f->a, &f->b };
+	unsigned got;
+
+	assert_int_equal(pool_alloc(f->pool, f->pcp, &f->a, 0, 500, 0, pfns, &got), 0);
+	assert_int_equal(got, 500);
+	s1 = f->pcp->stats;
+	assert_int_equal(s1.refills - s0.refills, 1);
+	assert_int_equal(s1.alloc_pages - s0.alloc_pages, 500);
+	assert_verify(f->pool, owners, 2);
+	/* Free 497 of the 500, then 3 order-2 blocks taken meanwhile. */
+	assert_int_equal(pool_alloc(f->pool, f->pcp, &f->a, 2, 3, 0, pfns + 497, &got), 0);
+	assert_int_equal(pool_free(f->pool, f->pcp, &f->a, pfns, 497, 0, NULL), 0);
+	s2 = f->pcp->stats;
+	assert_int_equal(s2.free_pages - s1.free_pages, 497);
+	assert_int_equal(s2.bulk_frees - s1.bulk_frees, 1);
+	/* The pcp is at high - 1 now: the order-2 blocks all go to the buddy. */
+	assert_int_equal(pool_free(f->pool, f->pcp, &f->a, pfns + 497, 3, -1, NULL), 0);
+	assert_int_equal(f->pcp->stats.free_pages - s2.free_pages, 3 * 4);
+	assert_int_equal(f->pcp->stats.bulk_frees - s2.bulk_frees, 1);
+	pool_counts(f->pool, &c);
+	assert_int_equal(c.allocated, 3);	/* the 3 order-0 pages left out */
+	assert_true(c.pcp < HIGH);
+	assert_int_equal(c.free + c.pcp + c.allocated, c.total);
+	assert_verify(f->pool, owners, 2);
+}
+
 /* verify() must be able to fail: break each invariant by hand. */
 static void test_verify_catches_corruption(void **state)
 {
@@ -266,6 +301,7 @@ int main(void)
 		T(test_free_validation),
 		T(test_release_all),
 		T(test_counts),
+		T(test_bulk_refill_and_free),
 		T(test_verify_catches_corruption),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
