@@ -817,6 +817,29 @@ static int request_empty(struct ctx *c, int req_case, const ProtobufCMessageDesc
 	return request(c, &req, resp_case, out);
 }
 
+/*
+ * An empty-body request whose answer is only printed: as JSON, or as text
+ * (which may fail with -errno, reported).  The printers read their body from
+ * the response.
+ */
+static int request_show(struct ctx *c, int req_case, const ProtobufCMessageDescriptor *desc,
+			int resp_case, void (*json)(struct json *, const admin_response *),
+			int (*text)(const admin_response *))
+{
+	admin_response *resp;
+	int rc, err = 0;
+
+	rc = request_empty(c, req_case, desc, resp_case, &resp);
+	if (rc)
+		return rc;
+	if (c->json)
+		json(&c->j, resp);
+	else
+		err = text(resp);
+	admin_response_free(resp);
+	return err ? report_errno(c, err, NULL) : EX_OK;
+}
+
 /* ------------------------------------------------------------------------
  * Argument checks.
  */
@@ -890,8 +913,10 @@ static void format_uptime(uint64_t s, char *buf, size_t n)
 			 (unsigned)(s % 60));
 }
 
-static void status_json(struct json *j, const Pagepool__V1__AdminStatus *st)
+static void status_json(struct json *j, const admin_response *resp)
 {
+	const Pagepool__V1__AdminStatus *st = resp->status_info;
+
 	json_obj(j);
 	json_kv_str(j, "version", st->version);
 	json_kv_u64(j, "uptime_s", st->uptime_s);
@@ -918,8 +943,9 @@ static void status_json(struct json *j, const Pagepool__V1__AdminStatus *st)
 	json_end(j);
 }
 
-static int status_text_out(const Pagepool__V1__AdminStatus *st)
+static int status_text_out(const admin_response *resp)
 {
+	const Pagepool__V1__AdminStatus *st = resp->status_info;
 	static const char *const hdr[] = { "POOL", "TOTAL", "FREE", "PCP", "ALLOCATED",
 					   "ISOLATED", "OFFLINE", "RESIDENT_MIB" };
 	char up[64], b1[TEXT_MAX], b2[TEXT_MAX];
@@ -958,20 +984,10 @@ static int status_text_out(const Pagepool__V1__AdminStatus *st)
 
 static int cmd_status(struct ctx *c, const struct args *a)
 {
-	admin_response *resp;
-	int rc, err = 0;
-
-	rc = request_empty(c, PAGEPOOL__V1__ADMIN_REQUEST__BODY_STATUS,
-			   &pagepool__v1__admin_status_req__descriptor,
-			   PAGEPOOL__V1__ADMIN_RESPONSE__BODY_STATUS_INFO, &resp);
-	if (rc)
-		return rc;
-	if (c->json)
-		status_json(&c->j, resp->status_info);
-	else
-		err = status_text_out(resp->status_info);
-	admin_response_free(resp);
-	return err ? report_errno(c, err, NULL) : EX_OK;
+	return request_show(c, PAGEPOOL__V1__ADMIN_REQUEST__BODY_STATUS,
+			    &pagepool__v1__admin_status_req__descriptor,
+			    PAGEPOOL__V1__ADMIN_RESPONSE__BODY_STATUS_INFO, status_json,
+			    status_text_out);
 }
 
 /* ------------------------------------------------------------------------
@@ -1424,8 +1440,10 @@ static int cmd_buddyinfo(struct ctx *c, const struct args *a)
 	return EX_OK;
 }
 
-static void clients_json(struct json *j, const Pagepool__V1__AdminClients *cl)
+static void clients_json(struct json *j, const admin_response *resp)
 {
+	const Pagepool__V1__AdminClients *cl = resp->clients;
+
 	json_obj(j);
 	json_key(j, "clients");
 	json_arr(j);
@@ -1445,8 +1463,9 @@ static void clients_json(struct json *j, const Pagepool__V1__AdminClients *cl)
 	json_end(j);
 }
 
-static int clients_text(const Pagepool__V1__AdminClients *cl)
+static int clients_text(const admin_response *resp)
 {
+	const Pagepool__V1__AdminClients *cl = resp->clients;
 	static const char *const hdr[] = { "ID", "PID", "UID", "WORKER", "POOL", "PAGES" };
 	struct table t;
 	int err;
@@ -1471,20 +1490,9 @@ static int clients_text(const Pagepool__V1__AdminClients *cl)
 
 static int cmd_clients(struct ctx *c, const struct args *a)
 {
-	admin_response *resp;
-	int rc, err = 0;
-
-	rc = request_empty(c, PAGEPOOL__V1__ADMIN_REQUEST__BODY_CLIENTS,
-			   &pagepool__v1__admin_clients_req__descriptor,
-			   PAGEPOOL__V1__ADMIN_RESPONSE__BODY_CLIENTS, &resp);
-	if (rc)
-		return rc;
-	if (c->json)
-		clients_json(&c->j, resp->clients);
-	else
-		err = clients_text(resp->clients);
-	admin_response_free(resp);
-	return err ? report_errno(c, err, NULL) : EX_OK;
+	return request_show(c, PAGEPOOL__V1__ADMIN_REQUEST__BODY_CLIENTS,
+			    &pagepool__v1__admin_clients_req__descriptor,
+			    PAGEPOOL__V1__ADMIN_RESPONSE__BODY_CLIENTS, clients_json, clients_text);
 }
 
 /* ------------------------------------------------------------------------
