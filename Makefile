@@ -6,13 +6,30 @@
 #   make bench      the whole benchmark suite, side by side with its baselines
 #                   (QUICK=1: under 2 minutes); results in build/bench-results/
 #   make bench-core in-process microbenchmark of the core allocator (+ callgrind)
+#   make run        build what the quick start uses (pagepoold, pagepoolctl,
+#                   pp-example; no tests) and run pagepoold on conf/pagepoold-dev.conf
 #   make install    PREFIX=/usr/local DESTDIR= (make uninstall reverses it)
-#   make deps       install the Debian build dependencies (root) or say which
+#   make deps-run   install what building and `make run` need (root) or say which
+#   make deps       that plus what the tests need (`make deps-test` is another name)
+#   make version    print the one version number (see VERSION below)
 #   make CC=clang   the same code must build clean with clang
 #   make V=1        show the full compiler command lines
 #
 # Every dependency is found with pkg-config; `make deps` maps each missing
 # pkg-config module to the Debian package that provides it.
+
+# The one version of pagepool: pagepoold and pagepoolctl print it (passed as
+# -DPAGEPOOL_VERSION), the man pages and pagepool.pc are rendered with it,
+# and libpagepool is built as libpagepool.so.$(VERSION) with the soname
+# libpagepool.so.$(SOVERSION), SOVERSION being its first number.  The major
+# is the library's ABI: it is bumped (and with it the soname) exactly when
+# a program built against the previous libpagepool could break - a function
+# of pagepool.h removed or changed, a type, constant or behaviour it relies
+# on changed, or a wire protocol change the old library cannot speak; that
+# holds before 1.0 too.  Anything compatible bumps the minor; a third number
+# marks a bug-fix release.
+VERSION	:= 0.1
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
 
 CC	?= cc
 SAN	?=
@@ -33,19 +50,27 @@ BUILD	?= build/san-$(subst $(comma),-,$(SAN))
 SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
+# Dependencies in two scopes.  Building and running (make all's daemon,
+# library and tools; make run) need DEPS_RUN_*; the tests (make check and its
+# fuzz part, the stress test, the benchmarks) need DEPS_TEST_* as well.
 # pkg-config module : Debian package
-DEPS_PC	:= liburcu-qsbr:liburcu-dev cmocka:libcmocka-dev libevent:libevent-dev \
+DEPS_RUN_PC := liburcu-qsbr:liburcu-dev libevent:libevent-dev \
 	   libprotobuf-c:libprotobuf-c-dev libsystemd:libsystemd-dev inih:libinih-dev
+DEPS_TEST_PC := cmocka:libcmocka-dev
 # command : Debian package
-DEPS_CMD := pkg-config:pkg-config protoc-c:protobuf-c-compiler valgrind:valgrind \
-	    python3:python3 strace:strace systemd-analyze:systemd \
+DEPS_RUN_CMD := $(firstword $(CC)):$(if $(findstring clang,$(CC)),clang,gcc) \
+	    pkg-config:pkg-config protoc-c:protobuf-c-compiler
+DEPS_TEST_CMD := valgrind:valgrind python3:python3 strace:strace systemd-analyze:systemd \
 	    systemd-socket-activate:systemd man:man-db prlimit:util-linux clang:clang
+DEPS_PC	:= $(DEPS_RUN_PC) $(DEPS_TEST_PC)
+DEPS_CMD := $(DEPS_RUN_CMD) $(DEPS_TEST_CMD)
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
 	   -Wno-unused-parameter -Werror
 CFLAGS	?= $(OPT) -g
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -pthread \
-	   -Idaemon $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null)
+	   -Idaemon $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null) \
+	   -DPAGEPOOL_VERSION='"$(VERSION)"'
 LDFLAGS	?=
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
 URCU_LIBS := $(shell pkg-config --libs liburcu-qsbr 2>/dev/null)
@@ -67,11 +92,10 @@ DAEMON_SRCS := $(filter-out $(CORE_SRCS:%=daemon/%.c),$(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:daemon/%.c=$(BUILD)/daemon/%.o)
 DAEMON	:= $(BUILD)/pagepoold
 
-SOVERSION := 1
 CLIENT_SRCS := client/libpagepool.c
 CLIENT_PIC := $(CLIENT_SRCS:client/%.c=$(BUILD)/pic/client/%.o)
 CLIENT_SO := $(BUILD)/libpagepool.so.$(SOVERSION)
-CLIENT_SO_REAL := $(CLIENT_SO).0.0
+CLIENT_SO_REAL := $(BUILD)/libpagepool.so.$(VERSION)
 CLIENT_A := $(BUILD)/libpagepool.a
 EXAMPLE	:= $(BUILD)/pp-example
 
@@ -82,8 +106,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc
 
-.PHONY: all deps check check-run bench-core bench-core-run bench-rpc bench-rpc-run run run-dev clean \
-	install uninstall FORCE
+.PHONY: all deps deps-run deps-test deps-list check check-run bench-core bench-core-run bench-rpc \
+	bench-rpc-run run run-dev version man clean install uninstall FORCE
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BINS) $(BENCH_BINS) \
@@ -121,7 +145,7 @@ $(BUILD)/pic/client/%.o: client/%.c client/pagepool.h proto/wire.h $(PROTO_GEN)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient -fPIC -fvisibility=hidden -c $< -o $@
 
-# The real file is libpagepool.so.1.0.0; libpagepool.so.1 (the soname) and
+# The real file is libpagepool.so.$(VERSION); libpagepool.so.$(SOVERSION) (the soname) and
 # libpagepool.so (for -lpagepool) are symlinks, the same layout as installed.
 $(CLIENT_SO_REAL): $(CLIENT_PIC) $(PROTO_PIC)
 	@$(if $(Q),echo "  LD      $@")
@@ -136,19 +160,43 @@ $(CLIENT_A): $(CLIENT_PIC) $(PROTO_PIC)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # pkg-config file for an installed libpagepool (make install renders its own
-# copy, see "install" below).
+# copy, see "install" below).  libdir and includedir are written relative to
+# ${prefix} (${exec_prefix} for libdir) whenever they lie under PREFIX, so
+# `pkg-config --define-prefix` and relocated or staged trees work; a
+# directory given outside PREFIX stays absolute.
 PREFIX	?= /usr/local
 LIBDIR	?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
-VERSION	?= $(SOVERSION).0.0
+# $(call pc_dir,DIR,VAR): DIR as ${VAR}/rest when DIR is PREFIX or under it.
+pc_dir = $(if $(filter $(PREFIX) $(PREFIX)/%,$(1)),$${$(2)}$(patsubst $(PREFIX)%,%,$(1)),$(1))
 
 define render_pc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  GEN     $@")
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR),exec_prefix)|g' \
+		-e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR),prefix)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
+	$(Q)if grep -n '@[A-Z_]*@' $@.tmp; then echo "$<: placeholder left unrendered" >&2; exit 1; fi
 	$(Q)mv $@.tmp $@
 endef
+
+# Man pages carry @VERSION@ and @SOVERSION@, rendered into $(BUILD)/man/
+# (`man -l build/man/pagepoold.8`); make install installs those.
+MAN_PAGES := daemon/pagepoold.8 conf/pagepoold.conf.5 client/pagepoolctl.8 client/libpagepool.3
+MAN_OUT	:= $(addprefix $(BUILD)/man/,$(notdir $(MAN_PAGES)))
+vpath %.3 client
+vpath %.5 conf
+vpath %.8 daemon client
+
+$(BUILD)/man/%: % Makefile
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVERSION@|$(SOVERSION)|g' $< > $@.tmp
+	$(Q)if grep -n '@[A-Z_]*@' $@.tmp; then echo "$<: placeholder left unrendered" >&2; exit 1; fi
+	$(Q)mv $@.tmp $@
+
+man: $(MAN_OUT)
+all: $(MAN_OUT)
 
 $(BUILD)/pagepool.pc: client/pagepool.pc.in Makefile
 	$(render_pc)
@@ -159,7 +207,7 @@ $(EXAMPLE): client/example.c client/pagepool.h $(CLIENT_A)
 
 # config-check links the daemon's own parser (config.o and the core it names).
 $(BUILD)/pagepoolctl: client/pagepoolctl.c proto/wire.h $(PROTO_GEN) $(PROTO_OBJS) \
-		$(BUILD)/daemon/config.o $(CORE_LIB)
+		$(BUILD)/daemon/config.o $(CORE_LIB) Makefile
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(PROTO_OBJS) \
@@ -205,36 +253,62 @@ $(BUILD)/bench/bench_rpc: tests/bench/bench_rpc.c client/pagepool.h proto/wire.h
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) $(CLIENT_A) $(PROTO_LIBS)
 
-# Install what is missing (as root), or say exactly what to install.
-deps:
+# Install what is missing (as root), or say exactly what to install:
+# $(call deps_install,NAME,COMMANDS,PKG-CONFIG MODULES,EXTRA CHECK).  The
+# extra check is shell that adds to $$missing (deps: the libFuzzer runtime).
+# Each package is named once, in the order first needed.
+define deps_install
 	@missing=""; \
-	for d in $(DEPS_CMD); do command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d#*:}"; done; \
-	for d in $(DEPS_PC); do pkg-config --exists $${d%%:*} 2>/dev/null || missing="$$missing $${d#*:}"; done; \
-	printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' | \
-		clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1 || \
-		missing="$$missing libclang-rt-14-dev"; \
+	add() { case " $$missing " in *" $$1 "*) ;; *) missing="$$missing $$1";; esac; }; \
+	for d in $(2); do command -v $${d%%:*} >/dev/null 2>&1 || add $${d#*:}; done; \
+	for d in $(3); do pkg-config --exists $${d%%:*} 2>/dev/null || add $${d#*:}; done; \
+	$(4) \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "deps: installing$$missing"; \
+		echo "$(1): installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
 	else \
-		echo "deps: missing Debian packages:$$missing"; \
-		echo "deps: run: sudo apt-get install$$missing"; exit 1; \
+		echo "$(1): missing Debian packages:$$missing"; \
+		echo "$(1): run: sudo apt-get install$$missing"; exit 1; \
 	fi
+endef
+
+FUZZ_RT_CHECK := printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' | \
+		clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1 || \
+		add libclang-rt-14-dev;
+
+# Building and `make run` only: no test tool, no clang.
+deps-run:
+	$(call deps_install,deps-run,$(DEPS_RUN_CMD),$(DEPS_RUN_PC),)
+
+# Everything `make check` needs (deps-test is the same target by its scope's name).
+deps deps-test:
+	$(call deps_install,$@,$(DEPS_CMD),$(DEPS_PC),$(FUZZ_RT_CHECK))
+
+# The packages of each scope, one line each: `make deps-list`.
+deps-list:
+	@echo "run: $(sort $(foreach d,$(DEPS_RUN_CMD) $(DEPS_RUN_PC),$(lastword $(subst :, ,$(d)))))"
+	@echo "test (with run): $(sort $(foreach d,$(DEPS_TEST_CMD) $(DEPS_TEST_PC),$(lastword $(subst :, ,$(d)))) libclang-rt-14-dev)"
 
 # Dependencies first, then a fresh make so pkg-config sees what was installed.
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-# The fuzz smoke run (tests/fuzz/fuzz.mk: its own clang+ASan+UBSan build)
-# belongs to the plain `make check`, not to the sanitizer passes.
-FUZZ_CHECK := $(if $(SAN),,tests/fuzz/smoke-test.sh)
+# make check runs the same tests the same way every time: the fuzz part
+# (tests/fuzz/check.sh on its own clang+ASan+UBSan build, see
+# tests/fuzz/fuzz.mk) replays the reproducers and seeds and makes a
+# fixed-seed run bounded by runs - random exploration is `make fuzz` - and it
+# belongs to the plain `make check`, not to the sanitizer passes; the stress
+# run gets a fixed seed (STRESS_CHECK_SEED, tests/stress/stress.mk).
+FUZZ_CHECK := $(if $(SAN),,tests/fuzz/check.sh)
 
 check-run: all $(if $(FUZZ_CHECK),fuzz-build)
 	@PAGEPOOLD=$(abspath $(DAEMON)) PP_EXAMPLE=$(abspath $(EXAMPLE)) \
-	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) FUZZ_TARGETS='$(FUZZ_TARGETS)' \
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_TARGETS='$(FUZZ_TARGETS)' \
+	FUZZ_CHECK_RUNS='$(FUZZ_CHECK_RUNS)' FUZZ_CHECK_SEED=$(FUZZ_CHECK_SEED) \
 	PP_SRCDIR=$(CURDIR) PP_BUILD=$(abspath $(BUILD)) PP_MAKE='$(MAKE)' PP_CC='$(CC)' \
 	PP_SAN='$(SAN)' PP_SANFLAGS='$(SANFLAGS)' STRESS_TIME=$(STRESS_CHECK_TIME) \
+	STRESS_SEED=$(STRESS_CHECK_SEED) STRESS_CLIENTS= STRESS_KEEP= \
 	tests/run-unit.sh $(UNIT_BINS) $(BB_BINS) $(STRESS_BIN) $(FUZZ_CHECK)
 
 bench-core: deps
@@ -249,13 +323,21 @@ bench-rpc: deps
 bench-rpc-run: $(DAEMON) $(BUILD)/bench/bench_rpc
 	@tests/bench/bench-rpc.sh $(DAEMON) $(BUILD)/bench/bench_rpc
 
-run: deps
+# `make run` needs only what building needs (deps-run, not deps: no cmocka,
+# valgrind, clang, ...), and builds what the README's quick start runs next
+# (pagepoolctl, pp-example), never `all` (the unit tests need cmocka).
+run: deps-run
 	@$(MAKE) --no-print-directory run-dev
 
+RUN_BINS := $(DAEMON) $(BUILD)/pagepoolctl $(EXAMPLE)
+
 # Foreground daemon on conf/pagepoold-dev.conf: sockets in ./run/, no root paths.
-run-dev: $(DAEMON)
+run-dev: $(RUN_BINS)
 	@mkdir -p run
 	$(DAEMON) -f -c conf/pagepoold-dev.conf
+
+version:
+	@echo $(VERSION)
 
 # ---- install ----------------------------------------------------------------
 #
@@ -287,8 +369,6 @@ LDCONFIG ?= ldconfig
 
 INSTALL_UNITS := $(BUILD)/systemd/pagepoold.service systemd/pagepoold.socket \
 	systemd/pagepoold-admin.socket
-# Man pages are installed when present.
-MAN_PAGES := daemon/pagepoold.8 conf/pagepoold.conf.5 client/pagepoolctl.8 client/libpagepool.3
 INSTALL_VARS = PREFIX=$(PREFIX) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR) LIBDIR=$(LIBDIR) \
 	INCLUDEDIR=$(INCLUDEDIR) SYSCONFDIR=$(SYSCONFDIR) VERSION=$(VERSION)
 
@@ -314,7 +394,7 @@ $(BUILD)/systemd/%.service: systemd/%.service.in $(BUILD)/install/vars
 install_dirs = for dir in $(1); do [ -d "$$dir" ] || $(INSTALL) -d -m 0755 "$$dir" || exit 1; done
 
 install: $(DAEMON) $(BUILD)/pagepoolctl $(CLIENT_SO) $(CLIENT_A) $(BUILD)/install/pagepool.pc \
-		$(INSTALL_UNITS)
+		$(INSTALL_UNITS) $(MAN_OUT)
 	@$(call install_dirs,$(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/pagepool)
@@ -336,8 +416,7 @@ install: $(DAEMON) $(BUILD)/pagepoolctl $(CLIENT_SO) $(CLIENT_A) $(BUILD)/instal
 		echo "$(INSTALL) -m 0644 conf/pagepoold.conf $$conf"; \
 		$(INSTALL) -m 0644 conf/pagepoold.conf "$$conf"; \
 	fi
-	@for f in $(MAN_PAGES); do \
-		[ -f "$$f" ] || { echo "install: $$f not written yet, skipped"; continue; }; \
+	@for f in $(MAN_OUT); do \
 		d=$(DESTDIR)$(MANDIR)/man$${f##*.}; \
 		$(call install_dirs,$$d); \
 		echo "$(INSTALL) -m 0644 $$f $$d/"; \

@@ -211,10 +211,12 @@ static int read_exact(struct pp_client *c, uint8_t *dst, size_t len, bool frame_
 	return 0;
 }
 
-/* Receive and decode one Response frame into *out (free with wire_response_free). */
+/* Receive and decode one Response frame into *out (free with wire_response_free).
+ * A frame of length 0 is a valid empty Response (id 0, status OK, no body):
+ * whether it answers the request is call()'s business, not the framing's. */
 static int recv_response(struct pp_client *c, wire_response **out, int *fd_out)
 {
-	uint8_t hdr[WIRE_HDR], *body;
+	uint8_t hdr[WIRE_HDR], *body = NULL;
 	uint32_t len;
 	int err;
 
@@ -225,9 +227,11 @@ static int recv_response(struct pp_client *c, wire_response **out, int *fd_out)
 	if (wire_check_len(len, c->max_frame))
 		return fail_break(c, -EPROTO, "response frame of %u bytes (limit %u)",
 				  len, c->max_frame);
-	body = malloc(len);
-	if (!body)
-		return fail_break(c, -ENOMEM, "no memory for a %u-byte response", len);
+	if (len) {
+		body = malloc(len);
+		if (!body)
+			return fail_break(c, -ENOMEM, "no memory for a %u-byte response", len);
+	}
 	err = read_exact(c, body, len, false, fd_out);
 	if (!err) {
 		*out = wire_response_decode(body, len);

@@ -38,7 +38,7 @@
 #include "config.h"
 #include "wire.h"
 
-#define CTL_VERSION		"0.1"
+#define CTL_VERSION		PAGEPOOL_VERSION
 #define DEFAULT_SOCKET		"/run/pagepool/pagepool-admin.sock"
 #define SOCKET_ENV		"PAGEPOOL_ADMIN_SOCKET"
 #define MAX_RESPONSE		(16u << 20)	/* largest response frame accepted */
@@ -681,10 +681,11 @@ static int recv_all(struct admin *a, uint8_t *buf, size_t len, bool frame_start)
 }
 
 /* Receive and decode one AdminResponse frame.  The length is checked before
- * anything is allocated. */
+ * anything is allocated.  A frame of length 0 is a valid empty AdminResponse
+ * (id 0, status OK, no body); admin_call() judges its id. */
 static int admin_recv(struct admin *a, admin_response **out)
 {
-	uint8_t hdr[WIRE_HDR], *body;
+	uint8_t hdr[WIRE_HDR], *body = NULL;
 	uint32_t len;
 	int err;
 
@@ -692,17 +693,18 @@ static int admin_recv(struct admin *a, admin_response **out)
 	if (err)
 		return err;
 	len = wire_frame_len(hdr);
-	if (len == 0)
-		return admin_fail(a, -EPROTO, "empty response frame");
 	if (wire_check_len(len, MAX_RESPONSE))
 		return admin_fail(a, -EPROTO, "response frame of %u bytes (limit %u)", len,
 				  MAX_RESPONSE);
-	body = malloc(len);
-	if (!body)
-		return admin_fail(a, -ENOMEM, "no memory for a %u-byte response", len);
+	if (len) {
+		body = malloc(len);
+		if (!body)
+			return admin_fail(a, -ENOMEM, "no memory for a %u-byte response", len);
+	}
 	err = recv_all(a, body, len, false);
 	if (!err) {
-		*out = pagepool__v1__admin_response__unpack(NULL, len, body);
+		*out = (admin_response *)wire_unpack(&pagepool__v1__admin_response__descriptor,
+						     body, len);
 		if (!*out)
 			err = admin_fail(a, -EPROTO, "undecodable response (%u bytes)", len);
 	}

@@ -26,6 +26,8 @@
 
 #define ADMIN_MAX_FRAME		4096
 #define ADMIN_MAX_CONNS		64
+#define ADMIN_ROOT_CONNS	4	/* of those, kept for root and our own uid */
+#define ADMIN_MAX_OUTPUT	(64 * 1024)	/* stop reading requests above this */
 #define ADMIN_MAX_HOLDERS	32
 
 typedef Pagepool__V1__AdminRequest admin_request;
@@ -37,12 +39,20 @@ struct admin_conn {
 	struct bufferevent *bev;
 	uid_t uid;
 	int closing;
+	int paused;			/* reading stopped until the output drains */
 };
 
 static struct event_base *admin_base;
 static struct admin_conn *admin_conns;
 static struct event *decay_ev;
-static uint64_t *decay_seen;		/* per (pool, worker): alloc + free at last tick */
+static struct event *trim_ev;		/* daemon_trim() once a second */
+/* Per (pool, worker), as of the last decay tick. */
+struct decay_seen {
+	uint64_t alloc_pages;		/* pcp->stats.alloc_pages */
+	uint64_t drains;		/* pcp->drains */
+	int count;			/* pages cached */
+};
+static struct decay_seen *decay_seen;
 
 /* Everything one response may point at; freed by admin_reply_done(). */
 struct admin_reply {
@@ -606,6 +616,12 @@ static void admin_fail(struct admin_conn *ac, int err, const char *what)
 		admin_close(ac);
 }
 
+/*
+ * Answer every complete request, unless more than ADMIN_MAX_OUTPUT of
+ * answers waits for the peer: then stop reading (backpressure) until the
+ * write callback sees the output drained, so a peer that pipelines requests
+ * and reads nothing holds at most that much, plus one answer.
+ */
 static void admin_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct admin_conn *ac = arg;
@@ -615,6 +631,12 @@ static void admin_read_cb(struct bufferevent *bev, void *arg)
 		struct admin_reply rp;
 		admin_request *q;
 		int err;
+
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > ADMIN_MAX_OUTPUT) {
+			ac->paused = 1;
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 
 		q = (admin_request *)frame_take(in, ADMIN_MAX_FRAME,
 						&pagepool__v1__admin_request__descriptor, &err);
@@ -633,17 +655,54 @@ static void admin_read_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* The output is flushed: a closing connection goes, a paused one reads on. */
 static void admin_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct admin_conn *ac = arg;
 
-	if (ac->closing)
+	if (ac->closing) {
 		admin_close(ac);
+	} else if (ac->paused) {
+		ac->paused = 0;
+		bufferevent_enable(bev, EV_READ);
+		admin_read_cb(bev, ac);		/* may close ac */
+	}
 }
 
+/* EOF, an error, or admin_idle_timeout: nothing read for that long (the
+ * peer is told why), or nothing of a pending answer taken for that long. */
 static void admin_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	admin_close(arg);
+	struct admin_conn *ac = arg;
+
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !ac->closing &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "idle for %u s (admin_idle_timeout); closing",
+			 tunables_get(ac->d)->admin_idle_timeout);
+		log_info_rl(&rl, "admin connection of uid %d: %s", (int)ac->uid, msg);
+		admin_fail(ac, EPROTO, msg);
+		return;
+	}
+	admin_close(ac);
+}
+
+/* Turn a peer away before it has a connection: one AdminResponse saying
+ * why, sent without blocking, then the socket is closed. */
+__attribute__((format(printf, 3, 4)))
+static void admin_refuse(int fd, int err, const char *fmt, ...)
+{
+	struct admin_reply rp;
+	va_list ap;
+
+	admin_reply_init(&rp, 0);
+	rp.r.status = (Pagepool__V1__Status)wire_status_from_errno(err);
+	va_start(ap, fmt);
+	vsnprintf(rp.text, sizeof(rp.text), fmt, ap);
+	va_end(ap);
+	conn_send_last(fd, &rp.r.base);
 }
 
 /* Root, our own uid, or a member of admin_group. */
@@ -670,13 +729,37 @@ static bool admin_allowed(struct daemon *d, int fd, uid_t *uid_out)
 	return ok;
 }
 
+/*
+ * Credentials first, then the cap: a peer that may not use the socket never
+ * holds one of its ADMIN_MAX_CONNS connections, and the last
+ * ADMIN_ROOT_CONNS of them are kept for root and our own uid, so idle
+ * admin-group connections cannot lock root out.  Whoever is turned away is
+ * told why.  Every connection is closed after admin_idle_timeout without a
+ * request (or without its answers being taken).
+ */
 void admin_accept(struct daemon *d, int fd)
 {
+	struct timeval idle = { .tv_sec = tunables_get(d)->admin_idle_timeout };
 	struct admin_conn *ac;
+	uid_t uid = (uid_t)-1;
+	unsigned cap;
 
-	if (d->admin_nconns >= ADMIN_MAX_CONNS) {
-		log_warnx("admin connection refused: %d already open", ADMIN_MAX_CONNS);
-		close(fd);
+	if (!admin_allowed(d, fd, &uid)) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "admin socket: refused uid %d (not root or in the admin group)",
+			     (int)uid);
+		admin_refuse(fd, EPERM, "permission denied: uid %d is not root or in the admin "
+			     "group", (int)uid);
+		return;
+	}
+	cap = uid == 0 || uid == geteuid() ? ADMIN_MAX_CONNS : ADMIN_MAX_CONNS - ADMIN_ROOT_CONNS;
+	if (d->admin_nconns >= cap) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "admin connection refused: %d already open", d->admin_nconns);
+		admin_refuse(fd, EBUSY, "too many admin connections (%u open; the last %d are "
+			     "kept for root)", d->admin_nconns, ADMIN_ROOT_CONNS);
 		return;
 	}
 	ac = calloc(1, sizeof(*ac));
@@ -685,6 +768,7 @@ void admin_accept(struct daemon *d, int fd)
 		return;
 	}
 	ac->d = d;
+	ac->uid = uid;
 	ac->bev = bufferevent_socket_new(admin_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!ac->bev) {
 		close(fd);
@@ -696,42 +780,63 @@ void admin_accept(struct daemon *d, int fd)
 	if (admin_conns)
 		admin_conns->prev = ac;
 	admin_conns = ac;
+	/* Input is taken a frame at a time: never more than two buffered. */
+	bufferevent_setwatermark(ac->bev, EV_READ, 0, 2 * (WIRE_HDR + ADMIN_MAX_FRAME));
+	bufferevent_set_timeouts(ac->bev, &idle, &idle);
 	bufferevent_setcb(ac->bev, admin_read_cb, admin_write_cb, admin_event_cb, ac);
 	bufferevent_enable(ac->bev, EV_READ | EV_WRITE);
-	if (!admin_allowed(d, fd, &ac->uid)) {
-		char msg[128];
+}
 
-		log_warnx("admin socket: refused uid %d (not root or in the admin group)",
-			  (int)ac->uid);
-		snprintf(msg, sizeof(msg), "permission denied: uid %d is not root or in the admin "
-			 "group", (int)ac->uid);
-		admin_fail(ac, EPERM, msg);
-	}
+/*
+ * Pages that certainly sat in the pcplists through the whole last interval.
+ * The lists are LIFO stacks: with at most A pages allocated from a pcp that
+ * held C pages at the last tick, the bottom C - A pages were never touched
+ * (frees push on top).  Stale, lock-free reads; a drain in between (counted
+ * by pcp->drains) voids the snapshot.
+ */
+static int decay_cold_pages(struct pcp *pcp, struct decay_seen *seen)
+{
+	uint64_t alloc = READ_ONCE(pcp->stats.alloc_pages), drains = READ_ONCE(pcp->drains);
+	int count = pcp_count_remote(pcp), cold = 0;
+
+	if (drains == seen->drains && alloc - seen->alloc_pages < (uint64_t)seen->count)
+		cold = seen->count - (int)(alloc - seen->alloc_pages);
+	if (cold > count)
+		cold = count;
+	seen->alloc_pages = alloc;
+	seen->drains = drains;
+	seen->count = count;
+	return cold;
 }
 
 void admin_decay(struct daemon *d)
 {
-	struct pcp *idle[CONFIG_MAX_CPUS];
+	struct pcp *aged[CONFIG_MAX_CPUS];
 
 	for (unsigned i = 0; i < d->cfg.npools; i++) {
 		unsigned n = 0;
+		uint64_t cold = 0;
 
 		for (unsigned k = 0; k < d->nworkers; k++) {
 			struct pcp *pcp = pool_pcp(d->pools[i], k);
-			uint64_t *seen = &decay_seen[(size_t)i * d->nworkers + k];
-			uint64_t now = READ_ONCE(pcp->stats.alloc_pages) +
-				       READ_ONCE(pcp->stats.free_pages);
+			int c = decay_cold_pages(pcp, &decay_seen[(size_t)i * d->nworkers + k]);
 
-			if (now == *seen && pcp_count_remote(pcp) > 0)
-				idle[n++] = pcp;
-			*seen = now;
+			if (c > 0) {
+				aged[n++] = pcp;
+				cold += (uint64_t)c;
+			}
 		}
 		if (n) {
 			uint64_t pages = 0;
 
-			drain_pcps(idle, n, DRAIN_RCU, 0, &pages);
-			log_debug("pool %s: decay drained %lu pages from %u idle workers",
-				  d->pools[i]->name, (unsigned long)pages, n);
+			drain_pcps(aged, n, DRAIN_RCU, 0, &pages);
+			/* The drain bumped pcp->drains: the next tick starts afresh. */
+			for (unsigned k = 0; k < d->nworkers; k++)
+				decay_cold_pages(pool_pcp(d->pools[i], k),
+						 &decay_seen[(size_t)i * d->nworkers + k]);
+			log_debug("pool %s: decay drained %lu pages (%lu aged a whole interval) "
+				  "from %u workers", d->pools[i]->name, (unsigned long)pages,
+				  (unsigned long)cold, n);
 		}
 	}
 }
@@ -739,6 +844,11 @@ void admin_decay(struct daemon *d)
 static void decay_cb(evutil_socket_t fd, short what, void *arg)
 {
 	admin_decay(arg);
+}
+
+static void trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_trim(arg);
 }
 
 void admin_decay_rearm(struct daemon *d)
@@ -752,10 +862,13 @@ void admin_decay_rearm(struct daemon *d)
 
 int admin_start(struct daemon *d, struct event_base *base)
 {
+	struct timeval second = { .tv_sec = 1 };
+
 	admin_base = base;
 	decay_seen = calloc((size_t)d->cfg.npools * d->nworkers, sizeof(*decay_seen));
 	decay_ev = event_new(base, -1, EV_PERSIST, decay_cb, d);
-	if (!decay_seen || !decay_ev)
+	trim_ev = event_new(base, -1, EV_PERSIST, trim_cb, d);
+	if (!decay_seen || !decay_ev || !trim_ev || event_add(trim_ev, &second) < 0)
 		return -ENOMEM;
 	admin_decay_rearm(d);
 	return 0;
@@ -768,6 +881,9 @@ void admin_stop(struct daemon *d)
 	if (decay_ev)
 		event_free(decay_ev);
 	decay_ev = NULL;
+	if (trim_ev)
+		event_free(trim_ev);
+	trim_ev = NULL;
 	free(decay_seen);
 	decay_seen = NULL;
 }

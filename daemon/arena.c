@@ -81,6 +81,14 @@ int arena_punch(struct arena *a, uint64_t off, uint64_t len)
 	return 0;
 }
 
+/*
+ * The memory backing the memfd now, whoever faulted it in: not what the
+ * allocator holds.  Clients keep a writable shared mapping for as long as
+ * they live, and a write into a punched (offline or trimmed) range allocates
+ * a fresh page there, so this grows again without the daemon doing anything;
+ * no seal can forbid that per range while writable mappings exist
+ * (doc/DESIGN.md, "What a client can do to the arena").
+ */
 int arena_resident(const struct arena *a, uint64_t *bytes)
 {
 	struct stat st;

@@ -4,6 +4,7 @@
  * each mistake is reported as "FILE:LINE: what is wrong (what is allowed)".
  * All problems are collected, not just the first.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
@@ -240,6 +241,31 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 			BAD("out of range (4K..1G bytes)");
 		else
 			cfg->max_output = (uint32_t)v;
+	} else if (strcmp(name, "max_connections_per_uid") == 0) {
+		if (parse_u64(value, 0, 1000000, &v) < 0)
+			BAD("out of range (0 = no limit, or 1..1000000)");
+		else
+			cfg->max_connections_per_uid = (uint32_t)v;
+	} else if (strcmp(name, "max_output_per_uid") == 0) {
+		if (parse_size(value, &v) < 0 || (v && v < 4096) || v > (1u << 30))
+			BAD("out of range (0 = no budget, or 4K..1G bytes)");
+		else
+			cfg->max_output_per_uid = (uint32_t)v;
+	} else if (strcmp(name, "min_drain_rate") == 0) {
+		if (parse_size(value, &v) < 0 || v > (1u << 30))
+			BAD("out of range (0..1G bytes per second)");
+		else
+			cfg->min_drain_rate = (uint32_t)v;
+	} else if (strcmp(name, "hello_timeout") == 0) {
+		if (parse_u64(value, 0, 3600, &v) < 0)
+			BAD("out of range (0 = never, or 1..3600 seconds)");
+		else
+			cfg->hello_timeout = (uint32_t)v;
+	} else if (strcmp(name, "admin_idle_timeout") == 0) {
+		if (parse_u64(value, 1, 3600, &v) < 0)
+			BAD("out of range (1..3600 seconds)");
+		else
+			cfg->admin_idle_timeout = (uint32_t)v;
 	} else if (strcmp(name, "admin_socket") == 0) {
 		/* Empty: no admin socket, as when the key is absent. */
 		if (strlen(value) >= sizeof(cfg->admin_socket))
@@ -277,8 +303,10 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 	} else {
 		perr(p, p->line, "unknown key \"%s\" in [daemon] (socket, socket_mode, "
 		     "socket_group, workers, drain_mode, log_level, max_frame, max_count, "
-		     "max_connections, max_output, write_timeout, read_timeout, admin_socket, admin_mode, admin_group, "
-		     "decay_interval, default_pool)", name);
+		     "max_connections, max_connections_per_uid, max_output, max_output_per_uid, "
+		     "min_drain_rate, hello_timeout, write_timeout, read_timeout, admin_socket, "
+		     "admin_mode, admin_group, admin_idle_timeout, decay_interval, default_pool)",
+		     name);
 	}
 }
 
@@ -429,6 +457,39 @@ static int config_handler(void *user, const char *section, const char *name, con
 	return 1;	/* keep going: report every problem */
 }
 
+/*
+ * Settle on the raw line what inih would get wrong (config.h: "Line
+ * syntax"), so the rules do not hang on the options libinih was built with:
+ *  - an indented line is refused for what it is, and blanked.  Left to
+ *    inih (multi-line mode) it would be appended to the previous key's
+ *    value - reported as that key "given twice" - or, first in its section,
+ *    be taken as a key without a word;
+ *  - a # or ; after a blank starts an inline comment, cut off here.
+ *    Debian's libinih cuts only ";", which left "# ..." in the value.
+ * Blank lines and comment lines (indented or not) pass untouched.
+ */
+static void config_line(struct parse *p, char *line)
+{
+	char *s = line;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!*s || *s == '#' || *s == ';')
+		return;
+	if (s != line) {
+		perr(p, p->line, "indented line (continuation lines are not supported: remove "
+		     "the leading blanks)");
+		line[0] = '\0';
+		return;
+	}
+	for (s = line + 1; *s; s++) {
+		if ((*s == '#' || *s == ';') && isspace((unsigned char)s[-1])) {
+			*s = '\0';
+			break;
+		}
+	}
+}
+
 /* inih reader that counts lines, so handlers know where they are, and
  * refuses lines longer than inih's buffer instead of letting it split them. */
 static char *config_reader(char *str, int num, void *stream)
@@ -448,6 +509,7 @@ static char *config_reader(char *str, int num, void *stream)
 			;
 		str[0] = '\0';
 	}
+	config_line(p, str);
 	return r;
 }
 
@@ -465,7 +527,12 @@ static void config_defaults(struct config *cfg)
 	cfg->max_frame = 64 * 1024;
 	cfg->max_count = 1024;
 	cfg->max_connections = 1024;
+	cfg->max_connections_per_uid = UINT32_MAX;	/* config_check(): a quarter */
 	cfg->max_output = 1u << 20;
+	cfg->max_output_per_uid = 4u << 20;
+	cfg->min_drain_rate = 16u << 10;
+	cfg->hello_timeout = 10;
+	cfg->admin_idle_timeout = 60;
 }
 
 static void config_check(struct parse *p)
@@ -493,6 +560,12 @@ static void config_check(struct parse *p)
 		     (unsigned long)(2 * ((uint64_t)cfg->max_count * 6 + 64)));
 	if (cfg->write_timeout == 0)
 		cfg->write_timeout = 30;
+	/* Unless the file says otherwise, one uid may take a quarter of the
+	 * slots, or 256 of them (all of a small daemon's), whichever is more. */
+	if (cfg->max_connections_per_uid == UINT32_MAX)
+		cfg->max_connections_per_uid = cfg->max_connections / 4 > 256 ?
+			cfg->max_connections / 4 :
+			cfg->max_connections < 256 ? cfg->max_connections : 256;
 	for (unsigned i = 0; i < cfg->npools; i++) {
 		struct pool_conf *pc = &cfg->pools[i];
 

@@ -11,14 +11,49 @@
  *   max_frame = 65536              quota_uid_pages = 0   per uid, 0 = none
  *   max_count = 1024
  *   max_connections = 1024
+ *   max_connections_per_uid = max(max_connections / 4, 256)   0 = no limit
  *   max_output = 1048576
+ *   max_output_per_uid = 4M        answers queued for all connections of a uid
+ *   min_drain_rate = 16K           bytes/s a client with answers queued must take
+ *   hello_timeout = 10             seconds a new connection may take to say hello
  *   admin_socket = PATH            admin_mode = 0600   admin_group = GROUP
  *   decay_interval = 5             seconds; idle pcps are drained remotely
- *   write_timeout = 30             seconds a pending response may make no progress
+ *   admin_idle_timeout = 60        seconds an admin connection may sit idle
+ *   write_timeout = 30             seconds: the drain-rule window (below)
  *   read_timeout = 30              seconds a started request frame may stay incomplete
  *   default_pool = NAME
  *
  * Every error is reported as "FILE:LINE: what is wrong (what is allowed)".
+ *
+ * Line syntax, decided by config.c itself before inih sees a line, so it
+ * does not depend on the options libinih was built with:
+ *  - Comments: a line whose first non-blank is # or ; is a comment, and a
+ *    # or ; preceded by a blank starts a comment at the end of any line.
+ *    Accepted rather than refused because `; ...` after a value was always
+ *    accepted (inih strips it) and documented; `# ...` used to stay in the
+ *    value silently ("socket = /x.sock # client" listened on a path with the
+ *    comment in it), and now means the same as `;`.  The price: no value may
+ *    contain a blank followed by # or ; - none of the keys needs one.
+ *  - Indentation: a key or section line that starts with blanks is refused
+ *    ("indented line"), because inih would take it as a continuation of the
+ *    previous value (then reported as that key "given twice") or, at the top
+ *    of a section, as a key: two meanings for one layout.
+ *
+ * The drain rule (slow readers): every write_timeout seconds while a client
+ * connection has answers queued, the daemon checks what the client took
+ * since the previous check.  It must have taken at least the smaller of
+ * what was queued at that check and min_drain_rate * write_timeout bytes
+ * (and at least one byte); otherwise it is disconnected.  A client that
+ * reads nothing is thus gone within two write_timeouts of its queue
+ * starting to grow, and one that reads a trickle cannot hold its queue (and
+ * its slot) for ever.  min_drain_rate = 0 asks only for some progress.
+ *
+ * The per-uid output budget: answers queued on a connection are charged to
+ * its uid.  While the uid's total is above max_output_per_uid, each of its
+ * connections that has answers of its own queued stops taking requests
+ * (backpressure) until its own queue has drained; a connection with nothing
+ * queued may always take one more request, so no connection waits on
+ * another's reader.
  */
 #ifndef PP_CONFIG_H
 #define PP_CONFIG_H
@@ -64,8 +99,13 @@ struct config {
 	uint32_t max_frame;
 	uint32_t max_count;
 	uint32_t max_connections;
+	uint32_t max_connections_per_uid;	/* 0: no per-uid limit */
 	uint32_t max_output;
-	uint32_t write_timeout;		/* seconds without write progress */
+	uint32_t max_output_per_uid;	/* bytes queued for one uid; 0: no budget */
+	uint32_t min_drain_rate;	/* bytes/s, the drain rule; 0: any progress */
+	uint32_t hello_timeout;		/* seconds to say hello; 0 never */
+	uint32_t admin_idle_timeout;	/* seconds an admin connection may idle */
+	uint32_t write_timeout;		/* seconds: the drain rule's window */
 	uint32_t read_timeout;		/* seconds a partial frame may wait; 0 never */
 	char default_pool[64];
 	unsigned npools;

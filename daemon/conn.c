@@ -4,8 +4,8 @@
  * reclaim of every page on close.
  *
  * Error policy: a request that decodes but is wrong gets an error response
- * and the connection stays usable; a framing error (oversized or zero length,
- * a body that does not decode) gets one last error response and the
+ * and the connection stays usable; a framing error (oversized, or a body
+ * that does not decode) gets one last error response and the
  * connection is closed once it is flushed.  Nothing a peer sends can make the
  * daemon exit, leak a page or change state it did not ask for correctly.
  */
@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "frame.h"
 #include "log.h"
+#include "reclaim.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -33,6 +34,7 @@ struct reply {
 	wire_response r;
 	char text[160];
 	int fd;				/* SCM_RIGHTS to attach, -1 if none */
+	bool park;			/* no answer yet: wait for a reclaim drain */
 	union {				/* the body r points at */
 		Pagepool__V1__Welcome welcome;
 		Pagepool__V1__Pages pages;
@@ -48,6 +50,7 @@ static void reply_init(struct reply *rp, uint64_t id)
 	rp->r.error = rp->text;
 	rp->text[0] = '\0';
 	rp->fd = -1;
+	rp->park = false;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -82,16 +85,16 @@ static void conn_read_groups(struct conn *c)
 	}
 }
 
-struct conn *conn_new(struct daemon *d, int fd)
+int conn_new(struct daemon *d, int fd, struct conn **out)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	int ret;
 
-	if (!c) {
-		close(fd);
-		return NULL;
-	}
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
 	c->d = d;
 	c->fd = fd;
 	c->pool_idx = -1;
@@ -104,15 +107,109 @@ struct conn *conn_new(struct daemon *d, int fd)
 		c->uid = (uid_t)-1;
 		c->gid = (gid_t)-1;
 	}
-	if (daemon_slot_get(d, c, &c->slot) < 0) {
-		close(fd);
+	ret = daemon_slot_get(d, c, c->uid, &c->slot, &c->uu);
+	if (ret < 0) {
 		free(c);
-		return NULL;
+		return ret;
 	}
 	conn_read_groups(c);
 	snprintf(c->name, sizeof(c->name), "client %lu (pid %d uid %d)", (unsigned long)c->id,
 		 (int)c->pid, (int)c->uid);
-	return c;
+	*out = c;
+	return 0;
+}
+
+void conn_send_last(int fd, const ProtobufCMessage *msg)
+{
+	char junk[4096];
+	uint8_t *buf;
+	size_t len;
+
+	if (wire_encode(msg, UINT32_MAX, &buf, &len) == 0) {
+		while (send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EINTR)
+			;
+		free(buf);
+	}
+	/* A request already sent and left unread would make the close a reset
+	 * (ECONNRESET instead of EOF after our answer); take it off, within
+	 * reason. */
+	for (int i = 0; i < 16 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0; i++)
+		;
+	close(fd);
+}
+
+void conn_refuse(int fd, int err, const char *fmt, ...)
+{
+	struct reply rp;
+	va_list ap;
+
+	reply_init(&rp, 0);
+	rp.r.status = (Pagepool__V1__Status)wire_status_from_errno(err);
+	va_start(ap, fmt);
+	vsnprintf(rp.text, sizeof(rp.text), fmt, ap);
+	va_end(ap);
+	conn_send_last(fd, &rp.r.base);
+}
+
+/* ---- the output: accounting and the drain rule (config.h) ---------------- */
+
+/* Every change to the output: what is queued is charged to the uid, what
+ * the peer took is counted for the drain rule. */
+static void conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	c->out_queued += info->n_added;
+	c->out_queued -= info->n_deleted;
+	c->out_taken += info->n_deleted;
+	daemon_output_account(c->uu, info->n_added, info->n_deleted);
+}
+
+/* Start a drain-rule period: what is queued now is owed by the next check. */
+static void conn_drain_arm(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = tunables_get(c->d)->write_timeout };
+
+	c->drain_mark = c->out_taken;
+	c->drain_owed = c->out_queued;
+	evtimer_add(c->ev_drain, &tv);
+}
+
+/*
+ * The drain check, write_timeout after the previous one while answers are
+ * queued: the peer must have taken the smaller of what was queued then and
+ * min_drain_rate * write_timeout, and at least a byte; otherwise it goes.
+ * libevent's own write timeout would not do: it restarts at every byte of
+ * progress, so 4 KiB every few seconds kept a full queue alive for ever.
+ */
+static void conn_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+	const struct tunables *t;
+	uint64_t need, taken = c->out_taken - c->drain_mark;
+	uint32_t secs;
+
+	worker_enter(w);
+	t = tunables_get(c->d);
+	secs = t->write_timeout;
+	need = (uint64_t)t->min_drain_rate * secs;
+	if (need > c->drain_owed)
+		need = c->drain_owed;
+	if (need == 0 && c->drain_owed)
+		need = 1;
+	if (taken < need) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "%s: took %lu bytes of its responses in %u s with %zu queued "
+			     "(must take %lu: min_drain_rate, write_timeout); disconnecting",
+			     c->name, (unsigned long)taken, secs, c->drain_owed,
+			     (unsigned long)need);
+		conn_close(c);
+	} else if (c->out_queued) {
+		conn_drain_arm(c);
+	}
+	worker_leave(w);
 }
 
 /* Queue one framed message; the connection closes if its output exceeds the cap. */
@@ -122,10 +219,14 @@ static int conn_queue(struct conn *c, const uint8_t *buf, size_t len)
 
 	if (evbuffer_add(out, buf, len) < 0)
 		return -ENOMEM;
+	if (!evtimer_pending(c->ev_drain, NULL))
+		conn_drain_arm(c);
 	/* Backpressure keeps a reading client well below this. */
 	if (evbuffer_get_length(out) > c->d->cfg.max_output) {
-		log_warnx("%s: %zu bytes of responses queued; disconnecting", c->name,
-			  evbuffer_get_length(out));
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "%s: %zu bytes of responses queued; disconnecting", c->name,
+			     evbuffer_get_length(out));
 		return -ENOBUFS;
 	}
 	return 0;
@@ -156,7 +257,9 @@ static int conn_send_fd(struct conn *c, const uint8_t *buf, size_t len, int fd)
 		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		log_warn("%s: cannot send the welcome", c->name);
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warn_rl(&rl, "%s: cannot send the welcome", c->name);
 		return -errno;
 	}
 	/* The fd went with the first byte; the rest may follow normally. */
@@ -216,7 +319,9 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h, struct re
 	}
 	pc = &d->cfg.pools[idx];
 	if (!conn_may_join(c, pc)) {
-		log_info("%s: refused pool %s (not in its groups)", c->name, pc->name);
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_info_rl(&rl, "%s: refused pool %s (not in its groups)", c->name, pc->name);
 		reply_err(rp, EPERM, "uid %d gid %d is not allowed into pool %s", (int)c->uid,
 			  (int)c->gid, pc->name);
 		return;
@@ -242,7 +347,7 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h, struct re
 	welcome->max_count = d->cfg.max_count;
 	welcome->max_frame = d->cfg.max_frame;
 	welcome->max_order = PP_MAX_ORDER;
-	welcome->quota_pages = pc->quota_pages;
+	welcome->quota_pages = tunables_get(d)->pools[idx].quota_pages;
 	welcome->worker = c->w->idx;
 	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_WELCOME;
 	rp->r.welcome = welcome;
@@ -253,9 +358,9 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h, struct re
 /* Check quotas for `pages` more; charges the uid quota. 0 or -EDQUOT. */
 static int conn_charge(struct conn *c, uint64_t pages, struct reply *rp)
 {
-	const struct pool_conf *pc = &c->d->cfg.pools[c->pool_idx];
-
-	uint64_t quota = READ_ONCE(pc->quota_pages), uid_quota = READ_ONCE(pc->quota_uid_pages);
+	/* One snapshot: both quotas come from the same reload. */
+	const struct pool_tunables *pt = &tunables_get(c->d)->pools[c->pool_idx];
+	uint64_t quota = pt->quota_pages, uid_quota = pt->quota_uid_pages;
 
 	if (quota && c->owner.pages + pages > quota) {
 		reply_err(rp, EDQUOT, "connection quota: holding %lu of %lu pages, asked %lu",
@@ -282,6 +387,35 @@ static void conn_zero(struct conn *c, const uint32_t *pfns, unsigned n, unsigned
 	for (unsigned i = 0; i < n; i++)
 		memset(arena_ptr(&c->pool->arena, pfns[i]), 0, bytes);
 	worker_enter(c->w);
+}
+
+/*
+ * pool_alloc() that fails with -ENOMEM only when the pool is short (see
+ * reclaim.h): on -ENOMEM this worker flushes its own pcplists and tries
+ * again; if that fails too, other workers cache pages that could help, and
+ * the request has not waited for a drain yet, it returns -EINPROGRESS: the
+ * caller parks the request (conn_park) and runs it again once the drain it
+ * asks for is done.  The retry (park_ticket set) never parks.
+ */
+static int conn_alloc(struct conn *c, const Pagepool__V1__Alloc *a, unsigned *got)
+{
+	unsigned flags = a->flags & ~POOL_ZERO;
+	int ret;
+
+	ret = pool_alloc(c->pool, c->pcp, &c->owner, a->order, a->count, flags,
+			 c->w->scratch, got);
+	if (ret != -ENOMEM)
+		return ret;
+	if (pcp_drain_local(c->pcp)) {
+		ret = pool_alloc(c->pool, c->pcp, &c->owner, a->order, a->count, flags,
+				 c->w->scratch, got);
+		if (ret != -ENOMEM)
+			return ret;
+	}
+	if (c->park_ticket || !reclaim_enabled() ||
+	    !reclaim_worth(c->pool, c->pcp, (uint64_t)a->count << a->order))
+		return -ENOMEM;
+	return -EINPROGRESS;
 }
 
 static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a, struct reply *rp)
@@ -311,12 +445,13 @@ static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a, struct re
 	if (conn_charge(c, want, rp) < 0)
 		return;
 	/* Zeroing may touch gigabytes: do it offline (below), not here. */
-	ret = pool_alloc(c->pool, c->pcp, &c->owner, a->order, a->count,
-			 a->flags & ~POOL_ZERO, c->w->scratch, &got);
+	ret = conn_alloc(c, a, &got);
 	if (c->uq)
 		daemon_quota_uncharge(c->uq, want - ((uint64_t)got << a->order));
 	if (ret < 0) {
-		if (ret == -ENOMEM)
+		if (ret == -EINPROGRESS)
+			rp->park = true;	/* charged again when it runs again */
+		else if (ret == -ENOMEM)
 			reply_err(rp, ENOMEM, "pool %s exhausted: %u order-%u blocks not available",
 				  c->pool->name, a->count, a->order);
 		else if (ret == -EAGAIN)
@@ -424,9 +559,10 @@ static void conn_dispatch(struct conn *c, const wire_request *req, struct reply 
 /* Framing error: one last response, then close once it is flushed. */
 static void conn_fail(struct conn *c, int err, const char *what)
 {
+	static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
 	struct reply rp;
 
-	log_info("%s: %s; closing", c->name, what);
+	log_info_rl(&rl, "%s: %s; closing", c->name, what);
 	reply_init(&rp, 0);
 	reply_err(&rp, err, "%s", what);
 	c->closing = 1;
@@ -438,21 +574,28 @@ static void conn_fail(struct conn *c, int err, const char *what)
 
 /*
  * Backpressure: stop taking requests while half of max_output is queued (the
- * write callback resumes at a quarter).  Before hello, stop while anything at
- * all is queued, so the welcome's fd never has bytes ahead of it.
+ * write callback resumes at a quarter), or while anything of ours is queued
+ * and our uid is over its output budget (max_output_per_uid; the write
+ * callback looks again as our own queue drains, and an empty queue may
+ * always take one more request, so nobody waits on a sibling's reader).
+ * Before hello, stop while anything at all is queued, so the welcome's fd
+ * never has bytes ahead of it.
  */
 static bool conn_should_pause(const struct conn *c)
 {
 	size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
 
-	return c->pool ? queued > c->d->cfg.max_output / 2 : queued > 0;
+	if (!c->pool)
+		return queued > 0;
+	return queued > c->d->cfg.max_output / 2 ||
+	       (queued > 0 && daemon_output_over(c->uu, tunables_get(c->d)->max_output_per_uid));
 }
 
 /* After the input is processed on a connection whose peer has closed:
  * close now, or once the output is flushed.  false: close now. */
 static bool conn_settle_eof(struct conn *c)
 {
-	if (!c->eof || c->paused)
+	if (!c->eof || c->paused || c->parked_req)
 		return true;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		return false;
@@ -460,12 +603,42 @@ static bool conn_settle_eof(struct conn *c)
 	return true;
 }
 
+/*
+ * Keep `req` unanswered until a reclaim drain of c's pool is done: stop
+ * reading (answers stay in request order), join the worker's parked list,
+ * then ask for the drain.  That order matters: the admin thread wakes only
+ * workers whose nparked it sees raised after the drain it ran for us.
+ */
+static void conn_park(struct conn *c, wire_request *req)
+{
+	struct worker *w = c->w;
+
+	c->parked_req = req;
+	bufferevent_disable(c->bev, EV_READ);
+	c->park_next = w->parked;
+	w->parked = c;
+	__atomic_add_fetch(&w->nparked, 1, __ATOMIC_SEQ_CST);
+	reclaim_request((unsigned)c->pool_idx, &c->park_ticket);
+}
+
+/* Take c off its worker's parked list (its request stays with the caller). */
+static void conn_unlink_parked(struct conn *c)
+{
+	struct conn **pp = &c->w->parked;
+
+	while (*pp != c)
+		pp = &(*pp)->park_next;
+	*pp = c->park_next;
+	c->park_next = NULL;
+	__atomic_sub_fetch(&c->w->nparked, 1, __ATOMIC_RELAXED);
+}
+
 /* Handle every complete frame in the input.  Returns false if c must close now. */
 static bool conn_process(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
-	while (!c->closing && evbuffer_get_length(in) >= WIRE_HDR) {
+	while (!c->closing && !c->parked_req && evbuffer_get_length(in) >= WIRE_HDR) {
 		wire_request *req;
 		struct reply rp;
 		int ret;
@@ -485,6 +658,10 @@ static bool conn_process(struct conn *c)
 		c->frames++;
 		reply_init(&rp, req->id);
 		conn_dispatch(c, req, &rp);
+		if (rp.park) {
+			conn_park(c, req);
+			break;
+		}
 		ret = conn_reply(c, &rp);
 		wire_request_free(req);
 		if (ret < 0)
@@ -502,10 +679,10 @@ static bool conn_process(struct conn *c)
  */
 static void conn_stall_watch(struct conn *c, uint64_t frames_before)
 {
-	uint32_t secs = READ_ONCE(c->d->cfg.read_timeout);
+	uint32_t secs = tunables_get(c->d)->read_timeout;
 	struct timeval tv = { .tv_sec = secs };
 
-	if (!secs || c->closing || c->paused || c->eof ||
+	if (!secs || c->closing || c->paused || c->parked_req || c->eof ||
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
 		evtimer_del(c->ev_stall);
 		return;
@@ -516,15 +693,35 @@ static void conn_stall_watch(struct conn *c, uint64_t frames_before)
 
 static void conn_stall_cb(evutil_socket_t fd, short what, void *arg)
 {
+	static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
 	struct conn *c = arg;
 	struct worker *w = c->w;
 
 	worker_enter(w);
-	log_warnx("%s: %zu bytes of an incomplete request and no complete one for %u s "
-		  "(read_timeout); disconnecting", c->name,
-		  evbuffer_get_length(bufferevent_get_input(c->bev)),
-		  READ_ONCE(c->d->cfg.read_timeout));
+	log_warnx_rl(&rl, "%s: %zu bytes of an incomplete request and no complete one for %u s "
+		     "(read_timeout); disconnecting", c->name,
+		     evbuffer_get_length(bufferevent_get_input(c->bev)),
+		     tunables_get(c->d)->read_timeout);
 	conn_close(c);
+	worker_leave(w);
+}
+
+/* hello_timeout: a connection that has not joined a pool by now is told why
+ * and closed once that is flushed (or by the drain rule, if it never is). */
+static void conn_hello_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+	char why[80];
+
+	worker_enter(w);
+	if (!c->pool && !c->closing) {
+		snprintf(why, sizeof(why), "no hello within %u s (hello_timeout)",
+			 tunables_get(c->d)->hello_timeout);
+		conn_fail(c, EPROTO, why);
+		if (c->closing == 2)
+			conn_close(c);
+	}
 	worker_leave(w);
 }
 
@@ -562,7 +759,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 	if (c->closing) {
 		if (queued == 0)
 			conn_close(c);	/* flushed: a closing connection may go */
-	} else if (c->paused && (c->pool || queued == 0)) {
+	} else if (c->paused && !c->parked_req && (c->pool || queued == 0)) {
 		c->paused = 0;
 		if (!c->eof)
 			bufferevent_enable(bev, EV_READ);
@@ -585,39 +782,85 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			worker_leave(w);
 			return;
 		}
-		if (evbuffer_get_length(bufferevent_get_input(bev)))
-			log_info("%s: closed in the middle of a frame", c->name);
-		else
+		if (evbuffer_get_length(bufferevent_get_input(bev))) {
+			static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+			log_info_rl(&rl, "%s: closed in the middle of a frame", c->name);
+		} else {
 			log_debug("%s: closed", c->name);
+		}
 	} else if (what & BEV_EVENT_TIMEOUT) {
-		log_warnx("%s: not reading its responses; disconnecting", c->name);
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "%s: not reading its responses; disconnecting", c->name);
 	} else if (what & BEV_EVENT_ERROR) {
-		log_info("%s: connection error: %s", c->name, strerror(EVUTIL_SOCKET_ERROR()));
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_info_rl(&rl, "%s: connection error: %s", c->name,
+			    strerror(EVUTIL_SOCKET_ERROR()));
 	}
 	conn_close(c);
 	worker_leave(w);
+}
+
+/* The parked request again, now that its drain is done; then read on. */
+static void conn_unpark(struct conn *c)
+{
+	wire_request *req = c->parked_req;
+	struct reply rp;
+	int ret;
+
+	c->parked_req = NULL;
+	reply_init(&rp, req->id);
+	conn_dispatch(c, req, &rp);	/* park_ticket is set: it cannot park again */
+	c->park_ticket = 0;
+	ret = conn_reply(c, &rp);
+	wire_request_free(req);
+	if (ret < 0) {
+		conn_close(c);
+		return;
+	}
+	if (!c->eof)
+		bufferevent_enable(c->bev, EV_READ);
+	conn_run(c);
+}
+
+void conn_resume_parked(struct worker *w)
+{
+	struct conn *c = w->parked, *next;
+
+	for (; c; c = next) {
+		next = c->park_next;
+		if (!reclaim_done((unsigned)c->pool_idx, c->park_ticket))
+			continue;
+		conn_unlink_parked(c);
+		conn_unpark(c);		/* may close c */
+	}
 }
 
 int conn_attach(struct worker *w, struct conn *c)
 {
 	/* workers_dispatch() set c->w on the admin thread, where the admin
 	 * `clients` request reads it; store only if it differs (a harness). */
+	struct timeval hello = { .tv_sec = tunables_get(w->d)->hello_timeout };
+
 	if (c->w != w)
 		c->w = w;
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	c->listed = true;
 	c->bev = bufferevent_socket_new(w->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
 	c->ev_stall = evtimer_new(w->base, conn_stall_cb, c);
-	if (!c->bev || !c->ev_stall) {
+	c->ev_hello = evtimer_new(w->base, conn_hello_cb, c);
+	c->ev_drain = evtimer_new(w->base, conn_drain_cb, c);
+	if (c->bev)
+		c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev), conn_out_cb, c);
+	if (!c->bev || !c->ev_stall || !c->ev_hello || !c->ev_drain || !c->out_cb) {
 		log_warnx("%s: out of memory; closing", c->name);
-		if (c->ev_stall)
-			event_free(c->ev_stall);
-		if (c->bev)
-			bufferevent_free(c->bev);
-		else
-			close(c->fd);
-		__atomic_sub_fetch(&c->d->nconns, 1, __ATOMIC_RELAXED);
-		daemon_slot_put(c->d, c->slot);
-		free(c->groups);
-		free(c);
+		conn_close(c);
 		return -ENOMEM;
 	}
 	snprintf(c->name, sizeof(c->name), "client %lu (pid %d uid %d, worker %u)",
@@ -625,17 +868,12 @@ int conn_attach(struct worker *w, struct conn *c)
 	/* Stop reading while more than a frame and a half is buffered. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, w->d->cfg.max_frame + w->d->cfg.max_frame / 2 + 64);
 	bufferevent_setwatermark(c->bev, EV_WRITE, w->d->cfg.max_output / 4, 0);
-	{
-		struct timeval wt = { .tv_sec = READ_ONCE(w->d->cfg.write_timeout) };
-		bufferevent_set_timeouts(c->bev, NULL, &wt);
-	}
+	/* No libevent write timeout: the drain rule (conn_drain_cb) covers a
+	 * peer that takes nothing as well as one that takes too little. */
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	c->prev = NULL;
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
+	if (hello.tv_sec)
+		evtimer_add(c->ev_hello, &hello);
 	log_debug("%s: connected", c->name);
 	return 0;
 }
@@ -645,6 +883,11 @@ void conn_close(struct conn *c)
 	struct worker *w = c->w;
 	uint64_t pages = 0;
 
+	if (c->parked_req) {
+		conn_unlink_parked(c);
+		wire_request_free(c->parked_req);
+		c->parked_req = NULL;
+	}
 	if (c->pool) {
 		pages = pool_release_all(c->pool, c->pcp, &c->owner);
 		if (c->uq)
@@ -652,19 +895,39 @@ void conn_close(struct conn *c)
 	}
 	if (c->uq)
 		daemon_quota_put(c->d, c->uq);
-	if (pages)
-		log_info("%s: gone; %lu pages returned", c->name, (unsigned long)pages);
-	if (c->prev)
-		c->prev->next = c->next;
+	if (pages) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_info_rl(&rl, "%s: gone; %lu pages returned", c->name, (unsigned long)pages);
+	}
+	if (c->listed) {
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			w->conns = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+	}
+	if (c->out_cb) {
+		/* The buffer may outlive this call (libevent frees it later). */
+		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
+		daemon_output_account(c->uu, 0, c->out_queued);
+	}
+	/* Each count has one owner: the slot carries the daemon's and the uid's
+	 * (daemon_slot_put), the hand-off the worker's (workers_dispatch). */
+	daemon_slot_put(c->d, c->slot, c->uu);
+	if (w)
+		__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
+	if (c->ev_stall)
+		event_free(c->ev_stall);
+	if (c->ev_hello)
+		event_free(c->ev_hello);
+	if (c->ev_drain)
+		event_free(c->ev_drain);
+	if (c->bev)
+		bufferevent_free(c->bev);
 	else
-		w->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	event_free(c->ev_stall);
-	bufferevent_free(c->bev);
-	__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
-	__atomic_sub_fetch(&c->d->nconns, 1, __ATOMIC_RELAXED);
-	daemon_slot_put(c->d, c->slot);
+		close(c->fd);
 	free(c->groups);
 	free(c);
 }

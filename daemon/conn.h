@@ -7,6 +7,7 @@
 #ifndef PP_CONN_H
 #define PP_CONN_H
 
+#include <protobuf-c/protobuf-c.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -15,6 +16,7 @@
 struct worker;
 struct bufferevent;
 struct event;
+struct evbuffer_cb_entry;
 
 struct conn {
 	struct conn *next, *prev;	/* worker's list (or hand-off queue) */
@@ -34,22 +36,60 @@ struct conn {
 	struct owner owner;
 	struct uid_quota *uq;
 	uint32_t slot;			/* daemon_slot_get(); owner id = slot + 1 */
+	struct uid_usage *uu;		/* its uid's connections and queued output */
+	bool listed;			/* on w->conns (attached) */
 	int closing;			/* flush what is queued, then close */
 	int paused;			/* reading stopped until output drains */
 	int eof;			/* the peer closed its side */
 	uint64_t frames;		/* requests taken off the input */
 	struct event *ev_stall;		/* read_timeout: a partial frame waits */
+	struct event *ev_hello;		/* hello_timeout */
+	struct event *ev_drain;		/* the drain rule's check (config.h) */
+	struct evbuffer_cb_entry *out_cb; /* output accounting */
+	size_t out_queued;		/* bytes in the output, charged to uu */
+	uint64_t out_taken;		/* bytes of output the peer took, all told */
+	uint64_t drain_mark;		/* out_taken at the last drain check */
+	size_t drain_owed;		/* bytes queued at the last drain check */
+	struct Pagepool__V1__Request *parked_req; /* waits for a reclaim drain */
+	uint64_t park_ticket;		/* the drain it waits for; 0: none */
+	struct conn *park_next;		/* worker's parked list */
 	char name[64];			/* for log lines */
 };
 
-/* Admin thread: wrap an accepted socket (credentials read here).  NULL on
- * allocation failure (the fd is then closed). */
-struct conn *conn_new(struct daemon *d, int fd);
+/*
+ * Admin thread: wrap an accepted socket (credentials read here) and admit
+ * it: it takes a connection slot (daemon_slot_get), which counts it.  0 and
+ * *out, or -EBUSY (max_connections), -EUSERS (its uid has
+ * max_connections_per_uid open) or -ENOMEM; on failure fd is left open for
+ * the caller to refuse (conn_refuse).
+ */
+int conn_new(struct daemon *d, int fd, struct conn **out);
 
-/* Worker thread: start serving c on w's event base.  0 or -errno (c freed). */
+/*
+ * Any thread: tell the peer on fd why it is turned away - one error Response
+ * (id 0, status from err, the text) sent without blocking: a fresh socket
+ * has room for it, and a peer with no room gets none - then close fd.
+ */
+void conn_refuse(int fd, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Any thread: the same for any message (the admin socket's refusals):
+ * msg framed and sent without blocking, best effort, then fd closed. */
+void conn_send_last(int fd, const ProtobufCMessage *msg);
+
+/* Worker thread: start serving c on w's event base.  0 or -errno (c closed). */
 int conn_attach(struct worker *w, struct conn *c);
 
-/* Worker thread: return every page, close the socket, free c. */
+/* Worker thread: answer the parked requests whose reclaim drain is done
+ * (reclaim.h) and resume reading their connections. */
+void conn_resume_parked(struct worker *w);
+
+/*
+ * Worker thread: the one teardown of a connection, attached or still
+ * queued: return every page, release the slot (and with it the connection
+ * count and the uid's), the worker's count and the output charge, close the
+ * socket, free c.  The slot goes before the socket closes, so a peer that
+ * sees its socket closed can connect again at once, even at the limit.
+ */
 void conn_close(struct conn *c);
 
 #endif

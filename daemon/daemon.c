@@ -6,6 +6,8 @@
  * uid may live on different workers.
  */
 #include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,6 +24,8 @@ time_t daemon_now(void)
 
 int daemon_pools_create(struct daemon *d)
 {
+	if (tunables_init(d) < 0)
+		return -ENOMEM;
 	for (unsigned i = 0; i < d->cfg.npools; i++) {
 		const struct pool_conf *pc = &d->cfg.pools[i];
 		struct pool_config c = {
@@ -39,6 +43,7 @@ int daemon_pools_create(struct daemon *d)
 				pool_destroy(d->pools[i]);
 				d->pools[i] = NULL;
 			}
+			tunables_free(d);
 			return r;
 		}
 		log_info("pool %s: %lu MiB, %u pages, pcp high %d batch %d", pc->name,
@@ -54,14 +59,54 @@ void daemon_pools_destroy(struct daemon *d)
 		pool_destroy(d->pools[i]);
 		d->pools[i] = NULL;
 	}
+	tunables_free(d);
 }
 
-int daemon_slot_get(struct daemon *d, struct conn *c, uint32_t *slot)
+/* uid's usage entry, or a free one for it; NULL when the table is full or
+ * cannot be made.  Under quota_lock. */
+static struct uid_usage *daemon_uid_find(struct daemon *d, uid_t uid)
+{
+	struct uid_usage *free_entry = NULL;
+
+	/* Made on first use, so every harness that sets up a daemon gets it;
+	 * it lives as long as the daemon. */
+	if (!d->uids)
+		d->uids = calloc(d->cfg.max_connections, sizeof(*d->uids));
+	if (!d->uids)
+		return NULL;
+	for (uint32_t i = 0; i < d->cfg.max_connections; i++) {
+		struct uid_usage *e = &d->uids[i];
+
+		if (e->conns && e->uid == uid)
+			return e;
+		if (!e->conns && !free_entry)
+			free_entry = e;
+	}
+	if (free_entry) {
+		free_entry->uid = uid;
+		__atomic_store_n(&free_entry->output, 0, __ATOMIC_RELAXED);
+	}
+	return free_entry;
+}
+
+int daemon_slot_get(struct daemon *d, struct conn *c, uid_t uid, uint32_t *slot,
+		    struct uid_usage **uu)
 {
 	static uint32_t hint;
+	uint32_t per_uid = tunables_get(d)->max_connections_per_uid, n;
+	struct uid_usage *u;
 	int ret = -EBUSY;
 
 	pthread_mutex_lock(&d->quota_lock);
+	u = daemon_uid_find(d, uid);
+	if (!u) {
+		ret = d->uids ? -EBUSY : -ENOMEM;
+		goto out;
+	}
+	if (per_uid && u->conns >= per_uid) {
+		ret = -EUSERS;
+		goto out;
+	}
 	for (uint32_t k = 0; k < d->cfg.max_connections; k++) {
 		uint32_t i = (hint + k) % d->cfg.max_connections;
 
@@ -69,19 +114,63 @@ int daemon_slot_get(struct daemon *d, struct conn *c, uint32_t *slot)
 			d->slots[i] = c;
 			hint = i + 1;
 			*slot = i;
+			u->conns++;
+			*uu = u;
+			n = __atomic_add_fetch(&d->nconns, 1, __ATOMIC_RELAXED);
+			if (n > d->conn_peak)
+				d->conn_peak = n;
 			ret = 0;
 			break;
 		}
 	}
+out:
 	pthread_mutex_unlock(&d->quota_lock);
 	return ret;
 }
 
-void daemon_slot_put(struct daemon *d, uint32_t slot)
+void daemon_slot_put(struct daemon *d, uint32_t slot, struct uid_usage *uu)
 {
 	pthread_mutex_lock(&d->quota_lock);
 	d->slots[slot] = NULL;
+	uu->conns--;
+	__atomic_sub_fetch(&d->nconns, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&d->quota_lock);
+}
+
+void daemon_output_account(struct uid_usage *uu, size_t added, size_t removed)
+{
+	if (added != removed)
+		__atomic_add_fetch(&uu->output, (uint64_t)added - (uint64_t)removed,
+				   __ATOMIC_RELAXED);
+}
+
+bool daemon_output_over(const struct uid_usage *uu, uint32_t budget)
+{
+	return budget && __atomic_load_n(&uu->output, __ATOMIC_RELAXED) > budget;
+}
+
+bool daemon_trim(struct daemon *d)
+{
+	uint32_t now, peak;
+	bool trim;
+
+	pthread_mutex_lock(&d->quota_lock);
+	now = __atomic_load_n(&d->nconns, __ATOMIC_RELAXED);
+	peak = d->conn_peak;
+	/* A fall of 16 from the peak starts an episode, which goes on, a trim
+	 * a call, while the count keeps falling: the last closes count too. */
+	trim = peak >= now + 16 || (d->trim_from && now + 1 < d->trim_from);
+	d->trim_from = trim ? now + 1 : 0;
+	if (trim)
+		d->conn_peak = now;
+	pthread_mutex_unlock(&d->quota_lock);
+	if (!trim)
+		return false;
+	/* Since glibc 2.8 this walks every arena, the workers' too, and
+	 * returns the whole free pages inside them, not only the top. */
+	malloc_trim(0);
+	log_debug("connections down from %u to %u: freed memory trimmed", peak, now);
+	return true;
 }
 
 struct uid_quota *daemon_quota_get(struct daemon *d, int pool, uid_t uid)

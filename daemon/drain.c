@@ -1,5 +1,5 @@
 /*
- * drain.c - the remote drain (see drain.h, and DESIGN.md "Remote drain").
+ * drain.c - the remote drain (see drain.h, and doc/DESIGN.md "Remote drain").
  *
  * The rcu mode is the point of the project: the admin thread swaps each
  * worker's pcplists with an empty spare and, after one QSBR grace period, owns

@@ -1,7 +1,7 @@
 /*
  * drain.h - return the pages cached in workers' pcplists to the buddy.
  *
- * DRAIN_RCU (default; DESIGN.md "Remote drain"): under the drain mutex, swap
+ * DRAIN_RCU (default; doc/DESIGN.md "Remote drain"): under the drain mutex, swap
  * each non-empty pcp's lists with its empty spare (rcu_xchg_pointer), wait one
  * QSBR grace period (synchronize_rcu), flush the old lists.  Workers are never
  * signalled, woken or paused; idle (offline) workers never delay it.

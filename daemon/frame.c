@@ -22,8 +22,9 @@ ProtobufCMessage *frame_take(struct evbuffer *in, uint32_t max,
 	if (*err < 0 || evbuffer_get_length(in) < WIRE_HDR + (size_t)len)
 		return NULL;
 	evbuffer_drain(in, WIRE_HDR);
-	body = evbuffer_pullup(in, len);
-	msg = body ? protobuf_c_message_unpack(desc, NULL, len, body) : NULL;
+	/* evbuffer_pullup(in, 0) returns NULL: an empty body needs no bytes. */
+	body = len ? evbuffer_pullup(in, len) : NULL;
+	msg = body || !len ? wire_unpack(desc, body, len) : NULL;
 	evbuffer_drain(in, len);
 	if (!msg)
 		*err = -EBADMSG;
@@ -34,7 +35,6 @@ const char *frame_strerror(int err)
 {
 	switch (err) {
 	case -E2BIG: return "frame larger than max_frame";
-	case -EPROTO: return "empty frame";
 	default: return "malformed request (does not decode)";
 	}
 }

@@ -15,9 +15,10 @@ struct evbuffer;
  * Decode the next complete frame in `in` as a `desc` message and remove it
  * from the buffer.  Returns the message (free with protobuf_c_message_free_
  * unpacked), or NULL with *err = 0 when the frame is not complete yet, or
- * NULL with *err = -E2BIG (length above max), -EPROTO (zero length) or
- * -EBADMSG (the body does not decode; it is consumed).  The length is
- * checked before anything is allocated.
+ * NULL with *err = -E2BIG (length above max) or -EBADMSG (the body does not
+ * decode; it is consumed).  The length is checked before anything is
+ * allocated.  A frame of length 0 is the default message (id 0, no body),
+ * which the caller answers like any other request.
  */
 ProtobufCMessage *frame_take(struct evbuffer *in, uint32_t max,
 			     const ProtobufCMessageDescriptor *desc, int *err);

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "reclaim.h"
 #include "reload.h"
 #include "server.h"
 #include "service.h"
@@ -141,6 +142,8 @@ static void service_tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct service_tick *t = arg;
 	unsigned clients = __atomic_load_n(&t->d->nconns, __ATOMIC_RELAXED);
 
+	/* A flood that stopped still gets its "N suppressed" line. */
+	log_ratelimit_flush();
 	if (t->watchdog && workers_progressing(t->d))
 		service_watchdog_ping();
 	if (clients != t->last_clients) {
@@ -255,6 +258,7 @@ int main(int argc, char **argv)
 		fatalx("cannot start workers");
 	base = d.base = event_base_new();
 	if (!base || server_start(&srv, base) < 0 || admin_start(&d, base) < 0 ||
+	    reclaim_start(&d, base) < 0 ||
 	    (asrv.fd >= 0 && server_start(&asrv, base) < 0))
 		fatalx("cannot set up the event loop");
 	for (int i = 0; i < nsigs; i++) {
@@ -277,6 +281,7 @@ int main(int argc, char **argv)
 	server_stop(&asrv);
 	admin_stop(&d);
 	workers_stop(&d);
+	reclaim_stop();
 	for (int i = 0; i < nsigs; i++)
 		event_free(sigs[i]);
 	event_free(tick.ev);

@@ -458,20 +458,29 @@ unsigned pcp_wq_wait(struct pcp *pcp, uint64_t ticket)
 	return pages;
 }
 
+unsigned pcp_drain_local(struct pcp *pcp)
+{
+	struct pcplists *lp;
+	unsigned pages;
+	int locked = READ_ONCE(pcp->locked);
+
+	pcp_lock(pcp, locked);
+	/* A remote drain may swap lp meanwhile: the old lists stay ours until
+	 * we go quiescent, and they are empty by then. */
+	lp = pp_rcu_dereference(pcp->lp);
+	pages = lp->count ? pcp_flush(pcp, lp) : 0;
+	pcp_unlock(pcp, locked);
+	return pages;
+}
+
 unsigned pcp_service(struct pcp *pcp)
 {
 	uint64_t req = LOAD_ACQUIRE(pcp->wq_req);
-	struct pcplists *lp;
 	unsigned pages;
-	int locked;
 
 	if (req == pcp->wq_done)
 		return 0;
-	locked = READ_ONCE(pcp->locked);
-	pcp_lock(pcp, locked);
-	lp = pp_rcu_dereference(pcp->lp);
-	pages = pcp_flush(pcp, lp);
-	pcp_unlock(pcp, locked);
+	pages = pcp_drain_local(pcp);
 	STAT_INC(&pcp->stats, self_drains);
 	pthread_mutex_lock(&pcp->wq_lock);
 	/* Several requests may have piled up; one flush answers them all. */

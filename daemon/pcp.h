@@ -128,6 +128,13 @@ void pcp_prefill(struct pcp *pcp, unsigned order, unsigned blocks);
  */
 void pcp_free_bulk(struct pcp *pcp, const uint32_t *pfns, unsigned n);
 
+/*
+ * Worker: flush its own lists into the buddy directly (no grace period: the
+ * owner needs none).  Used before failing an allocation with -ENOMEM, and by
+ * pcp_service() for workqueue drains.  Returns the pages flushed.
+ */
+unsigned pcp_drain_local(struct pcp *pcp);
+
 /* Worker: run a pending workqueue drain request, if any.  Returns the number
  * of pages flushed. */
 unsigned pcp_service(struct pcp *pcp);

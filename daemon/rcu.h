@@ -11,7 +11,7 @@
  *       QS/offline:__tsan_release(&rcu_tsan_token) before reporting
  *       grace:     __tsan_acquire(&rcu_tsan_token) after synchronize_rcu()
  *
- * Rules (see DESIGN.md): a worker is online only while it runs request code;
+ * Rules (see doc/DESIGN.md): a worker is online only while it runs request code;
  * nothing blocks while online; synchronize_rcu() is never called while holding
  * a lock an online worker may take (the buddy lock included).
  */

@@ -1,7 +1,9 @@
 /*
  * reload.c - SIGHUP and `pagepoolctl reload` (see reload.h).  The new file
  * is parsed into a scratch config, compared with the running one, and only
- * then applied; values workers read are published with WRITE_ONCE.
+ * then applied: what workers read is published as one struct tunables by
+ * RCU (tunables.h); pcp high/batch, drain mode and log level go through
+ * their own modules.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -79,8 +81,8 @@ static void reload_pools(struct daemon *d, const struct config *n, struct reload
 		if (cur->quota_pages != nw->quota_pages || cur->quota_uid_pages != nw->quota_uid_pages) {
 			change(r, "pool %s: quota_pages %lu quota_uid_pages %lu", nw->name,
 			       (unsigned long)nw->quota_pages, (unsigned long)nw->quota_uid_pages);
-			WRITE_ONCE(cur->quota_pages, nw->quota_pages);
-			WRITE_ONCE(cur->quota_uid_pages, nw->quota_uid_pages);
+			cur->quota_pages = nw->quota_pages;
+			cur->quota_uid_pages = nw->quota_uid_pages;
 		}
 	}
 }
@@ -106,18 +108,45 @@ static int reload_apply(struct daemon *d, struct reload_result *r)
 			 "nothing was applied", d->config_path, what);
 		return -EINVAL;
 	}
+	/* Workers see every run-time change at once, as one set; it copies
+	 * only run-time values, and the rest of n equals the running config. */
+	ret = tunables_publish(d, &n);
+	if (ret < 0) {
+		snprintf(r->error, sizeof(r->error), "out of memory; nothing was applied");
+		return ret;
+	}
 	if (n.log_level != d->cfg.log_level) {
 		change(r, "log_level %s", log_level_name(n.log_level));
 		d->cfg.log_level = n.log_level;
 		log_set_level(n.log_level);
 	}
 	if (n.write_timeout != d->cfg.write_timeout) {
-		change(r, "write_timeout %u s (new connections)", n.write_timeout);
-		WRITE_ONCE(d->cfg.write_timeout, n.write_timeout);
+		change(r, "write_timeout %u s (from each connection's next drain check)", n.write_timeout);
+		d->cfg.write_timeout = n.write_timeout;
 	}
 	if (n.read_timeout != d->cfg.read_timeout) {
 		change(r, "read_timeout %u s", n.read_timeout);
-		WRITE_ONCE(d->cfg.read_timeout, n.read_timeout);
+		d->cfg.read_timeout = n.read_timeout;
+	}
+	if (n.hello_timeout != d->cfg.hello_timeout) {
+		change(r, "hello_timeout %u s (new connections)", n.hello_timeout);
+		d->cfg.hello_timeout = n.hello_timeout;
+	}
+	if (n.min_drain_rate != d->cfg.min_drain_rate) {
+		change(r, "min_drain_rate %u bytes/s", n.min_drain_rate);
+		d->cfg.min_drain_rate = n.min_drain_rate;
+	}
+	if (n.max_connections_per_uid != d->cfg.max_connections_per_uid) {
+		change(r, "max_connections_per_uid %u (new connections)", n.max_connections_per_uid);
+		d->cfg.max_connections_per_uid = n.max_connections_per_uid;
+	}
+	if (n.max_output_per_uid != d->cfg.max_output_per_uid) {
+		change(r, "max_output_per_uid %u bytes", n.max_output_per_uid);
+		d->cfg.max_output_per_uid = n.max_output_per_uid;
+	}
+	if (n.admin_idle_timeout != d->cfg.admin_idle_timeout) {
+		change(r, "admin_idle_timeout %u s (new admin connections)", n.admin_idle_timeout);
+		d->cfg.admin_idle_timeout = n.admin_idle_timeout;
 	}
 	if (n.drain_mode != d->cfg.drain_mode) {
 		change(r, "drain_mode %s", drain_mode_name(n.drain_mode));

@@ -104,21 +104,50 @@ static void server_backoff_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(s->ev_accept, NULL);
 }
 
+/* The peer's uid, for a refusal's words; -1 if unknown. */
+static int server_peer_uid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? (int)cred.uid : -1;
+}
+
+/*
+ * Admission is conn_new()'s slot (daemon_slot_get): one check, under the
+ * lock that teardown releases it under, so a full daemon is never mistaken
+ * for one out of memory.  A newcomer turned away is told why (conn_refuse).
+ */
 void server_accept_client(struct daemon *d, int fd)
 {
 	struct conn *c;
+	int ret = conn_new(d, fd, &c);
 
-	if (__atomic_add_fetch(&d->nconns, 1, __ATOMIC_RELAXED) > d->cfg.max_connections) {
-		__atomic_sub_fetch(&d->nconns, 1, __ATOMIC_RELAXED);
-		log_warnx("connection refused: max_connections (%u) reached",
-			  d->cfg.max_connections);
-		close(fd);
+	if (ret == -EBUSY) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "connection refused: max_connections (%u) reached",
+			     d->cfg.max_connections);
+		conn_refuse(fd, EBUSY, "too many connections: max_connections (%u) reached",
+			    d->cfg.max_connections);
 		return;
 	}
-	c = conn_new(d, fd);
-	if (!c) {
-		__atomic_sub_fetch(&d->nconns, 1, __ATOMIC_RELAXED);
-		log_warnx("connection dropped: out of memory");
+	if (ret == -EUSERS) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+		uint32_t limit = tunables_get(d)->max_connections_per_uid;
+		int uid = server_peer_uid(fd);
+
+		log_warnx_rl(&rl, "connection refused: uid %d has max_connections_per_uid (%u) "
+			     "open", uid, limit);
+		conn_refuse(fd, EBUSY, "too many connections: uid %d has max_connections_per_uid "
+			    "(%u) open", uid, limit);
+		return;
+	}
+	if (ret < 0) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "connection dropped: out of memory");
+		conn_refuse(fd, ENOMEM, "the daemon is out of memory");
 		return;
 	}
 	workers_dispatch(d, c);
@@ -145,7 +174,9 @@ static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 				event_del(s->ev_accept);
 				evtimer_add(s->ev_backoff, &tv);
 			} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-				log_warn("accept");
+				static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+				log_warn_rl(&rl, "accept");
 			}
 			return;
 		}

@@ -1,5 +1,5 @@
 /*
- * verify.c - pool_verify(): the invariants of DESIGN.md, checked in
+ * verify.c - pool_verify(): the invariants of doc/DESIGN.md, checked in
  * O(pages).  Used by the tests after every scenario and (later) by the
  * `verify` admin call.  Every check names the pfn that broke it.
  *

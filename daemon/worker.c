@@ -96,8 +96,7 @@ static void worker_attach_queued(struct worker *w)
 	while (c) {
 		struct conn *next = c->next;
 
-		if (conn_attach(w, c) < 0)
-			__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
+		conn_attach(w, c);	/* on failure it closed c */
 		c = next;
 	}
 }
@@ -106,18 +105,13 @@ static void worker_close_all(struct worker *w)
 {
 	while (w->conns)
 		conn_close(w->conns);
-	/* Connections handed over but never attached. */
+	/* Connections handed over but never attached: the same teardown. */
 	pthread_mutex_lock(&w->qlock);
 	while (w->queue) {
 		struct conn *c = w->queue;
 
 		w->queue = c->next;
-		close(c->fd);
-		__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
-		__atomic_sub_fetch(&w->d->nconns, 1, __ATOMIC_RELAXED);
-		daemon_slot_put(w->d, c->slot);
-		free(c->groups);
-		free(c);
+		conn_close(c);
 	}
 	pthread_mutex_unlock(&w->qlock);
 }
@@ -203,6 +197,8 @@ static void worker_efd_cb(evutil_socket_t fd, short what, void *arg)
 		worker_attach_queued(w);
 		for (unsigned i = 0; i < w->d->cfg.npools; i++)
 			pcp_service(pool_pcp(w->d->pools[i], w->idx));
+		if (w->parked)
+			conn_resume_parked(w);
 	}
 	worker_leave(w);
 }
@@ -337,6 +333,13 @@ void workers_dispatch(struct daemon *d, struct conn *c)
 	best->queue = c;
 	pthread_mutex_unlock(&best->qlock);
 	worker_kick(best);
+}
+
+void workers_wake_parked(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->nworkers; i++)
+		if (__atomic_load_n(&d->workers[i]->nparked, __ATOMIC_ACQUIRE))
+			worker_kick(d->workers[i]);
 }
 
 void workers_stop(struct daemon *d)

@@ -32,6 +32,8 @@ struct worker {
 	pthread_mutex_t qlock;
 	struct conn *queue;		/* handed over, not yet attached; under qlock */
 	struct conn *conns;		/* attached; worker thread only */
+	struct conn *parked;		/* waiting for a reclaim drain; worker only */
+	uint32_t nparked;		/* atomic: length of parked */
 	uint32_t nconns;		/* atomic: queued + attached */
 	int stopping;			/* atomic */
 	uint64_t wakeups;		/* eventfd wake-ups (stat) */
@@ -64,6 +66,10 @@ int workers_start(struct daemon *d);
 
 /* Hand a connection to the least-loaded worker (ties: round-robin). */
 void workers_dispatch(struct daemon *d, struct conn *c);
+
+/* Admin thread: wake every worker that has a request parked for a reclaim
+ * drain (reclaim.h), so it retries; idle workers are left alone. */
+void workers_wake_parked(struct daemon *d);
 
 /* Ask every worker to close its connections (their pages go back) and exit;
  * joins them. */

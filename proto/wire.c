@@ -8,9 +8,17 @@
 
 int wire_check_len(uint32_t len, uint32_t max)
 {
-	if (len == 0)
-		return -EPROTO;
 	return len > max ? -E2BIG : 0;
+}
+
+ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *body,
+			      size_t len)
+{
+	/* protobuf-c reads nothing for len 0, but NULL + 0 is still undefined
+	 * behaviour in C (and UBSan says so): hand it a real address. */
+	static const uint8_t none[1];
+
+	return protobuf_c_message_unpack(desc, NULL, len, len ? body : none);
 }
 
 int wire_encode(const ProtobufCMessage *msg, uint32_t max, uint8_t **out, size_t *outlen)
@@ -35,7 +43,7 @@ int wire_encode(const ProtobufCMessage *msg, uint32_t max, uint8_t **out, size_t
 
 wire_response *wire_response_decode(const uint8_t *body, size_t len)
 {
-	return pagepool__v1__response__unpack(NULL, len, body);
+	return (wire_response *)wire_unpack(&pagepool__v1__response__descriptor, body, len);
 }
 
 void wire_request_free(wire_request *req)

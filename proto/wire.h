@@ -5,7 +5,10 @@
  * A frame is a 4-byte big-endian length followed by that many bytes of one
  * protobuf message (proto/pagepool.proto).  Lengths are checked against the
  * caller's maximum before anything is allocated; a failed unpack is a
- * protocol error (-EPROTO), never -ENOMEM.  Nothing here does I/O.
+ * protocol error (-EPROTO), never -ENOMEM.  A length of 0 is a valid frame:
+ * a message whose fields are all at their defaults (a request or answer
+ * with id 0, status OK and no body) packs to no bytes.  Nothing here does
+ * I/O.
  */
 #ifndef PP_WIRE_H
 #define PP_WIRE_H
@@ -28,8 +31,17 @@ static inline uint32_t wire_frame_len(const uint8_t *hdr)
 	return (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
 }
 
-/* Check a frame length: 0, or -E2BIG above `max`, or -EPROTO for 0. */
+/* Check a frame length: 0, or -E2BIG above `max`.  0 itself is valid. */
 int wire_check_len(uint32_t len, uint32_t max);
+
+/*
+ * Unpack a frame body of `len` bytes as a `desc` message (free with
+ * protobuf_c_message_free_unpacked).  NULL on malformed input (treat as
+ * -EPROTO).  An empty body decodes as the default message; `body` may then
+ * be NULL (an evbuffer_pullup or malloc of 0 bytes may give NULL).
+ */
+ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *body,
+			      size_t len);
 
 /*
  * Frame `msg` into a new buffer (header + body); *out is malloc'd and owned by
@@ -37,9 +49,10 @@ int wire_check_len(uint32_t len, uint32_t max);
  */
 int wire_encode(const ProtobufCMessage *msg, uint32_t max, uint8_t **out, size_t *outlen);
 
-/* Decode a response body (the daemon decodes requests straight off its
- * input buffers: daemon/frame.c).  NULL on malformed input (treat as
- * -EPROTO).  Free with wire_response_free; requests with wire_request_free. */
+/* Decode a response body with wire_unpack (the daemon decodes requests
+ * straight off its input buffers: daemon/frame.c).  NULL on malformed input
+ * (treat as -EPROTO).  Free with wire_response_free; requests with
+ * wire_request_free. */
 wire_response *wire_response_decode(const uint8_t *body, size_t len);
 void wire_request_free(wire_request *req);
 void wire_response_free(wire_response *resp);

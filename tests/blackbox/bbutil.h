@@ -214,6 +214,82 @@ static inline void bb_write_file(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+/*
+ * Copy the file `from` to `to` (created or replaced) and give the copy
+ * `mode` (umask aside): 0 or -errno.  For a program a test runs as another
+ * user, who may not reach the build tree at all (a clone inside a 0700
+ * `mktemp -d` directory, or under /root).
+ */
+static inline int bb_copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	int in, out = -1, ret = 0;
+	ssize_t n;
+
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0)
+		goto fail;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		for (ssize_t off = 0, w; off < n; off += w) {
+			w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w < 0)
+				goto fail;
+		}
+	}
+	if (fchmod(out, mode) < 0)
+		goto fail;
+	ret = close(out);
+	out = -1;
+	if (ret < 0)
+		goto fail;
+	close(in);
+	return 0;
+fail:
+	ret = -errno;
+	if (out >= 0)
+		close(out);
+	close(in);
+	return ret;
+}
+
+/*
+ * Can a user who owns none of them reach `path` (absolute): is every
+ * directory from / down to `path` itself searchable by others?  true, or
+ * false with the first one that is not in `bad` (len bytes).
+ */
+static inline bool bb_others_can_reach(const char *path, char *bad, size_t len)
+{
+	char dir[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (path[0] != '/' || n >= sizeof(dir)) {
+		snprintf(bad, len, "%s (not an absolute path)", path);
+		return false;
+	}
+	for (size_t i = 1; i <= n; i++) {
+		struct stat st;
+
+		if (i > 1 && i < n && path[i] != '/')
+			continue;
+		memcpy(dir, path, i);
+		dir[i] = '\0';
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || !(st.st_mode & S_IXOTH)) {
+			snprintf(bad, len, "%s", dir);
+			return false;
+		}
+	}
+	return true;
+}
+
 static inline int bb_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	remove(path);
@@ -478,11 +554,15 @@ static inline int bb_conn_fill(struct bb_conn *c, int timeout_ms)
 }
 
 /*
- * Receive one Response within timeout_ms.  0 and *out (free with
- * bb_resp_free), -ECONNRESET when the daemon closed first, -ETIMEDOUT, or
- * -EBADMSG when the bytes are not a frame holding a Response.
+ * Receive one `desc` message (a Response, or an AdminResponse on the admin
+ * socket) within timeout_ms.  0 and *out (free with
+ * protobuf_c_message_free_unpacked), -ECONNRESET when the daemon closed
+ * first, -ETIMEDOUT, or -EBADMSG when the bytes are not a frame holding such
+ * a message.  A zero-length frame is a valid empty message (every field at
+ * its default: an answer with id 0, status OK and no body).
  */
-static inline int bb_conn_recv(struct bb_conn *c, int timeout_ms, bb_response **out)
+static inline int bb_conn_recv_msg(struct bb_conn *c, int timeout_ms,
+				   const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
 {
 	int64_t deadline = bb_now_ms() + timeout_ms;
 
@@ -495,7 +575,8 @@ static inline int bb_conn_recv(struct bb_conn *c, int timeout_ms, bb_response **
 			if (flen > (16u << 20))
 				return -EBADMSG;
 			if (c->len >= 4 + (size_t)flen) {
-				*out = pagepool__v1__response__unpack(NULL, flen, c->buf + 4);
+				/* c->buf is not NULL here, so an empty body unpacks too. */
+				*out = protobuf_c_message_unpack(desc, NULL, flen, c->buf + 4);
 				memmove(c->buf, c->buf + 4 + flen, c->len - 4 - flen);
 				c->len -= 4 + flen;
 				return *out ? 0 : -EBADMSG;
@@ -506,6 +587,13 @@ static inline int bb_conn_recv(struct bb_conn *c, int timeout_ms, bb_response **
 		if (bb_conn_fill(c, bb_left_ms(deadline)) == -ETIMEDOUT)
 			return -ETIMEDOUT;
 	}
+}
+
+/* bb_conn_recv_msg for the client socket: *out is a Response (bb_resp_free). */
+static inline int bb_conn_recv(struct bb_conn *c, int timeout_ms, bb_response **out)
+{
+	return bb_conn_recv_msg(c, timeout_ms, &pagepool__v1__response__descriptor,
+				(ProtobufCMessage **)out);
 }
 
 static inline void bb_resp_free(bb_response *r)

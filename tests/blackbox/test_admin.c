@@ -971,7 +971,7 @@ static void test_offline_online(void **state)
 static void test_unprivileged_refused(void **state)
 {
 	struct bb *f = *state;
-	char asock[160], err[200], *text;
+	char asock[160], err[200], ctl[200], bad[PATH_MAX], *text;
 	struct stat sb;
 	int code;
 	TEST_START();
@@ -987,11 +987,29 @@ static void test_unprivileged_refused(void **state)
 	assert_int_equal(stat(asock, &sb), 0);
 	if ((sb.st_mode & 0777) != 0666)
 		fail_msg("admin socket mode %04o, admin_mode = 0666 asked", sb.st_mode & 0777);
-	/* Let nobody reach the socket, so the refusal is the daemon's. */
+	/*
+	 * nobody runs a copy of pagepoolctl in the fixture's directory, next to
+	 * the socket: the build tree may be where nobody cannot go (a clone
+	 * inside a 0700 `mktemp -d`, or under /root), and the refusal must be
+	 * the daemon's, not exec's.  pagepoolctl needs no library of the build
+	 * (only system ones), so the binary alone does; running its --help as
+	 * nobody first tells the two apart.  /tmp/ppbb-* is 0700 from mkdtemp:
+	 * 0711 lets nobody reach the socket and the copy, and list nothing.
+	 */
+	snprintf(ctl, sizeof(ctl), "%s/pagepoolctl", f->dir);
+	assert_int_equal(bb_copy_file(ctl_path(), ctl, 0755), 0);
 	assert_int_equal(chmod(f->dir, 0711), 0);
-
+	if (!bb_others_can_reach(f->dir, bad, sizeof(bad)))
+		fail_msg("%s is not searchable by others: nobody cannot reach %s", bad, f->dir);
 	snprintf(err, sizeof(err), "%s/nobody.err", f->dir);
-	code = run_prog_as(f, (const char *const[]){ ctl_path(), "-s", asock, "status", NULL },
+	code = run_prog_as(f, (const char *const[]){ ctl, "--help", NULL }, "nobody.out",
+			   "nobody.err", CTL_TIMEOUT_MS, 65534);
+	if (code != 0) {
+		text = bb_slurp(err);
+		fail_msg("nobody cannot run %s --help (exit %d): %s", ctl, code, text);
+	}
+
+	code = run_prog_as(f, (const char *const[]){ ctl, "-s", asock, "status", NULL },
 			   "nobody.out", "nobody.err", CTL_TIMEOUT_MS, 65534);
 	text = bb_slurp(err);
 	print_message("pagepoolctl status as nobody: exit %d, stderr: %s", code, text);
@@ -1200,6 +1218,79 @@ static void conf_edit(struct bb *f, const char *from, const char *to)
 
 #define HIGHS_EXPR "[p['high'] for p in sorted(d['pcps'], key=lambda p: p['worker'])]"
 
+#define QUOTA_A "quota_pages = 100\nquota_uid_pages = 100000"
+#define QUOTA_B "quota_pages = 100000\nquota_uid_pages = 100"
+
+/*
+ * Child of test_reload_quotas: hello and ask for 150 pages, again and again,
+ * until the parent closes `stop`.  Either reloaded set refuses 150 pages
+ * (A by the connection quota, B by the uid quota); only a request that saw
+ * one quota of each set could get them.  Exit 0, 1 on such a success, 2 on
+ * any other error.
+ */
+static int reload_quotas_child(const char *sock, int stop)
+{
+	uint32_t pfns[150];
+	unsigned got;
+
+	for (unsigned round = 0; round < 100000; round++) {
+		struct pollfd p = { .fd = stop, .events = POLLIN };
+		struct pp_client *c;
+
+		if (poll(&p, 1, 0) != 0)
+			return 0;
+		if (pp_connect(sock, NULL, &c) != 0)
+			return 2;
+		for (int i = 0; i < 20; i++) {
+			int r = pp_alloc(c, 0, 150, 0, pfns, &got);
+
+			if (r != -EDQUOT) {
+				pp_close(c);
+				return r == 0 ? 1 : 2;
+			}
+		}
+		pp_close(c);
+	}
+	return 0;
+}
+
+/* Reloads publish the connection and uid quotas as one set: requests racing
+ * 40 reloads never see one of each, and the welcome names the new quota. */
+static void test_reload_quotas(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c;
+	int stop[2];
+	pid_t kid;
+
+	need_cpus_0_1();
+	start_daemon(f, "0600", 0);
+	conf_edit(f, "pcp_batch = 16", "pcp_batch = 16\n" QUOTA_A);
+	CTL_OK(f, "reload.txt", "reload");
+	assert_int_equal(pipe(stop), 0);
+	kid = bb_fork(f);
+	if (kid == 0) {
+		close(stop[1]);
+		_exit(reload_quotas_child(f->sock, stop[0]));
+	}
+	close(stop[0]);
+	for (int i = 0; i < 20; i++) {
+		conf_edit(f, QUOTA_A, QUOTA_B);
+		CTL_OK(f, "reload.txt", "reload");
+		conf_edit(f, QUOTA_B, QUOTA_A);
+		CTL_OK(f, "reload.txt", "reload");
+	}
+	close(stop[1]);
+	assert_int_equal(bb_kid_wait(f, kid, 10000), 0);
+	c = bb_client(f, NULL);
+	assert_int_equal(pp_info(c)->quota_pages, 100);
+	conf_edit(f, QUOTA_A, QUOTA_B);
+	CTL_OK(f, "reload.txt", "reload");
+	bb_client_close(f, c);
+	c = bb_client(f, NULL);
+	assert_int_equal(pp_info(c)->quota_pages, 100000);
+}
+
 /* reload applies run-time tunables, refuses a pool size change as a whole,
  * and SIGHUP does the same as the command. */
 static void test_reload(void **state)
@@ -1263,6 +1354,7 @@ int main(void)
 		bb_test(test_usage_errors),
 		bb_test(test_verify_live),
 		bb_test(test_reload),
+		bb_test(test_reload_quotas),
 	};
 
 	return cmocka_run_group_tests_name("blackbox admin", tests, NULL, NULL);

@@ -697,13 +697,26 @@ static void test_frame_garbage(void **state)
 	framing_case(f, by, badtype, sizeof(badtype), ST(EPROTO), false);
 }
 
+/* A zero-length frame is no framing error: it is the empty Request (id 0,
+ * no body), refused as such on a connection that stays open. */
 static void test_frame_zero_length(void **state)
 {
 	struct bb *f = *state;
 	struct pp_client *by = start(f, conf_bad);
 	static const uint8_t zero[] = { 0, 0, 0, 0 };
+	struct bb_conn *r = bb_raw(f);
+	bb_response *resp;
 
-	framing_case(f, by, zero, sizeof(zero), ST(EPROTO), false);
+	bb_resp_free(bb_raw_hello(r, 1, NULL));
+	bb_raw_alloc(r, 2, 0, 4, NULL);
+	assert_int_equal(bb_conn_send(r, zero, sizeof(zero), BB_IO_TIMEOUT_MS), 0);
+	assert_int_equal(bb_conn_recv(r, BB_IO_TIMEOUT_MS, &resp), 0);
+	assert_int_equal(resp->id, 0);
+	bb_assert_status(resp, ST(EPROTO));
+	assert_non_null(strstr(resp->error, "request has no known body"));
+	bb_resp_free(resp);
+	expect_stat_ok(r, 3, 4);
+	bystander_check(by, 4);
 }
 
 static void test_eof_mid_frame(void **state)

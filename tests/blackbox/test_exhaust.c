@@ -301,6 +301,7 @@ static const char conf_10k[] =
 	"socket = @SOCKET@\n"
 	"workers = auto\n"
 	"max_connections = 10100\n"
+	"max_connections_per_uid = 0\n"	/* all 10,000 are ours */
 	"\n"
 	"[pool default]\n"
 	"size = 16M\n";

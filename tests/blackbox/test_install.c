@@ -8,7 +8,11 @@
  * entries make the user and /run/pagepool in a scratch root; the man pages
  * render without a warning; a second install keeps an edited configuration
  * and uninstall removes everything else; and every system call the installed
- * daemon makes while it serves is inside the unit's sandbox.
+ * daemon makes while it serves is inside the unit's sandbox.  The staged
+ * pagepool.pc resolves under `pkg-config --define-prefix` (its directories
+ * follow ${prefix}), and every artefact reports the one version `make
+ * version` prints: pagepoold and pagepoolctl --version, the .pc, the man
+ * pages' .TH lines, the library's file name and soname.
  *
  * Environment (set by `make check-run`): PP_SRCDIR (the source tree),
  * PP_BUILD (the build directory installed from: nothing is rebuilt when it
@@ -40,6 +44,8 @@ static struct {
 	char dir[64];		/* mkdtemp */
 	char dest[128];		/* DESTDIR of the main install */
 	int installed;		/* 0 not yet, 1 done, -1 failed */
+	char version[32];	/* `make version`, "" until asked */
+	char soversion[32];	/* its first number: the soname's */
 } ti;
 
 static void ti_path(char *buf, size_t len, const char *fmt, const char *a, const char *b)
@@ -156,7 +162,8 @@ static struct run run_ok(const char *what, const char *const *argv, const char *
 
 /* `make TARGET` in the source tree on the build directory under test.  The
  * make that runs this test must not leak its flags (jobserver, overrides). */
-static struct run make_run(const char *target, const char *destdir, const char *prefix)
+static struct run make_run_var(const char *target, const char *destdir, const char *prefix,
+			       const char *var)
 {
 	static const char *const env[] = { "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "GNUMAKEFLAGS",
 					   NULL };
@@ -179,6 +186,8 @@ static struct run make_run(const char *target, const char *destdir, const char *
 	argv[n++] = a_cc;
 	argv[n++] = a_san;
 	argv[n++] = "LDCONFIG=true";	/* never touch the host's linker cache */
+	if (var)
+		argv[n++] = var;
 	if (destdir) {
 		ti_path(a_dest, sizeof(a_dest), "%s%s", "DESTDIR=", destdir);
 		argv[n++] = a_dest;
@@ -197,6 +206,11 @@ static struct run make_run(const char *target, const char *destdir, const char *
 		}
 		return r;
 	}
+}
+
+static struct run make_run(const char *target, const char *destdir, const char *prefix)
+{
+	return make_run_var(target, destdir, prefix, NULL);
 }
 
 /* Skip unless make check-run told us where the tree and the build are. */
@@ -223,6 +237,31 @@ static void ti_install(void)
 	r = make_run("install", ti.dest, "/usr");
 	run_free(&r);
 	ti.installed = 1;
+}
+
+/* The one version, as `make version` says it, in ti.version and its first
+ * number in ti.soversion. */
+static void ti_version(void)
+{
+	struct run r;
+	size_t n;
+
+	ti_need();
+	if (ti.version[0])
+		return;
+	r = make_run("version", NULL, "/usr");
+	n = strcspn(r.out, "\n");
+	if (n == 0 || n >= sizeof(ti.version) || strspn(r.out, "0123456789.") != n ||
+	    r.out[0] == '.' || r.out[n - 1] == '.')
+		fail_msg("make version printed \"%s\": expected one version like 1.2 or 1.2.3",
+			 r.out);
+	memcpy(ti.version, r.out, n);
+	ti.version[n] = '\0';
+	n = strcspn(ti.version, ".");
+	memcpy(ti.soversion, ti.version, n);
+	ti.soversion[n] = '\0';
+	print_message("make version: %s (soname major %s)\n", ti.version, ti.soversion);
+	run_free(&r);
 }
 
 /* ---- files ----------------------------------------------------------------- */
@@ -323,7 +362,8 @@ struct want {
 	const char *path;
 	char type;		/* 'f' file, 'l' symlink, 'd' directory */
 	mode_t mode;		/* 'f' and 'd' */
-	const char *link;	/* 'l': the target; 'f': a source file it must equal */
+	const char *link;	/* 'l': the target; 'f': a file it must equal, under
+				 * the source tree unless it starts with '/' */
 };
 
 static const struct want installed_files[] = {
@@ -332,9 +372,6 @@ static const struct want installed_files[] = {
 	{ "usr/bin/pagepoolctl", 'f', 0755, NULL },
 	{ "usr/include/pagepool.h", 'f', 0644, "client/pagepool.h" },
 	{ "usr/lib/libpagepool.a", 'f', 0644, NULL },
-	{ "usr/lib/libpagepool.so", 'l', 0, "libpagepool.so.1" },
-	{ "usr/lib/libpagepool.so.1", 'l', 0, "libpagepool.so.1.0.0" },
-	{ "usr/lib/libpagepool.so.1.0.0", 'f', 0644, NULL },
 	{ "usr/lib/pkgconfig/pagepool.pc", 'f', 0644, NULL },
 	{ "usr/lib/systemd/system/pagepoold-admin.socket", 'f', 0644,
 	  "systemd/pagepoold-admin.socket" },
@@ -344,6 +381,23 @@ static const struct want installed_files[] = {
 	{ "usr/lib/tmpfiles.d/pagepool.conf", 'f', 0644, "systemd/pagepool.tmpfiles" },
 	{ "usr/sbin/pagepoold", 'f', 0755, NULL },
 };
+
+/* The shared library's three names for ti.version (ti_version() first):
+ * libpagepool.so -> .so.MAJOR -> .so.VERSION, the real file. */
+static char lib_names[3][64], lib_links[2][64];
+static struct want lib_files[3];
+
+static void lib_files_init(void)
+{
+	snprintf(lib_names[0], sizeof(lib_names[0]), "usr/lib/libpagepool.so");
+	snprintf(lib_names[1], sizeof(lib_names[1]), "usr/lib/libpagepool.so.%s", ti.soversion);
+	snprintf(lib_names[2], sizeof(lib_names[2]), "usr/lib/libpagepool.so.%s", ti.version);
+	snprintf(lib_links[0], sizeof(lib_links[0]), "libpagepool.so.%s", ti.soversion);
+	snprintf(lib_links[1], sizeof(lib_links[1]), "libpagepool.so.%s", ti.version);
+	lib_files[0] = (struct want){ lib_names[0], 'l', 0, lib_links[0] };
+	lib_files[1] = (struct want){ lib_names[1], 'l', 0, lib_links[1] };
+	lib_files[2] = (struct want){ lib_names[2], 'f', 0644, NULL };
+}
 
 /* The man pages: source, where installed, and the title line they render. */
 static const struct {
@@ -428,7 +482,10 @@ static bool check_want(const char *root, const struct want *w)
 			return false;
 		}
 		if (w->link) {
-			ti_path(src, sizeof(src), "%s/%s", ti.src, w->link);
+			if (w->link[0] == '/')
+				ti_path(src, sizeof(src), "%s%s", w->link, "");
+			else
+				ti_path(src, sizeof(src), "%s/%s", ti.src, w->link);
 			if (!same_file(path, src)) {
 				print_error("  WRONG %s: differs from %s\n", w->path, w->link);
 				return false;
@@ -464,20 +521,26 @@ static const char *placeholder(const char *text)
 
 /*
  * make install DESTDIR=... PREFIX=/usr: exactly the expected files, modes and
- * symlinks (man pages aside), copies equal to their sources, paths rendered
- * for /usr, the soname libpagepool.so.1, and the installed daemon runs.
+ * symlinks (man pages aside), copies equal to their sources (the man pages
+ * to the build's rendered copies), paths rendered for /usr (pagepool.pc's
+ * relative to ${prefix}), the soname libpagepool.so.MAJOR, and the
+ * installed daemon runs.
  */
 static void test_install_files(void **state)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], want_soname[80];
 	unsigned bad = 0;
 	char *text, *soname;
 	const char *ph;
 
 	ti_install();
+	ti_version();
+	lib_files_init();
 	print_message("installed into %s:\n", ti.dest);
 	for (size_t i = 0; i < sizeof(installed_files) / sizeof(installed_files[0]); i++)
 		bad += !check_want(ti.dest, &installed_files[i]);
+	for (size_t i = 0; i < 3; i++)
+		bad += !check_want(ti.dest, &lib_files[i]);
 	/* Nothing else, but the man pages that exist by now. */
 	walk_tree(ti.dest);
 	for (unsigned i = 0; i < walk_n; i++) {
@@ -486,10 +549,16 @@ static void test_install_files(void **state)
 
 		for (size_t k = 0; k < sizeof(installed_files) / sizeof(installed_files[0]); k++)
 			known |= strcmp(p, installed_files[k].path) == 0;
+		for (size_t k = 0; k < 3; k++)
+			known |= strcmp(p, lib_files[k].path) == 0;
 		for (size_t k = 0; k < sizeof(man_pages) / sizeof(man_pages[0]); k++) {
 			if (strcmp(p, man_pages[k].inst) == 0) {
-				struct want w = { p, 'f', 0644, man_pages[k].src };
+				char built[PATH_MAX];
+				struct want w = { p, 'f', 0644, built };
 
+				/* The build's copy, rendered with the version. */
+				ti_path(built, sizeof(built), "%s/man/%s", ti.build,
+					strrchr(man_pages[k].src, '/') + 1);
 				bad += !check_want(ti.dest, &w);
 				known = true;
 			}
@@ -504,10 +573,12 @@ static void test_install_files(void **state)
 
 	ti_path(path, sizeof(path), "%s/%s", ti.dest, "usr/lib/pkgconfig/pagepool.pc");
 	text = bb_slurp(path);
-	assert_has("pagepool.pc", text, "prefix=/usr\n");
-	assert_has("pagepool.pc", text, "libdir=/usr/lib\n");
-	assert_has("pagepool.pc", text, "includedir=/usr/include\n");
-	assert_has("pagepool.pc", text, "Version: 1.0.0\n");
+	assert_has("pagepool.pc", text, "\nprefix=/usr\n");
+	assert_has("pagepool.pc", text, "\nexec_prefix=${prefix}\n");
+	assert_has("pagepool.pc", text, "\nlibdir=${exec_prefix}/lib\n");
+	assert_has("pagepool.pc", text, "\nincludedir=${prefix}/include\n");
+	if ((ph = placeholder(text)))
+		fail_msg("pagepool.pc still has a placeholder: %.40s", ph);
 	free(text);
 
 	ti_path(path, sizeof(path), "%s/%s", ti.dest, "usr/lib/systemd/system/pagepoold.service");
@@ -521,14 +592,15 @@ static void test_install_files(void **state)
 		fail_msg("pagepoold.service still has a placeholder: %.40s", ph);
 	free(text);
 
-	ti_path(path, sizeof(path), "%s/%s", ti.dest, "usr/lib/libpagepool.so.1.0.0");
+	ti_path(path, sizeof(path), "%s/%s", ti.dest, lib_files[2].path);
 	soname = elf_dyn_strings(path, DT_SONAME);
 	if (!soname) {
 		fail_msg("%s: not an ELF64 shared object with a dynamic section", path);
 		return;	/* not reached; tells the compiler so */
 	}
-	print_message("soname of usr/lib/libpagepool.so.1.0.0: %s\n", soname);
-	assert_string_equal(soname, "libpagepool.so.1 ");
+	print_message("soname of %s: %s\n", lib_files[2].path, soname);
+	ti_path(want_soname, sizeof(want_soname), "%s%s ", lib_links[0], "");
+	assert_string_equal(soname, want_soname);
 	free(soname);
 
 	/* The installed daemon starts (its libraries resolve). */
@@ -553,19 +625,21 @@ static const char conf_example[] =
 /*
  * The installed pagepool.pc (found through PKG_CONFIG_LIBDIR, rebased with
  * PKG_CONFIG_SYSROOT_DIR) compiles and links client/example.c against the
- * installed header and shared library: NEEDED libpagepool.so.1, resolved to
- * the installed copy; then the program passes against a live daemon.
+ * installed header and shared library: NEEDED libpagepool.so.MAJOR, resolved
+ * to the installed copy; then the program passes against a live daemon.
  */
 static void test_pkgconfig_example(void **state)
 {
 	struct bb *f = *state;
 	const char *sanflags = getenv("PP_SANFLAGS"), *cc = getenv("PP_CC");
 	char pcdir[PATH_MAX], sysroot_env[PATH_MAX], libdir_env[PATH_MAX * 2], libpath_env[PATH_MAX];
-	char exe[PATH_MAX], cmd[PATH_MAX * 4], want[PATH_MAX * 2];
+	char exe[PATH_MAX], cmd[PATH_MAX * 4], want[PATH_MAX * 2], soname[64];
 	char *needed, *pc_path, *nl;
 	struct run r;
 
 	ti_install();
+	ti_version();
+	snprintf(soname, sizeof(soname), "libpagepool.so.%s", ti.soversion);
 	{
 		const char *argv[] = { "pkg-config", "--variable", "pc_path", "pkg-config", NULL };
 
@@ -588,7 +662,8 @@ static void test_pkgconfig_example(void **state)
 		const char *flags[] = { "pkg-config", "--cflags", "--libs", "pagepool", NULL };
 
 		r = run_ok("pkg-config --modversion pagepool", ver, env, TOOL_TIMEOUT_MS);
-		assert_string_equal(r.out, "1.0.0\n");
+		snprintf(want, sizeof(want), "%s\n", ti.version);
+		assert_string_equal(r.out, want);
 		run_free(&r);
 		r = run_ok("pkg-config --cflags --libs pagepool", flags, env, TOOL_TIMEOUT_MS);
 		print_message("pkg-config --cflags --libs pagepool: %s", r.out);
@@ -620,8 +695,9 @@ static void test_pkgconfig_example(void **state)
 		return;
 	}
 	print_message("NEEDED of the example: %s\n", needed);
-	if (!strstr(needed, "libpagepool.so.1 "))
-		fail_msg("the example does not need libpagepool.so.1 (NEEDED: %s)", needed);
+	snprintf(want, sizeof(want), "%s ", soname);
+	if (!strstr(needed, want))
+		fail_msg("the example does not need %s (NEEDED: %s)", soname, needed);
 	free(needed);
 
 	/* The dynamic linker resolves it to the installed copy. */
@@ -631,8 +707,7 @@ static void test_pkgconfig_example(void **state)
 		const char *argv[] = { exe, NULL };
 
 		r = run_ok("listing the example's libraries (ldd)", argv, env, TOOL_TIMEOUT_MS);
-		snprintf(want, sizeof(want), "libpagepool.so.1 => %s/usr/lib/libpagepool.so.1 ",
-			 ti.dest);
+		snprintf(want, sizeof(want), "%s => %s/usr/lib/%s ", soname, ti.dest, soname);
 		assert_has("the example's resolved libraries", r.out, want);
 		run_free(&r);
 	}
@@ -651,6 +726,208 @@ static void test_pkgconfig_example(void **state)
 		print_text("  example: ", r.out);
 		run_free(&r);
 	}
+}
+
+/* `pkg-config ARGS... pagepool` with the .pc directory pcdir searched first
+ * (the system's after it, for Requires.private) and no sysroot; its stdout. */
+static char *pc_query(const char *pcdir, const char *a1, const char *a2, const char *a3)
+{
+	const char *pvar[] = { "pkg-config", "--variable", "pc_path", "pkg-config", NULL };
+	char libdir_env[PATH_MAX * 2], *out, *nl;
+	const char *args[] = { a1, a2, a3 };
+	const char *argv[8] = { "pkg-config" };
+	int n = 1;
+	struct run r;
+
+	r = run_ok("pkg-config --variable pc_path pkg-config", pvar, NULL, TOOL_TIMEOUT_MS);
+	if ((nl = strchr(r.out, '\n')))
+		*nl = '\0';
+	snprintf(libdir_env, sizeof(libdir_env), "PKG_CONFIG_LIBDIR=%s:%s", pcdir, r.out);
+	run_free(&r);
+	for (size_t i = 0; i < 3; i++)
+		if (args[i])
+			argv[n++] = args[i];
+	argv[n++] = "pagepool";
+	argv[n] = NULL;
+	{
+		const char *env[] = { libdir_env, "PKG_CONFIG_PATH", "PKG_CONFIG_SYSROOT_DIR",
+				      NULL };
+
+		r = run_ok("pkg-config on the staged pagepool.pc", argv, env, TOOL_TIMEOUT_MS);
+	}
+	print_message("pkg-config %s%s%s%s: %s", a1, a2 ? " " : "", a2 ? a2 : "",
+		      a3 ? " ..." : "", r.out);
+	out = r.out;
+	free(r.err);
+	return out;
+}
+
+/* The pagepool.pc of an install into dest with one more make variable:
+ * its text (malloc'd). */
+static char *pc_of_install(const char *name, const char *prefix, const char *var,
+			   const char *pc_rel)
+{
+	char dest[PATH_MAX], path[PATH_MAX];
+	struct run r;
+
+	ti_path(dest, sizeof(dest), "%s/%s", ti.dir, name);
+	r = make_run_var("install", dest, prefix, var);
+	run_free(&r);
+	ti_path(path, sizeof(path), "%s/%s", dest, pc_rel);
+	if (access(path, R_OK) != 0)
+		fail_msg("make install %s put no pagepool.pc at %s", var, pc_rel);
+	return bb_slurp(path);
+}
+
+/*
+ * The staged pagepool.pc is relocatable: `pkg-config --define-prefix` finds
+ * prefix from where the file lies (DESTDIR/usr/lib/pkgconfig -> DESTDIR/usr)
+ * and libdir and includedir follow it, so a staged tree (or one moved
+ * elsewhere) is usable as it is; without --define-prefix the paths are the
+ * installed ones.  A multiarch LIBDIR under PREFIX stays relative to
+ * ${exec_prefix}; a LIBDIR outside PREFIX stays absolute.
+ */
+static void test_pkgconfig_define_prefix(void **state)
+{
+	char pcdir[PATH_MAX], want[PATH_MAX];
+	char *out, *text;
+
+	ti_install();
+	ti_path(pcdir, sizeof(pcdir), "%s/%s", ti.dest, "usr/lib/pkgconfig");
+
+	out = pc_query(pcdir, "--define-prefix", "--variable=prefix", NULL);
+	snprintf(want, sizeof(want), "%s/usr\n", ti.dest);
+	assert_string_equal(out, want);
+	free(out);
+	out = pc_query(pcdir, "--define-prefix", "--variable=libdir", NULL);
+	snprintf(want, sizeof(want), "%s/usr/lib\n", ti.dest);
+	assert_string_equal(out, want);
+	free(out);
+	out = pc_query(pcdir, "--define-prefix", "--variable=includedir", NULL);
+	snprintf(want, sizeof(want), "%s/usr/include\n", ti.dest);
+	assert_string_equal(out, want);
+	free(out);
+	out = pc_query(pcdir, "--define-prefix", "--cflags", "--libs");
+	snprintf(want, sizeof(want), "-I%s/usr/include ", ti.dest);
+	assert_has("pkg-config --define-prefix --cflags", out, want);
+	snprintf(want, sizeof(want), "-L%s/usr/lib ", ti.dest);
+	assert_has("pkg-config --define-prefix --libs", out, want);
+	free(out);
+	out = pc_query(pcdir, "--dont-define-prefix", "--variable=libdir", NULL);
+	assert_string_equal(out, "/usr/lib\n");
+	free(out);
+
+	text = pc_of_install("dest-multiarch", "/usr", "LIBDIR=/usr/lib/x86_64-linux-gnu",
+			     "usr/lib/x86_64-linux-gnu/pkgconfig/pagepool.pc");
+	assert_has("pagepool.pc (LIBDIR=/usr/lib/x86_64-linux-gnu)", text,
+		   "\nlibdir=${exec_prefix}/lib/x86_64-linux-gnu\n");
+	assert_has("pagepool.pc (LIBDIR=/usr/lib/x86_64-linux-gnu)", text,
+		   "\nincludedir=${prefix}/include\n");
+	free(text);
+	text = pc_of_install("dest-outside", "/opt/pagepool", "LIBDIR=/usr/lib/pagepool",
+			     "usr/lib/pagepool/pkgconfig/pagepool.pc");
+	assert_has("pagepool.pc (LIBDIR outside PREFIX)", text, "\nprefix=/opt/pagepool\n");
+	assert_has("pagepool.pc (LIBDIR outside PREFIX)", text, "\nlibdir=/usr/lib/pagepool\n");
+	assert_has("pagepool.pc (LIBDIR outside PREFIX)", text,
+		   "\nincludedir=${prefix}/include\n");
+	free(text);
+}
+
+/* The version field of the first .TH line of a man page: the text between
+ * the quotes of its fourth argument, in buf ("" if there is none). */
+static void man_th_source(const char *text, char *buf, size_t len)
+{
+	const char *th = strncmp(text, ".TH ", 4) == 0 ? text : strstr(text, "\n.TH ");
+	const char *q1, *q2;
+
+	buf[0] = '\0';
+	if (!th)
+		return;
+	q1 = strchr(th + 1, '"');
+	q2 = q1 ? strchr(q1 + 1, '"') : NULL;
+	if (!q2 || memchr(th + 1, '\n', (size_t)(q2 - th - 1)) || (size_t)(q2 - q1) > len)
+		return;
+	memcpy(buf, q1 + 1, (size_t)(q2 - q1 - 1));
+	buf[q2 - q1 - 1] = '\0';
+}
+
+/*
+ * One version everywhere: `make version` (the Makefile's VERSION) is what
+ * the installed pagepoold --version and pagepoolctl --version print, the
+ * installed pagepool.pc's Version:, the "pagepool VERSION" of every
+ * installed man page's .TH line, the installed library's file name
+ * (libpagepool.so.VERSION), and its soname's number (VERSION's first).
+ */
+static void test_one_version(void **state)
+{
+	char path[PATH_MAX], want[128], got[128];
+	char *text, *soname;
+	unsigned checked = 0;
+	struct run r;
+
+	ti_install();
+	ti_version();
+	ti_path(path, sizeof(path), "%s/%s", ti.dest, "usr/sbin/pagepoold");
+	{
+		const char *argv[] = { path, "--version", NULL };
+
+		r = run_ok("installed pagepoold --version", argv, NULL, TOOL_TIMEOUT_MS);
+		snprintf(want, sizeof(want), "pagepoold %s\n", ti.version);
+		print_message("pagepoold --version: %s", r.out);
+		assert_string_equal(r.out, want);
+		run_free(&r);
+	}
+	ti_path(path, sizeof(path), "%s/%s", ti.dest, "usr/bin/pagepoolctl");
+	{
+		const char *argv[] = { path, "--version", NULL };
+		size_t n;
+
+		r = run_ok("installed pagepoolctl --version", argv, NULL, TOOL_TIMEOUT_MS);
+		snprintf(want, sizeof(want), "pagepoolctl %s", ti.version);
+		n = strlen(want);
+		print_message("pagepoolctl --version: %s", r.out);
+		if (strncmp(r.out, want, n) != 0 || (r.out[n] != ' ' && r.out[n] != '\n'))
+			fail_msg("pagepoolctl --version says \"%.*s\", not \"%s\"",
+				 (int)strcspn(r.out, "\n"), r.out, want);
+		run_free(&r);
+	}
+	ti_path(path, sizeof(path), "%s/%s", ti.dest, "usr/lib/pkgconfig/pagepool.pc");
+	text = bb_slurp(path);
+	snprintf(want, sizeof(want), "\nVersion: %s\n", ti.version);
+	assert_has("the installed pagepool.pc", text, want);
+	print_message("pagepool.pc: Version: %s\n", ti.version);
+	free(text);
+
+	snprintf(want, sizeof(want), "pagepool %s", ti.version);
+	for (size_t i = 0; i < sizeof(man_pages) / sizeof(man_pages[0]); i++) {
+		const char *ph;
+
+		ti_path(path, sizeof(path), "%s/%s", ti.dest, man_pages[i].inst);
+		if (access(path, R_OK) != 0)
+			fail_msg("%s was not installed", man_pages[i].inst);
+		text = bb_slurp(path);
+		man_th_source(text, got, sizeof(got));
+		print_message("%s: .TH ... \"%s\"\n", man_pages[i].inst, got);
+		if (strcmp(got, want) != 0)
+			fail_msg("%s says \"%s\" on its .TH line, not \"%s\"", man_pages[i].inst,
+				 got, want);
+		if ((ph = placeholder(text)))
+			fail_msg("%s still has a placeholder: %.40s", man_pages[i].inst, ph);
+		free(text);
+		checked++;
+	}
+	assert_int_equal(checked, sizeof(man_pages) / sizeof(man_pages[0]));
+
+	ti_path(path, sizeof(path), "%s/usr/lib/libpagepool.so.%s", ti.dest, ti.version);
+	soname = elf_dyn_strings(path, DT_SONAME);
+	if (!soname) {
+		fail_msg("%s: missing, or not an ELF64 shared object", path);
+		return;
+	}
+	snprintf(want, sizeof(want), "libpagepool.so.%s ", ti.soversion);
+	print_message("usr/lib/libpagepool.so.%s: soname %s\n", ti.version, soname);
+	assert_string_equal(soname, want);
+	free(soname);
 }
 
 /* The man pages Documentation= of the units names. */
@@ -1267,6 +1544,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_install_files),
 		bb_test(test_pkgconfig_example),
+		cmocka_unit_test(test_pkgconfig_define_prefix),
+		cmocka_unit_test(test_one_version),
 		cmocka_unit_test(test_systemd_analyze),
 		cmocka_unit_test(test_sysusers_tmpfiles),
 		cmocka_unit_test(test_man_pages),

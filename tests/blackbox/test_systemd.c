@@ -12,7 +12,9 @@
  *    first connection starts the daemon, which serves on the passed fds and
  *    leaves the socket files alone at exit; a passed socket bound to another
  *    path is refused at start-up.
- *  - pagepoolctl config-check and pagepoold --check-config name FILE:LINE.
+ *  - pagepoolctl config-check and pagepoold --check-config name FILE:LINE;
+ *    an indented line is refused as such (not as a key "given twice") and
+ *    inline # and ; comments are cut off (not kept in the socket path).
  *
  * Waiting is on the notify socket, inotify or pidfds, each with a deadline;
  * the one place time is measured is the silence of the watchdog while the
@@ -438,6 +440,80 @@ static void test_config_check(void **state)
 	}
 }
 
+/*
+ * The config file's two line-syntax traps (config.h, "Line syntax"), through
+ * both checkers: FILE:LINE and the real cause, never "given twice".
+ * `text` must exit `code` from pagepoolctl config-check (65 invalid, 0 ok;
+ * pagepoold --check-config: 1, 0) and, when `want` is set, say
+ * "FILE:LINE: want" in both.
+ */
+static void config_expect(struct bb *f, const char *text, int code, int line, const char *want)
+{
+	char out[8192], msg[400];
+	const char *ctl_argv[] = { ctl_path(), "config-check", f->conf, NULL };
+	const char *pd_argv[] = { bb_daemon_path(), "--check-config", "-c", f->conf, NULL };
+	int rc;
+
+	bb_write_config(f, text);
+	snprintf(msg, sizeof(msg), "%s:%d: %s", f->conf, line, want ? want : "");
+	rc = run_cmd(ctl_argv, out, sizeof(out));
+	if (rc != code || (want && !strstr(out, msg)) || strstr(out, "given twice"))
+		print_error("pagepoolctl config-check -> %d (expected %d, \"%s\"):\n%s\n", rc, code,
+			    msg, out);
+	assert_int_equal(rc, code);
+	assert_null(strstr(out, "given twice"));
+	if (want)
+		assert_non_null(strstr(out, msg));
+	rc = run_cmd(pd_argv, out, sizeof(out));
+	if (rc != (code ? 1 : 0) || (want && !strstr(out, msg)))
+		print_error("pagepoold --check-config -> %d:\n%s\n", rc, out);
+	assert_int_equal(rc, code ? 1 : 0);
+	assert_null(strstr(out, "given twice"));
+	if (want)
+		assert_non_null(strstr(out, msg));
+}
+
+static void test_config_line_traps(void **state)
+{
+	struct bb *f = *state;
+	static const char indented[] = "indented line (continuation lines are not supported";
+	static const char conf_comments[] =
+		"# inline comments: a # or ; after a blank, on any line\n"
+		"[daemon]  ; the daemon\n"
+		"socket = @SOCKET@ # client socket\n"
+		"workers = auto\t; every CPU\n"
+		"socket_group = # none: the daemon's own\n"
+		"  # an indented comment line is still a comment\n"
+		"\n"
+		"[pool default] # the only pool\n"
+		"size = 16M ; four blocks\n";
+	char commented[300];
+	struct pp_client *c;
+
+	/* An indented key after another: was "workers given twice"-style noise
+	 * about the previous key; now the real cause, at its line. */
+	config_expect(f, "[daemon]\nsocket = @SOCKET@\n  workers = auto\n\n"
+		      "[pool default]\nsize = 16M\n", 65, 3, indented);
+	/* Indented at the top of a section: was taken silently. */
+	config_expect(f, "[daemon]\nsocket = @SOCKET@\n\n[pool default]\n\tsize = 16M\n"
+		      "prefault = no\n", 65, 5, indented);
+	/* An indented section header. */
+	config_expect(f, "[daemon]\nsocket = @SOCKET@\n  [pool default]\nsize = 16M\n",
+		      65, 3, indented);
+
+	/* Inline comments are cut off, # like ;, so the daemon listens on the
+	 * configured path, not on one with the comment in it. */
+	config_expect(f, conf_comments, 0, 0, NULL);
+	bb_start(f, conf_comments);
+	c = bb_client(f, NULL);
+	assert_int_equal(pp_info(c)->arena_size, 16u << 20);
+	snprintf(commented, sizeof(commented), "%s # client socket", f->sock);
+	assert_int_equal(access(commented, F_OK), -1);
+	/* A # or ; not after a blank is part of the value. */
+	config_expect(f, "[daemon]\nsocket = @SOCKET@\n\n[pool default]\nsize = 16M#x\n", 65, 5,
+		      "size = \"16M#x\": not a size");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_activation_wrong_path, bb_setup,
 						bb_teardown),
 		cmocka_unit_test_setup_teardown(test_config_check, bb_setup, bb_teardown),
+		cmocka_unit_test_setup_teardown(test_config_line_traps, bb_setup, bb_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,18 +1,25 @@
 # tests/fuzz/fuzz.mk - libFuzzer targets; included at the end of the Makefile.
 #
-#   make fuzz           each target for FUZZ_TIME seconds (default 300)
-#   make fuzz-smoke     each target for FUZZ_SMOKE_TIME seconds (default 30);
-#                       exits non-zero on any crash
+#   make fuzz           random exploration: each target for FUZZ_TIME seconds
+#                       (default 300); exits non-zero on any crash
+#   make fuzz-smoke     the same for FUZZ_SMOKE_TIME seconds (default 30)
+#   make fuzz-check     what `make check` runs, alone: replay every reproducer
+#                       in tests/fuzz/regress/TARGET/ and every seed, then a
+#                       fixed-seed run (-seed=FUZZ_CHECK_SEED) bounded by
+#                       FUZZ_CHECK_RUNS executions, all with the clock
+#                       stopped (frozen_clock.c): the same inputs every time
 #   make fuzz-build     build the targets and the seed corpora only
-#   make fuzz-regress   replay tests/fuzz/regress/TARGET/* (known reproducers);
-#                       exits non-zero while any of them still fails
+#   make fuzz-regress   replay tests/fuzz/regress/TARGET/* (known reproducers)
+#                       alone; exits non-zero while any of them still fails
 #
 # Targets: fuzz_proto (client and admin protocol against an in-process
 # daemon) and fuzz_core (the allocator core against a model); see the head of
-# each file.  Runs use the generated seeds (build/fuzz/seeds/TARGET) and a
-# persistent corpus (build/fuzz/corpus/TARGET, where new inputs go);
-# crashes land in build/fuzz/artifacts/TARGET/, each run's log in
-# build/fuzz/TARGET.log.
+# each file.  fuzz and fuzz-smoke start from the generated seeds
+# (build/fuzz/seeds/TARGET) and a persistent corpus (build/fuzz/corpus/TARGET,
+# where new inputs go); crashes land in build/fuzz/artifacts/TARGET/, each
+# run's log in build/fuzz/TARGET.log.  fuzz-check (and make check) reads the
+# seeds and writes nothing but crash inputs (artifacts/TARGET/check-*), so
+# no run changes what the next one executes; see tests/fuzz/run-fuzz.sh.
 #
 # Everything is compiled by clang with -fsanitize=fuzzer-no-link,address,
 # undefined into build/fuzz through a recursive make of the top-level rules
@@ -25,8 +32,13 @@ FUZZ_SAN	:= fuzzer-no-link,address,undefined
 FUZZ_TIME	?= 300
 FUZZ_SMOKE_TIME	?= 30
 FUZZ_TARGETS	:= fuzz_proto fuzz_core
+# The fixed-seed run of `make check`: runs per target (about 10 s each here
+# on a loaded 2-core machine; fuzz_core creates a pool per input, so it is
+# much the slower) and libFuzzer's -seed.
+FUZZ_CHECK_RUNS	?= fuzz_proto=10000 fuzz_core=1000
+FUZZ_CHECK_SEED	?= 1
 
-.PHONY: fuzz fuzz-smoke fuzz-build fuzz-regress fuzz-inner
+.PHONY: fuzz fuzz-smoke fuzz-check fuzz-build fuzz-regress fuzz-inner
 
 fuzz-build:
 	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) SAN=$(FUZZ_SAN) BUILD=$(FUZZ_BUILD) fuzz-inner
@@ -36,6 +48,10 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	@tests/fuzz/run-fuzz.sh run $(FUZZ_BUILD) $(FUZZ_SMOKE_TIME) $(FUZZ_TARGETS)
+
+fuzz-check: fuzz-build
+	@FUZZ_CHECK_SEED=$(FUZZ_CHECK_SEED) tests/fuzz/run-fuzz.sh check $(FUZZ_BUILD) \
+		'$(FUZZ_CHECK_RUNS)' $(FUZZ_TARGETS)
 
 fuzz-regress: fuzz-build
 	@tests/fuzz/run-fuzz.sh regress $(FUZZ_BUILD) 0 $(FUZZ_TARGETS)
@@ -48,7 +64,13 @@ FUZZ_DAEMON_OBJS := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 FUZZ_LDFLAGS := $(ALL_LDFLAGS) -fsanitize=fuzzer
 FUZZ_EVENT_CFLAGS := $(shell pkg-config --cflags libevent_core 2>/dev/null)
 
-fuzz-inner: $(FUZZ_TARGETS:%=$(BUILD)/%) $(BUILD)/seeds/.stamp
+fuzz-inner: $(FUZZ_TARGETS:%=$(BUILD)/%) $(BUILD)/seeds/.stamp $(BUILD)/frozen_clock.so
+
+# The stopped clock of the fuzz runs in `make check` (an LD_PRELOAD library:
+# no sanitizer, no coverage).
+$(BUILD)/frozen_clock.so: tests/fuzz/frozen_clock.c
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) -std=gnu11 $(OPT) $(WARN) -fPIC -shared $< -o $@
 
 $(BUILD)/fuzz_core: tests/fuzz/fuzz_core.c tests/fuzz/fuzzutil.h $(wildcard daemon/*.h) $(CORE_LIB)
 	@$(if $(Q),echo "  CCLD    $@")

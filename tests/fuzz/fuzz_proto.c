@@ -254,9 +254,10 @@ static const char *stream_name(const struct stream *s)
 }
 
 /*
- * A frame the harness sent: a request wants an answer echoing its id; a
- * framing error (zero length, above max_frame, or not decoding) wants one
- * last answer with id 0, after which nothing more is read.
+ * A frame the harness sent: a request wants an answer echoing its id (a
+ * zero-length frame is a request too: id 0, no body); a framing error (above
+ * max_frame, or not decoding) wants one last answer with id 0, after which
+ * nothing more is read.
  */
 static void want_push(struct stream *s, uint64_t id, int kind, bool fail)
 {
@@ -279,7 +280,7 @@ static void tx_parse(struct stream *s)
 		uint32_t len = wire_frame_len(s->tx + off);
 		ProtobufCMessage *m;
 
-		if (len == 0 || len > max) {
+		if (len > max) {
 			want_push(s, 0, 0, true);
 			break;
 		}
@@ -444,6 +445,19 @@ static void check_admin_frame(struct stream *s, const uint8_t *body, uint32_t le
 	pagepool__v1__admin_response__free_unpacked(r, NULL);
 }
 
+/* A stream turned away at accept is told why: one answer, id 0, EBUSY
+ * (both sockets' answers start with id = 1, status = 2), then EOF. */
+static void check_refusal(struct stream *s, const uint8_t *body, uint32_t len)
+{
+	Pagepool__V1__Response *r = pagepool__v1__response__unpack(NULL, len, body);
+
+	if (!r || r->id != 0 || r->status != EBUSY || s->fail_answered)
+		die("%s: turned away at accept, but answered %s", stream_name(s),
+		    r ? "something other than one EBUSY" : "a frame that does not decode");
+	s->fail_answered = true;
+	pagepool__v1__response__free_unpacked(r, NULL);
+}
+
 /* Take whole frames off s->in. */
 static void stream_decode(struct stream *s)
 {
@@ -452,11 +466,14 @@ static void stream_decode(struct stream *s)
 	while (s->in_len - off >= WIRE_HDR) {
 		uint32_t len = wire_frame_len(s->in + off);
 
-		if (len == 0 || len > (16u << 20))
+		/* Length 0 is an empty answer (id 0, OK, no body): it decodes. */
+		if (len > (16u << 20))
 			die("stream %d: the daemon framed %u bytes", (int)(s - st), len);
 		if (s->in_len - off - WIRE_HDR < len)
 			break;
-		if (s->admin)
+		if (s->refused)
+			check_refusal(s, s->in + off + WIRE_HDR, len);
+		else if (s->admin)
 			check_admin_frame(s, s->in + off + WIRE_HDR, len);
 		else
 			check_client_frame(s, s->in + off + WIRE_HDR, len);

@@ -7,8 +7,8 @@
  * fuzz_proto seeds are valid conversations in its input format (see the
  * head of fuzz_proto.c): framed hello/alloc/free/stat requests, every admin
  * request, the harness's control operations (free what was handed out,
- * offline the block it lives in, backpressure, half-close), plus a few
- * classic framing errors.  fuzz_core seeds are operation sequences in
+ * offline the block it lives in, backpressure, half-close), requests with
+ * id 0 (zero-length frames both ways), plus a few classic framing errors.  fuzz_core seeds are operation sequences in
  * fuzz_core.c's format.
  */
 #include <errno.h>
@@ -86,6 +86,14 @@ static void msg(struct seed *s, unsigned k, const ProtobufCMessage *m)
 }
 
 static uint64_t next_id;
+static int zero_ids;		/* requests go out with id 0 */
+
+/* Ids count up, or stay 0: a request with id 0 and no body packs to a
+ * zero-length frame, and an admin answer with id 0, OK and no body is one. */
+static uint64_t seed_id(void)
+{
+	return zero_ids ? 0 : ++next_id;
+}
 
 static void hello(struct seed *s, unsigned k, const char *pool, unsigned version)
 {
@@ -94,7 +102,7 @@ static void hello(struct seed *s, unsigned k, const char *pool, unsigned version
 
 	h.version = version;
 	h.pool = (char *)pool;
-	q.id = ++next_id;
+	q.id = seed_id();
 	q.body_case = PAGEPOOL__V1__REQUEST__BODY_HELLO;
 	q.hello = &h;
 	msg(s, k, &q.base);
@@ -108,7 +116,7 @@ static void alloc(struct seed *s, unsigned k, unsigned order, unsigned count, un
 	a.order = order;
 	a.count = count;
 	a.flags = flags;
-	q.id = ++next_id;
+	q.id = seed_id();
 	q.body_case = PAGEPOOL__V1__REQUEST__BODY_ALLOC;
 	q.alloc = &a;
 	msg(s, k, &q.base);
@@ -121,7 +129,7 @@ static void free_pfns(struct seed *s, unsigned k, const uint32_t *pfns, size_t n
 
 	f.pfns = (uint32_t *)pfns;
 	f.n_pfns = n;
-	q.id = ++next_id;
+	q.id = seed_id();
 	q.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
 	q.free = &f;
 	msg(s, k, &q.base);
@@ -132,7 +140,7 @@ static void req_stat(struct seed *s, unsigned k)
 	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
 	Pagepool__V1__Stat t = PAGEPOOL__V1__STAT__INIT;
 
-	q.id = ++next_id;
+	q.id = seed_id();
 	q.body_case = PAGEPOOL__V1__REQUEST__BODY_STAT;
 	q.stat = &t;
 	msg(s, k, &q.base);
@@ -143,7 +151,7 @@ static void req_stat(struct seed *s, unsigned k)
 	Pagepool__V1__AdminRequest _q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;	\
 	__typeof__(*_q.field) _b = init;					\
 	__VA_ARGS__;								\
-	_q.id = ++next_id;							\
+	_q.id = seed_id();							\
 	_q.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_##CASE;		\
 	_q.field = &_b;								\
 	msg(s, ADM, &_q.base);							\
@@ -271,13 +279,52 @@ static void proto_seeds(void)
 	ctl(&s, C_SHUT(A));
 	save("fuzz_proto", "client-halfclose", &s);
 
-	/* Framing errors: zero length, too long, a body that does not decode,
-	 * unknown fields, a truncated frame. */
+	/* A zero-length frame is no framing error: a request with id 0 and no
+	 * body, refused before and after hello, on a connection that goes on. */
 	memset(&s, 0, sizeof(s));
 	put1(&s, 0);
+	chunk(&s, A, "\0\0\0\0", 4);
 	hello(&s, A, "", 1);
 	chunk(&s, A, "\0\0\0\0", 4);
+	req_stat(&s, A);
+	chunk(&s, ADM, "\0\0\0\0", 4);
+	ADMIN(&s, status, STATUS, PAGEPOOL__V1__ADMIN_STATUS_REQ__INIT);
 	save("fuzz_proto", "frame-empty", &s);
+
+	/* Every request with id 0, admin first (while no client holds pages,
+	 * so the offline succeeds).  Offline, online and set-pcp that succeed
+	 * are answered with zero-length frames. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	zero_ids = 1;
+	ADMIN(&s, status, STATUS, PAGEPOOL__V1__ADMIN_STATUS_REQ__INIT);
+	ADMIN(&s, stats, STATS, PAGEPOOL__V1__ADMIN_STATS_REQ__INIT);
+	ADMIN(&s, buddyinfo, BUDDYINFO, PAGEPOOL__V1__ADMIN_BUDDYINFO_REQ__INIT);
+	ADMIN(&s, clients, CLIENTS, PAGEPOOL__V1__ADMIN_CLIENTS_REQ__INIT);
+	ADMIN(&s, drain, DRAIN, PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT);
+	ADMIN(&s, offline, OFFLINE, PAGEPOOL__V1__ADMIN_OFFLINE_REQ__INIT,
+	      _b.pool = (char *)"default", _b.start = 1024, _b.count = 1024);
+	ADMIN(&s, online, ONLINE, PAGEPOOL__V1__ADMIN_ONLINE_REQ__INIT,
+	      _b.pool = (char *)"default", _b.start = 1024, _b.count = 1024);
+	ADMIN(&s, trim, TRIM, PAGEPOOL__V1__ADMIN_TRIM_REQ__INIT);
+	ADMIN(&s, set_pcp, SET_PCP, PAGEPOOL__V1__ADMIN_SET_PCP_REQ__INIT,
+	      _b.pool = (char *)"small", _b.high = 4096, _b.batch = 63);
+	ADMIN(&s, verify, VERIFY, PAGEPOOL__V1__ADMIN_VERIFY_REQ__INIT);
+	ADMIN(&s, reload, RELOAD, PAGEPOOL__V1__ADMIN_RELOAD_REQ__INIT);
+	chunk(&s, ADM, "\0\0\0\0", 4);		/* no body */
+	alloc(&s, A, 0, 1, 0);
+	hello(&s, A, "", 1);
+	alloc(&s, A, 0, 4, 0);
+	req_stat(&s, A);
+	free_pfns(&s, A, pfns4, 4);
+	zero_ids = 0;
+	ctl(&s, C_FREE(A, 0, 0));
+	req_stat(&s, A);
+	ADMIN(&s, status, STATUS, PAGEPOOL__V1__ADMIN_STATUS_REQ__INIT);
+	save("fuzz_proto", "id0-all", &s);
+
+	/* Framing errors: too long, a body that does not decode, unknown
+	 * fields, a truncated frame. */
 	memset(&s, 0, sizeof(s));
 	put1(&s, 0);
 	chunk(&s, A, "\0\1\0\0xxxx", 8);

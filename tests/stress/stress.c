@@ -557,12 +557,14 @@ static int admin_call(struct admin *a, admin_request *req, admin_response **out)
 		snprintf(a->why, sizeof(a->why), "response frame of %u bytes", flen);
 		return -EPROTO;
 	}
-	buf = malloc(flen);
-	if (!buf)
+	/* A zero-length frame is a valid empty answer: no body bytes to read. */
+	buf = flen ? malloc(flen) : NULL;
+	if (flen && !buf)
 		return -ENOMEM;
 	err = admin_io(a, false, buf, flen);
 	if (!err) {
-		*out = pagepool__v1__admin_response__unpack(NULL, flen, buf);
+		*out = (admin_response *)wire_unpack(&pagepool__v1__admin_response__descriptor,
+						     buf, flen);
 		if (!*out) {
 			snprintf(a->why, sizeof(a->why), "undecodable response");
 			err = -EPROTO;

@@ -1,7 +1,7 @@
 /*
  * test_qsbr.c - grace-period behaviour of the rcu drain, one worker at a time.
  *
- * The claims of DESIGN.md "Remote drain", each pinned down by a test:
+ * The claims of doc/DESIGN.md "Remote drain", each pinned down by a test:
  *   - an offline (idle, blocked) worker never delays an rcu drain, and the
  *     drain empties its pcp without waking it;
  *   - an online worker inside a long operation delays the drain until it

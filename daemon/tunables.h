@@ -1,0 +1,57 @@
+/*
+ * tunables.h - the run-time tunables a reload may change, published whole.
+ *
+ * Workers read them through tunables_get() while they are online QSBR
+ * readers, so one request sees one consistent set (a connection quota
+ * never pairs with the per-uid quota of another reload).  A reload builds a
+ * new set, swaps the pointer with rcu_xchg_pointer and frees the old set
+ * after synchronize_rcu, as Knot DNS publishes its configuration.  The
+ * admin thread is the only writer; it reads the current set without RCU.
+ *
+ * Not here: the pcp's high and batch (per-pcp words the allocation fast path
+ * reads; any mix of an old and a new value is safe there), log_level (an
+ * atomic in log.c), drain_mode (the pool's, switched under its admin lock)
+ * and decay_interval (the admin thread's own timer).
+ */
+#ifndef PP_TUNABLES_H
+#define PP_TUNABLES_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "rcu.h"
+
+struct daemon;
+
+struct pool_tunables {
+	uint64_t quota_pages;		/* per connection; 0 = unlimited */
+	uint64_t quota_uid_pages;	/* per uid; 0 = unlimited */
+};
+
+struct tunables {
+	uint32_t write_timeout;
+	uint32_t read_timeout;
+	uint32_t hello_timeout;
+	uint32_t min_drain_rate;
+	uint32_t max_connections_per_uid;
+	uint32_t max_output_per_uid;
+	uint32_t admin_idle_timeout;
+	struct pool_tunables pools[CONFIG_MAX_POOLS];
+};
+
+/* Start-up (before any worker runs): the first set, from d->cfg.  0 or -ENOMEM. */
+int tunables_init(struct daemon *d);
+/* Shutdown, once no reader is left. */
+void tunables_free(struct daemon *d);
+
+/*
+ * Admin thread: publish the run-time values of `cfg` as the new set and free
+ * the old one after a grace period.  Must not be called by an online reader
+ * or with a lock workers take.  0 or -ENOMEM (the old set stays).
+ */
+int tunables_publish(struct daemon *d, const struct config *cfg);
+
+/* An online worker (or the admin thread): the current set. */
+#define tunables_get(d)	((const struct tunables *)pp_rcu_dereference((d)->tun))
+
+#endif
