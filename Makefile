@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # pagepool - top-level build.
 #
 #   make            build everything (core library, tests, benchmarks)
@@ -303,6 +304,7 @@ check: deps
 FUZZ_CHECK := $(if $(SAN),,tests/fuzz/check.sh)
 
 check-run: all $(if $(FUZZ_CHECK),fuzz-build)
+	@tests/spdx-check.sh >/dev/null || { tests/spdx-check.sh; exit 1; }
 	@PAGEPOOLD=$(abspath $(DAEMON)) PP_EXAMPLE=$(abspath $(EXAMPLE)) \
 	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_TARGETS='$(FUZZ_TARGETS)' \
 	FUZZ_CHECK_RUNS='$(FUZZ_CHECK_RUNS)' FUZZ_CHECK_SEED=$(FUZZ_CHECK_SEED) \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * example.c - libpagepool in one sitting: a zero-copy hand-off between two
  * processes.

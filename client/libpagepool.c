@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libpagepool.c - the client library of pagepoold (see pagepool.h).
  *

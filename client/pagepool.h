@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pagepool.h - libpagepool, the client library of pagepoold.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pagepoolctl.c - the operators' command-line client of pagepoold's admin
  * socket.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * admin.c - the admin socket (see admin.h).  Requests are answered
  * synchronously on the admin thread: a drain waits for its grace period here,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * admin.h - the admin socket, served by the admin (main) thread: status,
  * counters, buddyinfo, clients, and the operations - drain, offline/online,

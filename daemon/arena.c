@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * arena.c - one sealed memfd per pool (see arena.h).  The daemon maps the
  * arena MAP_NORESERVE and never touches it except to zero pages on request,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * arena.h - the shared memory arena of one pool: a sealed memfd.
  *

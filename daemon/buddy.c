@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * buddy.c - the zone: free lists per order, split on alloc, merge on free
  * (buddy = pfn ^ (1 << order)), one lock, lazily carved from virgin

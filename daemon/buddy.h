@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * buddy.h - the buddy allocator of one pool (the "zone").
  *

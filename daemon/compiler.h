@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * compiler.h - tiny portability layer shared by every module: branch hints,
  * the relaxed "read once / write once" accessors used for values that one

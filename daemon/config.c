@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.c - read pagepoold.conf with inih and validate every value
  * strictly (chrony-style): numbers are whole and in range, names exist, and

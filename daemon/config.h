@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.h - pagepoold.conf: an INI file read with inih, validated strictly.
  *

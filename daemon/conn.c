@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conn.c - a client connection (see conn.h): framing on a libevent
  * bufferevent, strict decoding, one handle_*() per request type, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conn.h - one client connection, owned by one worker thread from hand-off
  * to close.  It reads frames, answers requests in order, holds the pages its

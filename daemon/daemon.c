@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * daemon.c - helpers on the daemon's shared state: its pools, the
  * per-(pool, uid) page quota table and the connection slots.  Quota entries

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * daemon.h - the running daemon's shared state: configuration, pools,
  * workers, and the per-uid quota table.  Set up by main() before any worker

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * drain.c - the remote drain (see drain.h, and doc/DESIGN.md "Remote drain").
  *

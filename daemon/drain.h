@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * drain.h - return the pages cached in workers' pcplists to the buddy.
  *

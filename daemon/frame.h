@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * frame.h - take the next framed protobuf message off a libevent input
  * buffer: the daemon's side of proto/wire.h, shared by client connections

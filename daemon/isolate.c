@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * isolate.c - shrinking and growing a pool at run time: offline/online of a
  * pfn range (memory hot-unplug in miniature) and trim.

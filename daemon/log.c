@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.c - see log.h.  One fprintf per line so lines from different threads
  * do not interleave.  The rate limiter keeps each cause's window in one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.h - the daemon's small log API, in the OpenBSD style.
  *

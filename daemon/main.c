@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - pagepoold: start-up, the admin thread's event loop, and clean
  * shutdown.  Start-up may fatal(); after READY nothing here exits except on

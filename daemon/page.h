@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * page.h - the page descriptor: 16 bytes per page, one array per pool.
  *

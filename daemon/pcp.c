@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pcp.c - per-worker page lists (see pcp.h for the contract and the thread
  * rules).  The fast paths are pcp_alloc() and pcp_free(): one RCU pointer

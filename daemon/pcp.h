@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pcp.h - per-worker page lists for one pool (Linux's per_cpu_pages).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pool.c - a pool's life cycle and the ownership rules around allocation
  * and free (see pool.h).  Allocation goes through the worker's pcp; every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pool.h - one pool: its arena, descriptor array, zone, one pcp per worker,
  * and the ownership rules every allocation and free goes through.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rcu.c - storage for the ThreadSanitizer token described in rcu.h.  The
  * token's address is the object on which quiescent states "release" and grace

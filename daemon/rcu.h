@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rcu.h - the only door to liburcu in pagepool.  Every RCU primitive the
  * project uses goes through these wrappers so that:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reclaim.c - drain-and-retry for allocations that fail while pcplists
  * hold pages (see reclaim.h).

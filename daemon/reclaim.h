@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reclaim.h - an allocation must not fail while the pool has free pages.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reload.c - SIGHUP and `pagepoolctl reload` (see reload.h).  The new file
  * is parsed into a scratch config, compared with the running one, and only

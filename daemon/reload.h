@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reload.h - re-read the configuration and apply what may change while the
  * daemon runs: log_level, decay_interval, write_timeout (new connections),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * server.c - listening socket and accept loop on the admin thread (see
  * server.h).  Accept failures from descriptor exhaustion pause accepting for

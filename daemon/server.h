@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * server.h - the admin thread's listening side: bind the client socket
  * (refusing to steal one a live daemon still answers on), accept, read the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * service.c - see service.h.  A thin layer over sd-daemon(3): sd_notify,
  * sd_watchdog_enabled, sd_listen_fds and sd_is_socket*.

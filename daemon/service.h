@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * service.h - the daemon's one door to systemd (libsystemd's sd-daemon API):
  * readiness and status notifications, the watchdog, socket activation and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stats.h - per-worker (per pcp) counters as one X-macro field list, so the
  * struct, the reset, the sum and the printer can never drift apart.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tunables.c - the run-time tunables, published by RCU (see tunables.h).
  */

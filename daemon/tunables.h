@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tunables.h - the run-time tunables a reload may change, published whole.
  *

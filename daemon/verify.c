@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * verify.c - pool_verify(): the invariants of doc/DESIGN.md, checked in
  * O(pages).  Used by the tests after every scenario and (later) by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * worker.h - worker threads: one per configured CPU, pinned and named
  * "pp-worker/N", each with its own libevent event_base, its connections and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wire.h - the one place that frames and decodes pagepool messages, shared
  * by the daemon and libpagepool.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # ci-clone-check.sh - run `make check` the way a CI runner does, to show that
 # it passes wherever the tree lives and gives the same test counts each time.
 #

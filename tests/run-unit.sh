@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Run cmocka test binaries and add up their results.  A binary that dies
 # before printing its summary counts every test it announced ("Running N
 # test(s)") and did not finish as failed, at least one, so the total of the

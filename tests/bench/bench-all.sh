@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-all.sh OUTDIR PAGEPOOLD BENCH_CORE BENCH_RPC BENCH_LOAD [PEER_BIN...]
 #
 # The whole benchmark suite (`make bench`), each comparison side by side in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-core.sh BENCH_BIN - run the core allocator microbenchmark and print
 # one Markdown table: case | ns/op | instructions/op | notes.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-load.sh PAGEPOOLD BENCH_LOAD [BENCH_RPC] - benchmark cases 2 and 3:
 # allocation throughput with the pcp on and off, and remote drains (drain
 # time; the saturated clients' latency under a drain storm) in the three

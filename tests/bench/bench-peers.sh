@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-peers.sh CORE_BIN [PEER_BIN...] - the pcp hit pair next to the
 # allocators a caller could use instead, in one run, and one Markdown table:
 # comparator | ns/op | instructions/op | ratio to the pcp-hit pair | notes.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-rpc.sh PAGEPOOLD BENCH_RPC - round-trip latency of pp_alloc(order 0, 1)
 # + pp_free against the transport floor (an echo server answering with the
 # same framing and message sizes over the same UNIX socket type), side by side.

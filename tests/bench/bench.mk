@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/bench/bench.mk - `make bench`: the whole benchmark suite (included by
 # the top-level Makefile after peers.mk and load.mk).
 #

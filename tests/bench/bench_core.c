@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_core.c - in-process microbenchmark of the core allocator: the pcp hit
  * path (raw and through the ownership layer), the refill/bulk-free path, the

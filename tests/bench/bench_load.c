@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_load.c - load generator for pagepoold: throughput (benchmark case 2)
  * and remote drains (case 3).  tests/bench/bench-load.sh starts the daemons

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_peer.c - one comparator for bench-peers.sh: the allocator a caller
  * could use instead of a pagepool pcp hit, measured on its own fast path

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_rpc.c - round-trip latency of pp_alloc(order 0, 1) + pp_free against
  * the transport floor, measured side by side in one run.

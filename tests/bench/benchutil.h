@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * benchutil.h - helpers shared by the benchmark programs in tests/bench/
  * and the stress test (tests/stress/stress.c): the monotonic clock, sorting

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # callgrind.sh - sourced by bench-core.sh and bench-peers.sh: instruction
 # counts from callgrind for binaries that speak bench_core's interface
 # (`BIN --callgrind CASE N` runs exactly N operations between

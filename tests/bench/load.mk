@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/bench/load.mk - the load benchmark against pagepoold (benchmark
 # cases 2 and 3: throughput with pcp on/off, drain time and drain storms),
 # included at the end of the Makefile.

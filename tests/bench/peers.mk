@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/bench/peers.mk - comparators for the pcp hit pair (included by the
 # top-level Makefile, whose BUILD, ALL_CFLAGS, ALL_LDFLAGS and Q it uses).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # plots.gp - PNG plots of the bench-load data files (tests/bench/bench-load.sh).
 #
 #   gnuplot -e "dir='build/bench'" tests/bench/plots.gp

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bbutil.h - harness of the black-box tests.  Each test starts the real
  * pagepoold (the binary named by $PAGEPOOLD; the test is skipped when it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_admin.c - black-box tests of pagepoold's admin socket through the
  * operators' CLI, pagepoolctl: a drain empties every worker's pcp and puts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_badinput.c - black-box tests of pagepoold against bad input: every
  * protocol violation and refused request gets its status (or, for framing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_basic.c - black-box tests of pagepoold's normal service: allocate,
  * write in place, see the same bytes from another process, free, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_exhaust.c - black-box tests of pagepoold running out of things or
  * being worn down by its clients, without losing a page or a descriptor:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_flow.c - black-box tests of pagepoold's flow control and connection
  * life: a client that reads while it pipelines more responses than

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_install.c - `make install` end to end, into a DESTDIR under mkdtemp:
  * the files with their modes, the library's symlinks and soname; the

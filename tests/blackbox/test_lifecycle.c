@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_lifecycle.c - black-box tests of pagepoold's life and death and of
  * its clients': a client killed with SIGKILL has its pages back within a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_limits.c - black-box tests that one uid cannot take pagepoold from
  * everyone else (issue 11, items 3, 4, 6 and 7):

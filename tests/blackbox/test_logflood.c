@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_logflood.c - black-box test that an unprivileged peer cannot flood
  * pagepoold's log: a few thousand framing errors, peers that die in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_reclaim.c - an allocation must not fail while the pool has free
  * pages.  Pages parked in a worker's pcplists keep buddy blocks split; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_systemd.c - black-box tests of pagepoold as a systemd service,
  * without systemd: a NOTIFY_SOCKET listener of the test's own stands in for

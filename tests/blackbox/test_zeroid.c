@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_zeroid.c - black-box tests of request id 0 and of the zero-length
  * frame.  A message whose fields are all at their defaults packs to no

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # check.sh - the fuzz part of `make check`, run by tests/run-unit.sh like a
 # test binary (no arguments; `make check-run` sets the environment):
 # FUZZ_BUILD (the fuzz build, made by `make fuzz-build`), FUZZ_TARGETS,

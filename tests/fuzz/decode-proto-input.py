@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Print a fuzz_proto input (tests/fuzz/fuzz_proto.c) chunk by chunk.
 
     decode-proto-input.py FILE

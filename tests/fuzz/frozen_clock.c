@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * frozen_clock.c - an LD_PRELOAD library that stops the clock, for the
  * fixed-seed fuzz runs of `make check` (tests/fuzz/run-fuzz.sh check).

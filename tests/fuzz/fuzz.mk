@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/fuzz/fuzz.mk - libFuzzer targets; included at the end of the Makefile.
 #
 #   make fuzz           random exploration: each target for FUZZ_TIME seconds

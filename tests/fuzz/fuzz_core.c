@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_core.c - libFuzzer target for the core allocator (pool, pcp, buddy,
  * drain, isolate, verify), driven without the daemon around it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_proto.c - libFuzzer target for pagepoold's two protocols: arbitrary
  * bytes into the frame decoder and request dispatcher of client connections

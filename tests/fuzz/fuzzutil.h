@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzzutil.h - checks shared by the fuzz targets, beyond pool_verify().
  * Header-only, like tests/unit/testutil.h.

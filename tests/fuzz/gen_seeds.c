@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * gen_seeds.c - seed corpora for the fuzzers, written by `make fuzz-build`
  * into DIR/fuzz_proto/ and DIR/fuzz_core/ (never committed: generated).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run-fuzz.sh - run the libFuzzer targets (tests/fuzz/fuzz.mk).
 #
 #   run-fuzz.sh run BUILD SECONDS TARGET...    explore: fuzz each target for SECONDS

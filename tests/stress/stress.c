@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress.c - pagepoold under load and faults, for a bounded time.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/stress/stress.mk - the stress test (included by the top-level
 # Makefile, whose BUILD, DAEMON, CLIENT_A, PROTO_* and flags it uses).
 #

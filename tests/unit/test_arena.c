@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_arena.c - the sealed memfd arena and a pool's lazy start-up.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_buddy.c - the zone on its own: split, merge, alignment, exhaustion,
  * lazy carving, bulk operations, buddyinfo.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_concurrency.c - workers allocate and free at full speed through their
  * own pcps while another thread drains the pool over and over, once per drain

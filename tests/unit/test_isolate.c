@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_isolate.c - shrinking and growing a pool: offline/online of a pfn
  * range (EBUSY with the holders named, memory returned to the OS, the range

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_log.c - unit tests of the log module's rate limiter: the burst per
  * window, the count of suppressed lines and the summary line that reports

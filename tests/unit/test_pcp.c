@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_pcp.c - per-worker lists: Linux-like defaults, refill in batches,
  * trim at high, the NOWAIT path that never touches the zone, high = 0.

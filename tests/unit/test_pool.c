@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_pool.c - ownership: batch allocation (all-or-nothing, PARTIAL, ZERO,
  * NOWAIT), free validation where one bad pfn frees nothing, release-all, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_qsbr.c - grace-period behaviour of the rcu drain, one worker at a time.
  *

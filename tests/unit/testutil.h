@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * testutil.h - shared helpers for the cmocka unit tests of the core.
  * Header-only so every test stays one file.
