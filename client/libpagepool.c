@@ -5,15 +5,16 @@
  * A struct pp_client is one blocking UNIX stream connection plus the pool's
  * arena, mapped MAP_SHARED once at connect.  Calls are strictly one request,
  * one response: ids start at 1 and increase, and the response must echo the
- * id just sent.  Frames are built and decoded only by proto/wire.c; this file
- * does the I/O and checks everything the daemon says before believing it.
+ * id just sent.  The I/O, framing and id matching are proto/transport.c's;
+ * this file checks everything the daemon says before believing it.
  *
  * A client breaks on any failure that leaves the stream in an unknown state
- * (send/receive error, EOF, oversized or undecodable frame, wrong id, a
- * response that contradicts its request).  A broken client does no more
- * I/O: its calls return -ECONNRESET, pp_last_error() keeps the reason, and
- * the socket stays open until pp_close(), so pages already allocated stay
- * held (and mapped) until then.
+ * (send/receive error, EOF, timeout, oversized or undecodable frame, wrong
+ * id, a response that contradicts its request).  A broken client does no
+ * more I/O: its calls return -ECONNRESET, pp_last_error() keeps the reason,
+ * and the socket stays open until pp_close(), so pages already allocated
+ * stay held (and mapped) until then.  pp_last_error() is the transport's
+ * error text, which this file also writes its own failures into.
  *
  * The arena fd is closed as soon as it is mapped: the mapping keeps the
  * memfd alive, and the process is spared one descriptor per client.
@@ -31,19 +32,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pagepool.h"
+#include "transport.h"
 #include "wire.h"
 
 #define PP_EXPORT	__attribute__((visibility("default")))
 
-#define ERRLEN		256	/* pp_last_error() text, NUL included */
-#define RBUF_SIZE	4096	/* read-ahead: most responses in one recvmsg */
-#define MAX_FDS		8	/* room for stray fds, which are closed */
+#define ERRLEN		TRANSPORT_ERRLEN	/* pp_last_error() text, NUL included */
 #define PP_FLAGS	(PP_NOWAIT | PP_ZERO | PP_PARTIAL)
 
 _Static_assert(PP_NOWAIT == PAGEPOOL__V1__ALLOC_FLAG__ALLOC_NOWAIT, "PP_NOWAIT");
@@ -51,19 +50,13 @@ _Static_assert(PP_ZERO == PAGEPOOL__V1__ALLOC_FLAG__ALLOC_ZERO, "PP_ZERO");
 _Static_assert(PP_PARTIAL == PAGEPOOL__V1__ALLOC_FLAG__ALLOC_PARTIAL, "PP_PARTIAL");
 
 struct pp_client {
-	int fd;			/* the connection */
-	bool broken;		/* no more I/O; calls return -ECONNRESET */
-	uint64_t next_id;	/* id of the next request */
-	uint32_t max_frame;	/* largest frame either way */
+	struct pp_transport t;	/* the connection; t.error is pp_last_error() */
 	uint32_t bad_index;	/* bad_index of the last failed response */
 	uint8_t *base;		/* the arena mapping, map_len bytes */
 	size_t map_len;
 	uint64_t npages;
 	unsigned page_shift;
 	struct pp_info info;
-	char last_error[ERRLEN];
-	size_t rstart, rend;	/* unread bytes in rbuf */
-	uint8_t rbuf[RBUF_SIZE];
 };
 
 /* pp_last_error(NULL): why this thread's last pp_connect failed. */
@@ -87,6 +80,7 @@ static _Thread_local char strerror_buf[128];
 	X(ECONNRESET, "connection to the daemon lost")			\
 	X(EPIPE, "connection to the daemon lost (broken pipe)")	\
 	X(ECONNREFUSED, "no daemon listening on the socket")		\
+	X(ETIMEDOUT, "the daemon did not answer in time")		\
 	X(EACCES, "permission denied on the daemon's socket")		\
 	X(ENAMETOOLONG, "socket path or pool name too long")
 
@@ -106,7 +100,7 @@ fail(struct pp_client *c, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	errtext_vset(c->last_error, fmt, ap);
+	errtext_vset(c->t.error, fmt, ap);
 	va_end(ap);
 	return err;
 }
@@ -118,199 +112,35 @@ fail_break(struct pp_client *c, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	errtext_vset(c->last_error, fmt, ap);
+	errtext_vset(c->t.error, fmt, ap);
 	va_end(ap);
-	c->broken = true;
-	return err;
-}
-
-/*
- * Keep the first SCM_RIGHTS fd in *fd_out when fd_out is given and still
- * empty (-1); close every other fd that came along.
- */
-static void take_fds(struct msghdr *m, int *fd_out)
-{
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
-		size_t n;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			if (fd_out && *fd_out < 0)
-				*fd_out = fd;
-			else
-				close(fd);
-		}
-	}
-}
-
-/* One recvmsg into buf: bytes read, 0 at EOF, or -errno.  Retries EINTR. */
-static ssize_t recv_some(struct pp_client *c, void *buf, size_t len, int *fd_out)
-{
-	union {
-		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
-	};
-	ssize_t n;
-
-	do
-		n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	take_fds(&m, fd_out);
-	return n;
-}
-
-/*
- * Read exactly len bytes, from the read-ahead buffer first.  Short pieces go
- * through rbuf so that a whole small response costs one recvmsg.  0, or
- * -errno with the client broken.
- */
-static int read_exact(struct pp_client *c, uint8_t *dst, size_t len, bool frame_start,
-		      int *fd_out)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		size_t avail = c->rend - c->rstart;
-		ssize_t n;
-
-		if (avail) {
-			size_t k = avail < len - done ? avail : len - done;
-
-			memcpy(dst + done, c->rbuf + c->rstart, k);
-			c->rstart += k;
-			done += k;
-			continue;
-		}
-		c->rstart = c->rend = 0;
-		if (len - done >= RBUF_SIZE)
-			n = recv_some(c, dst + done, len - done, fd_out);
-		else
-			n = recv_some(c, c->rbuf, RBUF_SIZE, fd_out);
-		if (n == 0 && frame_start && done == 0)
-			return fail_break(c, -ECONNRESET, "the daemon closed the connection");
-		if (n == 0)
-			return fail_break(c, -EPROTO, "truncated frame from the daemon");
-		if (n < 0)
-			return fail_break(c, (int)n, "receive: %s", strerror(-(int)n));
-		if (len - done >= RBUF_SIZE)
-			done += (size_t)n;
-		else
-			c->rend = (size_t)n;
-	}
-	return 0;
-}
-
-/* Receive and decode one Response frame into *out (free with wire_response_free).
- * A frame of length 0 is a valid empty Response (id 0, status OK, no body):
- * whether it answers the request is call()'s business, not the framing's. */
-static int recv_response(struct pp_client *c, wire_response **out, int *fd_out)
-{
-	uint8_t hdr[WIRE_HDR], *body = NULL;
-	uint32_t len;
-	int err;
-
-	err = read_exact(c, hdr, sizeof(hdr), true, fd_out);
-	if (err)
-		return err;
-	len = wire_frame_len(hdr);
-	if (wire_check_len(len, c->max_frame))
-		return fail_break(c, -EPROTO, "response frame of %u bytes (limit %u)",
-				  len, c->max_frame);
-	if (len) {
-		body = malloc(len);
-		if (!body)
-			return fail_break(c, -ENOMEM, "no memory for a %u-byte response", len);
-	}
-	err = read_exact(c, body, len, false, fd_out);
-	if (!err) {
-		*out = wire_response_decode(body, len);
-		if (!*out)
-			err = fail_break(c, -EPROTO, "undecodable response (%u bytes)", len);
-	}
-	free(body);
-	return err;
-}
-
-/* Frame and send req whole.  A request too large fails without I/O. */
-static int send_request(struct pp_client *c, const wire_request *req)
-{
-	uint8_t *buf;
-	size_t len, off = 0;
-	int err;
-
-	err = wire_encode(&req->base, c->max_frame, &buf, &len);
-	if (err == -E2BIG)
-		return fail(c, err, "request larger than the daemon's max_frame %u", c->max_frame);
-	if (err)
-		return fail(c, err, "no memory to encode a request");
-	while (off < len) {
-		ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			fail_break(c, err, "send: %s", strerror(errno));
-			break;
-		}
-		off += (size_t)n;
-	}
-	free(buf);
+	c->t.broken = true;
 	return err;
 }
 
 /*
  * One round trip: send req (its id is assigned here), receive its response.
  * 0 with *out set when the daemon answered OK; -status (with the daemon's
- * text in last_error and its bad_index in c->bad_index) when it refused;
+ * text in pp_last_error and its bad_index in c->bad_index) when it refused;
  * other -errno when the exchange failed.  fd_out, when given, receives an
  * fd that came with the response (the caller closes it).
  */
 static int call(struct pp_client *c, wire_request *req, wire_response **out, int *fd_out)
 {
-	wire_response *resp;
-	int err, status;
+	ProtobufCMessage *resp;
+	int err;
 
 	c->bad_index = UINT32_MAX;
-	if (c->broken)
-		return -ECONNRESET;
-	req->id = c->next_id++;
-	err = send_request(c, req);
+	req->id = transport_next_id(&c->t);
+	err = transport_call(&c->t, &req->base, &pagepool__v1__response__descriptor, &resp,
+			     fd_out);
+	if (err && resp) {
+		c->bad_index = ((wire_response *)resp)->bad_index;
+		wire_response_free((wire_response *)resp);
+	}
 	if (!err)
-		err = recv_response(c, &resp, fd_out);
-	if (err)
-		return err;
-	status = (int)resp->status;
-	/* id 0 with an error: the daemon refused the connection itself
-	 * (a bad frame, shutting down) and is about to close it. */
-	if (resp->id != req->id && !(resp->id == 0 && status != 0)) {
-		err = fail_break(c, -EPROTO, "response id %llu to request %llu",
-				 (unsigned long long)resp->id, (unsigned long long)req->id);
-	} else if (status < 0 || status > 4095) {
-		err = fail_break(c, -EPROTO, "response status %d", status);
-	} else if (status != 0) {
-		c->broken = resp->id == 0;
-		c->bad_index = resp->bad_index;
-		err = fail(c, -status, "%s", resp->error ? resp->error : "");
-	}
-	if (err) {
-		wire_response_free(resp);
-		return err;
-	}
-	*out = resp;
-	return 0;
+		*out = (wire_response *)resp;
+	return err;
 }
 
 /* Check that a response carries the body its request asked for. */
@@ -391,7 +221,7 @@ static void info_fill(struct pp_client *c, const Pagepool__V1__Welcome *w)
 	i->max_frame = w->max_frame;
 	i->quota_pages = w->quota_pages;
 	i->worker = w->worker;
-	c->max_frame = w->max_frame;
+	c->t.max_frame = w->max_frame;
 	c->npages = w->arena_size / w->page_size;
 	c->page_shift = (unsigned)__builtin_ctz(w->page_size);
 }
@@ -424,40 +254,80 @@ static int handshake(struct pp_client *c, const char *pool)
 	return err;
 }
 
-/* connect(2) to path; a missing socket file means no daemon, not no pool. */
-static int socket_connect(struct pp_client *c, const char *path)
+static int64_t now_ms(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int r;
+	struct timespec ts;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return fail(c, -ENAMETOOLONG, "socket path too long");
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return fail(c, -errno, "socket: %s", strerror(errno));
-	/* An interrupted AF_UNIX connect leaves the socket unconnected: retry. */
-	do
-		r = connect(c->fd, (struct sockaddr *)&sa, sizeof(sa));
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * pp_connect's bound from $PAGEPOOL_TIMEOUT_MS: *timeout_ms is -1 (block)
+ * when it is unset or empty.  Anything but a decimal number of milliseconds
+ * up to INT_MAX is -EINVAL: a typo must not turn into "wait forever".
+ */
+static int env_timeout(struct pp_client *c, int *timeout_ms)
+{
+	const char *s = secure_getenv("PAGEPOOL_TIMEOUT_MS");
+	char *end;
+	long v;
+
+	*timeout_ms = -1;
+	if (!s || !s[0])
 		return 0;
-	if (errno == ENOENT)
-		return fail(c, -ECONNREFUSED, "connect %s: no such socket", path);
-	return fail(c, -errno, "connect %s: %s", path, strerror(errno));
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end || errno || v > INT_MAX)
+		return fail(c, -EINVAL, "PAGEPOOL_TIMEOUT_MS=%.32s: not a number of milliseconds",
+			    s);
+	*timeout_ms = (int)v;
+	return 0;
+}
+
+/*
+ * Connect, say hello and map the arena, all within timeout_ms when it is
+ * not negative: the handshake gets what the connect left of it.  Later
+ * calls block until pp_set_timeout() says otherwise.
+ */
+static int client_open(struct pp_client *c, const char *path, const char *pool,
+		       int timeout_ms)
+{
+	int64_t start = now_ms();
+	int err;
+
+	err = transport_connect(&c->t, path, timeout_ms);
+	if (err)
+		return err;
+	if (timeout_ms >= 0) {
+		int64_t left = timeout_ms - (now_ms() - start);
+
+		c->t.timeout_ms = left > 0 ? (int)left : 0;
+	}
+	err = handshake(c, pool);
+	c->t.timeout_ms = -1;
+	return err;
+}
+
+/* NULL or "": $PAGEPOOL_SOCKET when set and not empty, else PP_DEFAULT_SOCKET. */
+static const char *socket_default(void)
+{
+	const char *env = secure_getenv("PAGEPOOL_SOCKET");
+
+	return env && env[0] ? env : PP_DEFAULT_SOCKET;
 }
 
 PP_EXPORT int pp_connect(const char *socket_path, const char *pool, struct pp_client **out)
 {
 	struct pp_client *c;
-	int err;
+	int timeout_ms, err;
 
 	connect_error[0] = '\0';
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
 	if (!socket_path || !socket_path[0])
-		socket_path = PP_DEFAULT_SOCKET;
+		socket_path = socket_default();
 	if (!pool)
 		pool = "";
 	c = calloc(1, sizeof(*c));
@@ -465,18 +335,15 @@ PP_EXPORT int pp_connect(const char *socket_path, const char *pool, struct pp_cl
 		snprintf(connect_error, ERRLEN, "out of memory");
 		return -ENOMEM;
 	}
-	c->fd = -1;
-	c->next_id = 1;
-	c->max_frame = WIRE_MAX_FRAME_DEFAULT;
-	if (strlen(pool) >= sizeof(c->info.pool))
+	c->t.fd = -1;
+	err = env_timeout(c, &timeout_ms);
+	if (!err && strlen(pool) >= sizeof(c->info.pool))
 		err = fail(c, -ENAMETOOLONG, "pool name longer than %zu bytes",
 			   sizeof(c->info.pool) - 1);
-	else
-		err = socket_connect(c, socket_path);
 	if (!err)
-		err = handshake(c, pool);
+		err = client_open(c, socket_path, pool, timeout_ms);
 	if (err) {
-		memcpy(connect_error, c->last_error, ERRLEN);
+		memcpy(connect_error, c->t.error, ERRLEN);
 		pp_close(c);
 		return err;
 	}
@@ -490,9 +357,16 @@ PP_EXPORT void pp_close(struct pp_client *c)
 		return;
 	if (c->base)
 		munmap(c->base, c->map_len);
-	if (c->fd >= 0)
-		close(c->fd);
+	transport_close(&c->t);
 	free(c);
+}
+
+PP_EXPORT int pp_set_timeout(struct pp_client *c, int timeout_ms)
+{
+	if (!c)
+		return -EINVAL;
+	c->t.timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
+	return 0;
 }
 
 PP_EXPORT const struct pp_info *pp_info(const struct pp_client *c)
@@ -662,5 +536,5 @@ PP_EXPORT const char *pp_strerror(int err)
 
 PP_EXPORT const char *pp_last_error(const struct pp_client *c)
 {
-	return c ? c->last_error : connect_error;
+	return c ? c->t.error : connect_error;
 }

@@ -20,10 +20,20 @@
  * share one socket); the child should connect on its own.
  *
  * Threads: a struct pp_client is one connection and is not thread-safe;
- * serialise calls on it, or give each thread its own client (each client maps
- * the arena once).  Pointers from pp_page() stay valid until pp_close().
- * Pages are released by the daemon when the connection closes, including
- * when the process dies.
+ * serialise calls on it (pp_set_timeout() included), or give each thread its
+ * own client (each client maps the arena once).  Pointers from pp_page() stay
+ * valid until pp_close().  Pages are released by the daemon when the
+ * connection closes, including when the process dies.
+ *
+ * Environment, read by every pp_connect() (with secure_getenv(3): ignored
+ * in setuid and setgid programs); as with any getenv(), do not change the
+ * environment while another thread may be in pp_connect():
+ *   PAGEPOOL_SOCKET      the socket when pp_connect() is given NULL or ""
+ *                        (unset or empty: PP_DEFAULT_SOCKET)
+ *   PAGEPOOL_TIMEOUT_MS  the most pp_connect() may take, in milliseconds
+ *                        (connect and handshake together; unset or empty:
+ *                        it blocks until the daemon answers).  Not a
+ *                        decimal number from 0 to INT_MAX: -EINVAL.
  */
 #ifndef PAGEPOOL_H
 #define PAGEPOOL_H
@@ -62,15 +72,28 @@ struct pp_stat {
 };
 
 /*
- * Connect to the daemon at `socket_path` (NULL: PP_DEFAULT_SOCKET) and join
- * `pool` (NULL or "": the default pool).  On success *out owns the connection
- * and the arena mapping.  Returns 0 or -errno (-ENOENT no such pool, -EPERM
- * not allowed into it, -ECONNREFUSED no daemon, -EPROTONOSUPPORT version).
+ * Connect to the daemon at `socket_path` (NULL or "": $PAGEPOOL_SOCKET if
+ * set and not empty, else PP_DEFAULT_SOCKET) and join `pool` (NULL or "":
+ * the default pool).  On success *out owns the connection and the arena
+ * mapping.  Returns 0 or -errno (-ENOENT no such pool, -EPERM not allowed
+ * into it, -ECONNREFUSED no daemon, -EPROTONOSUPPORT version, -ETIMEDOUT
+ * no welcome within $PAGEPOOL_TIMEOUT_MS).  The client starts with no
+ * timeout (see pp_set_timeout).
  */
 int pp_connect(const char *socket_path, const char *pool, struct pp_client **out);
 
 /* Close the connection and unmap the arena; the daemon frees what is held. */
 void pp_close(struct pp_client *c);
+
+/*
+ * Bound every later call on c (pp_alloc, pp_free, pp_stat): each may take
+ * at most timeout_ms milliseconds, sending and waiting for the answer
+ * together; 0 does not wait for an answer at all; < 0 blocks until the
+ * daemon answers (the default).  A call that runs out of time returns
+ * -ETIMEDOUT and breaks the client (a late answer would be taken for the
+ * next one's): connect again to go on.  Returns 0, or -EINVAL for a NULL c.
+ */
+int pp_set_timeout(struct pp_client *c, int timeout_ms);
 
 const struct pp_info *pp_info(const struct pp_client *c);
 

@@ -64,8 +64,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "drain.h"
-#include "log.h"
+#include "names.h"
 
 #define CONFIG_MAX_POOLS	16
 #define CONFIG_MAX_GROUPS	16

@@ -3,12 +3,18 @@
  * conn.h - one client connection, owned by one worker thread from hand-off
  * to close.  It reads frames, answers requests in order, holds the pages its
  * client allocated (as a pool owner), and returns them all when it closes,
- * whether the client said goodbye or died.
+ * whether the client said goodbye or died.  Its requests are conn_req.h's,
+ * its output and the limits on it conn_out.h's.
+ *
+ * Thread rules: conn_new runs on the admin thread, which hands the
+ * connection to one worker (workers_dispatch); from then on only that
+ * worker touches it, except for the fields the admin thread's `clients`
+ * and verify read under d->quota_lock through d->slots (id, pid, uid, w,
+ * pool, owner).
  */
 #ifndef PP_CONN_H
 #define PP_CONN_H
 
-#include <protobuf-c/protobuf-c.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -62,20 +68,9 @@ struct conn {
  * it: it takes a connection slot (daemon_slot_get), which counts it.  0 and
  * *out, or -EBUSY (max_connections), -EUSERS (its uid has
  * max_connections_per_uid open) or -ENOMEM; on failure fd is left open for
- * the caller to refuse (conn_refuse).
+ * the caller to refuse (refuse_client, refuse.h).
  */
 int conn_new(struct daemon *d, int fd, struct conn **out);
-
-/*
- * Any thread: tell the peer on fd why it is turned away - one error Response
- * (id 0, status from err, the text) sent without blocking: a fresh socket
- * has room for it, and a peer with no room gets none - then close fd.
- */
-void conn_refuse(int fd, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Any thread: the same for any message (the admin socket's refusals):
- * msg framed and sent without blocking, best effort, then fd closed. */
-void conn_send_last(int fd, const ProtobufCMessage *msg);
 
 /* Worker thread: start serving c on w's event base.  0 or -errno (c closed). */
 int conn_attach(struct worker *w, struct conn *c);

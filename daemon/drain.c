@@ -17,28 +17,6 @@
  * worker, so waiting for a grace period under it cannot deadlock. */
 static pthread_mutex_t drain_mutex = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const drain_mode_names[DRAIN_NR_MODES] = {
-	[DRAIN_RCU] = "rcu",
-	[DRAIN_WORKQUEUE] = "workqueue",
-	[DRAIN_SPINLOCK] = "spinlock",
-};
-
-const char *drain_mode_name(enum drain_mode mode)
-{
-	return (unsigned)mode < DRAIN_NR_MODES ? drain_mode_names[mode] : "unknown";
-}
-
-int drain_mode_parse(const char *s, enum drain_mode *mode)
-{
-	for (unsigned m = 0; m < DRAIN_NR_MODES; m++) {
-		if (strcmp(s, drain_mode_names[m]) == 0) {
-			*mode = (enum drain_mode)m;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static bool drain_wanted(struct pcp *pcp, unsigned flags)
 {
 	return (flags & DRAIN_FORCE) || pcp_count_remote(pcp) != 0;

@@ -22,14 +22,8 @@
 
 #include <stdint.h>
 
+#include "names.h"		/* enum drain_mode, drain_mode_name/parse */
 #include "pcp.h"
-
-enum drain_mode {
-	DRAIN_RCU = 0,
-	DRAIN_WORKQUEUE,
-	DRAIN_SPINLOCK,
-	DRAIN_NR_MODES
-};
 
 #define DRAIN_FORCE	0x1	/* drain every pcp, even ones that look empty */
 
@@ -44,9 +38,5 @@ int drain_pcps(struct pcp *const *pcps, unsigned n, enum drain_mode mode,
 /* Turn per-access pcp locking on or off for these pcps, safely: the new value
  * is published and a grace period waited before returning.  Admin thread. */
 void drain_set_locking(struct pcp *const *pcps, unsigned n, int locked);
-
-const char *drain_mode_name(enum drain_mode mode);
-/* Parse "rcu", "workqueue", "spinlock".  0 or -EINVAL. */
-int drain_mode_parse(const char *s, enum drain_mode *mode);
 
 #endif

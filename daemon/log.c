@@ -25,32 +25,6 @@ void log_init(enum log_level level, bool journal)
 void log_set_level(enum log_level level) { __atomic_store_n(&log_level, level, __ATOMIC_RELAXED); }
 enum log_level log_get_level(void) { return __atomic_load_n(&log_level, __ATOMIC_RELAXED); }
 
-int log_level_parse(const char *s, enum log_level *level)
-{
-	static const struct { const char *name; enum log_level lvl; } names[] = {
-		{ "err", LOG_LVL_ERR }, { "error", LOG_LVL_ERR }, { "warning", LOG_LVL_WARN },
-		{ "warn", LOG_LVL_WARN }, { "info", LOG_LVL_INFO }, { "debug", LOG_LVL_DEBUG },
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(s, names[i].name) == 0) {
-			*level = names[i].lvl;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *log_level_name(enum log_level level)
-{
-	switch (level) {
-	case LOG_LVL_ERR: return "err";
-	case LOG_LVL_WARN: return "warning";
-	case LOG_LVL_INFO: return "info";
-	case LOG_LVL_DEBUG: return "debug";
-	}
-	return "unknown";
-}
-
 static void log_vemit(enum log_level lvl, int errnum, const char *fmt, va_list ap)
 {
 	char msg[1024];

@@ -15,14 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
+#include "names.h"		/* enum log_level, log_level_name/parse */
 
 void log_init(enum log_level level, bool journal);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
-/* "err", "warning", "info", "debug" -> level.  0 or -EINVAL. */
-int log_level_parse(const char *s, enum log_level *level);
-const char *log_level_name(enum log_level level);
 
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 void log_warn(const char *fmt, ...) PRINTF(1, 2);

@@ -25,6 +25,7 @@
 #include "admin.h"
 #include "config.h"
 #include "daemon.h"
+#include "decay.h"
 #include "log.h"
 #include "reclaim.h"
 #include "reload.h"
@@ -259,7 +260,7 @@ int main(int argc, char **argv)
 		fatalx("cannot start workers");
 	base = d.base = event_base_new();
 	if (!base || server_start(&srv, base) < 0 || admin_start(&d, base) < 0 ||
-	    reclaim_start(&d, base) < 0 ||
+	    decay_start(&d, base) < 0 || reclaim_start(&d, base) < 0 ||
 	    (asrv.fd >= 0 && server_start(&asrv, base) < 0))
 		fatalx("cannot set up the event loop");
 	for (int i = 0; i < nsigs; i++) {
@@ -281,6 +282,7 @@ int main(int argc, char **argv)
 	server_stop(&srv);
 	server_stop(&asrv);
 	admin_stop(&d);
+	decay_stop();
 	workers_stop(&d);
 	reclaim_stop();
 	for (int i = 0; i < nsigs; i++)

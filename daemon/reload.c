@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "admin.h"
+#include "decay.h"
 #include "log.h"
 #include "reload.h"
 #include "service.h"
@@ -158,7 +158,7 @@ static int reload_apply(struct daemon *d, struct reload_result *r)
 	if (n.decay_interval != d->cfg.decay_interval) {
 		change(r, "decay_interval %u s", n.decay_interval);
 		d->cfg.decay_interval = n.decay_interval;
-		admin_decay_rearm(d);
+		decay_rearm(d);
 	}
 	reload_pools(d, &n, r);
 	for (unsigned i = 0; i < r->nchanges; i++)

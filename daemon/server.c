@@ -18,6 +18,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "refuse.h"
 #include "server.h"
 #include "worker.h"
 
@@ -117,7 +118,7 @@ static int server_peer_uid(int fd)
 /*
  * Admission is conn_new()'s slot (daemon_slot_get): one check, under the
  * lock that teardown releases it under, so a full daemon is never mistaken
- * for one out of memory.  A newcomer turned away is told why (conn_refuse).
+ * for one out of memory.  A newcomer turned away is told why (refuse_client).
  */
 void server_accept_client(struct daemon *d, int fd)
 {
@@ -129,8 +130,8 @@ void server_accept_client(struct daemon *d, int fd)
 
 		log_warnx_rl(&rl, "connection refused: max_connections (%u) reached",
 			     d->cfg.max_connections);
-		conn_refuse(fd, EBUSY, "too many connections: max_connections (%u) reached",
-			    d->cfg.max_connections);
+		refuse_client(fd, EBUSY, "too many connections: max_connections (%u) reached",
+			      d->cfg.max_connections);
 		return;
 	}
 	if (ret == -EUSERS) {
@@ -140,15 +141,15 @@ void server_accept_client(struct daemon *d, int fd)
 
 		log_warnx_rl(&rl, "connection refused: uid %d has max_connections_per_uid (%u) "
 			     "open", uid, limit);
-		conn_refuse(fd, EBUSY, "too many connections: uid %d has max_connections_per_uid "
-			    "(%u) open", uid, limit);
+		refuse_client(fd, EBUSY, "too many connections: uid %d has max_connections_per_uid "
+			      "(%u) open", uid, limit);
 		return;
 	}
 	if (ret < 0) {
 		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
 
 		log_warnx_rl(&rl, "connection dropped: out of memory");
-		conn_refuse(fd, ENOMEM, "the daemon is out of memory");
+		refuse_client(fd, ENOMEM, "the daemon is out of memory");
 		return;
 	}
 	workers_dispatch(d, c);

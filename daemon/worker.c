@@ -86,7 +86,8 @@ static void worker_kick(void *arg)
 		log_warn("worker %u: eventfd write", w->idx);
 }
 
-static void worker_attach_queued(struct worker *w)
+/* The connections handed over since the last call, now the worker's alone. */
+static struct conn *worker_take_queue(struct worker *w)
 {
 	struct conn *c;
 
@@ -94,6 +95,13 @@ static void worker_attach_queued(struct worker *w)
 	c = w->queue;
 	w->queue = NULL;
 	pthread_mutex_unlock(&w->qlock);
+	return c;
+}
+
+static void worker_attach_queued(struct worker *w)
+{
+	struct conn *c = worker_take_queue(w);
+
 	while (c) {
 		struct conn *next = c->next;
 
@@ -102,19 +110,22 @@ static void worker_attach_queued(struct worker *w)
 	}
 }
 
+/* Every connection goes through conn_close(), attached or still queued. */
 static void worker_close_all(struct worker *w)
 {
+	struct conn *c;
+
 	while (w->conns)
 		conn_close(w->conns);
-	/* Connections handed over but never attached: the same teardown. */
-	pthread_mutex_lock(&w->qlock);
-	while (w->queue) {
-		struct conn *c = w->queue;
+	/* Handed over but never attached: off the queue first, as attaching
+	 * does, so conn_close (which takes quota_lock) never runs under qlock. */
+	c = worker_take_queue(w);
+	while (c) {
+		struct conn *next = c->next;
 
-		w->queue = c->next;
 		conn_close(c);
+		c = next;
 	}
-	pthread_mutex_unlock(&w->qlock);
 }
 
 /* Wait, offline, until the admin thread lets the workers go. */

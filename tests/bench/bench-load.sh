@@ -156,8 +156,9 @@ stop_all
 	echo "### Case 2: throughput, pcp on vs off"
 	echo
 	cat "$tmp/throughput.md"
-	echo "The floor is \`bench_rpc --echo-server\`: frames of the daemon's exact request and"
-	echo "response sizes for each batch over the same socket type, no allocator; it bounds what"
+	echo "The floor is \`bench_rpc --echo-server\`: the daemon's requests and answers for each"
+	echo "batch (same pfns, same frame sizes, encoded and decoded through the same request loop"
+	echo "as libpagepool's) over the same socket type, no allocator; it bounds what"
 	echo "one connection can reach.  Small batches are bound by the round trip, so on/off stays"
 	echo "near 1 there; only large batches with both workers busy put the zone lock under contention."
 	echo

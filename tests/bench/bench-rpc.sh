@@ -83,7 +83,8 @@ run same 0 0 0
 	echo
 	echo "Latency per pair (alloc + free = two round trips), clock_gettime(CLOCK_MONOTONIC)."
 	echo "The floor is \`bench_rpc --echo-server\`: blocking, single-threaded, one UNIX stream"
-	echo "connection, answering each frame with a frame of the size pagepoold would send."
+	echo "connection, answering each request with the message pagepoold would send (same size),"
+	echo "both sides through proto/transport.h like libpagepool."
 } >"$md"
 
 echo

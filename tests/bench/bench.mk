@@ -13,9 +13,29 @@
 
 BENCH_RESULTS ?= build/bench-results
 
-# The helpers every bench program includes (bench_core's and bench_rpc's
-# rules are in the top-level Makefile; the others list it themselves).
-$(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc: tests/bench/benchutil.h
+# Objects compiled once and linked by the bench programs (bench_core's rule
+# is in the top-level Makefile, the others' next to them) and the stress
+# test: benchutil.o (every one; no protobuf, so it is built on its own),
+# echo.o (the floor of bench_rpc and bench_load), load-*.o (bench_load).
+$(BUILD)/bench/benchutil.o: tests/bench/benchutil.c tests/bench/benchutil.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.o: tests/bench/%.c $(wildcard tests/bench/*.h) client/pagepool.h \
+		proto/wire.h proto/transport.h $(PROTO_GEN)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient -c $< -o $@
+
+# Load generator against pagepoold (libpagepool) and its echo server.
+$(BUILD)/bench/bench_rpc: tests/bench/bench_rpc.c tests/bench/benchutil.h tests/bench/echo.h \
+		$(BUILD)/bench/echo.o $(BUILD)/bench/benchutil.o client/pagepool.h \
+		proto/transport.h $(PROTO_GEN) $(CLIENT_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) \
+		$(BUILD)/bench/echo.o $(BUILD)/bench/benchutil.o $(CLIENT_A) $(PROTO_LIBS)
 
 .PHONY: bench bench-run bench-tools
 

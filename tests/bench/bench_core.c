@@ -37,7 +37,6 @@
 
 #include "pool.h"
 
-#define BENCH_PROG	"bench_core"
 #include "benchutil.h"
 
 #if defined(__has_include)

@@ -49,7 +49,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BENCH_PROG	"bench_peer"
 #include "benchutil.h"
 
 #if defined(__has_include)

@@ -4,159 +4,39 @@
  * the transport floor, measured side by side in one run.
  *
  *   bench_rpc --echo-server SOCKET
- *	Accept one UNIX stream connection and answer every frame (4-byte
- *	big-endian length + body, as proto/wire.h) with one frame.  The first
- *	4 bytes of each request body give the body length of the answer (the
- *	rest of the body is padding), so the client chooses sizes equal to
- *	pagepoold's responses.  Single-threaded, blocking.
+ *	Accept one UNIX stream connection and answer every Request like
+ *	pagepoold in shape and size, without an allocator (tests/bench/echo.h):
+ *	Alloc -> Pages of the pfns last freed to it, Free -> Freed.
+ *	Single-threaded, blocking.
  *
  *   bench_rpc --daemon SOCKET --echo SOCKET [--iters N] [--cpu C]
- *	Client.  One "pair" is two round trips: against the echo server an
- *	Alloc-sized request answered by a Pages-sized response, then a
- *	Free-sized request answered by a Freed-sized response; against
- *	pagepoold pp_alloc(order 0, count 1) + pp_free of that page.  The sizes
- *	are those of the encoded protobuf messages (pagepool.v1), computed with
- *	the pfn the daemon actually hands out and a request id in the middle of
- *	the range the daemon run uses.  After a warm-up, N pairs per side are
- *	timed in ROUNDS alternating blocks (floor, daemon, floor, ...), each
+ *	Client.  One "pair" is two round trips, pp_alloc(order 0, count 1) +
+ *	pp_free of that page against pagepoold, and the same Alloc and Free
+ *	against the echo server, which is first given the pfn the daemon hands
+ *	out so that every frame has the daemon's size.  Both sides go through
+ *	proto/transport.h (libpagepool is built on it), so the floor costs the
+ *	same framing, encoding and decoding.  After a warm-up, N pairs per side
+ *	are timed in ROUNDS alternating blocks (floor, daemon, floor, ...), each
  *	pair with clock_gettime(CLOCK_MONOTONIC); percentiles are over the
- *	combined samples of all rounds.  Prints a Markdown table.
+ *	combined samples of all rounds.  Prints a Markdown table; the frame
+ *	sizes it reports are computed with a request id in the middle of the
+ *	range the daemon run uses.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "pagepool.h"
-#include "wire.h"
+#include "transport.h"
 
-#define BENCH_PROG	"bench_rpc"
-#include "benchutil.h"	/* after wire.h: put_be32, packed_request/response */
+#include "benchutil.h"
+#include "echo.h"
 
 #define ROUNDS		5
 #define WARMUP		2000
-#define BUF_SIZE	4096
-
-static int unix_addr(const char *path, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa->sun_path, path);
-	return 0;
-}
-
-static void send_all(int fd, const uint8_t *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			die_err("send", errno);
-		}
-		off += (size_t)n;
-	}
-}
-
-/* Buffered reader, like libpagepool's: one recv usually brings a whole frame. */
-struct rd {
-	int fd;
-	uint8_t buf[BUF_SIZE];
-	size_t start, end;
-};
-
-/* Read one frame body into body (at most cap bytes); its length, or -1 at EOF. */
-static long read_frame(struct rd *r, uint8_t *body, size_t cap)
-{
-	uint8_t hdr[WIRE_HDR];
-	size_t want = WIRE_HDR, got = 0;
-	uint8_t *dst = hdr;
-	int phase = 0;
-
-	for (;;) {
-		while (got < want) {
-			size_t take;
-
-			if (r->start == r->end) {
-				ssize_t n = recv(r->fd, r->buf, sizeof(r->buf), 0);
-
-				if (n < 0) {
-					if (errno == EINTR)
-						continue;
-					die_err("recv", errno);
-				}
-				if (n == 0)
-					return -1;
-				r->start = 0;
-				r->end = (size_t)n;
-			}
-			take = r->end - r->start;
-			if (take > want - got)
-				take = want - got;
-			memcpy(dst + got, r->buf + r->start, take);
-			r->start += take;
-			got += take;
-		}
-		if (phase == 1)
-			return (long)want;
-		want = wire_frame_len(hdr);
-		if (want > cap)
-			die("frame of %zu bytes too large", want);
-		dst = body;
-		got = 0;
-		phase = 1;
-	}
-}
-
-/* ---- echo server ------------------------------------------------------- */
-
-static int echo_server(const char *path)
-{
-	struct sockaddr_un sa;
-	static uint8_t body[WIRE_MAX_FRAME_DEFAULT], out[WIRE_HDR + WIRE_MAX_FRAME_DEFAULT];
-	static struct rd r;
-	int lfd, fd;
-	long len;
-
-	if (unix_addr(path, &sa) < 0)
-		die_err(path, ENAMETOOLONG);
-	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0)
-		die_err("socket", errno);
-	unlink(path);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die_err(path, errno);
-	if (listen(lfd, 1) < 0)
-		die_err("listen", errno);
-	/* Ready: the socket is bound and listening. */
-	printf("READY\n");
-	fflush(stdout);
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		die_err("accept", errno);
-	close(lfd);
-	unlink(path);
-	r.fd = fd;
-	while ((len = read_frame(&r, body, sizeof(body))) >= 0) {
-		uint32_t rlen = len >= 4 ? wire_frame_len(body) : (uint32_t)len;
-
-		if (rlen > WIRE_MAX_FRAME_DEFAULT)
-			rlen = WIRE_MAX_FRAME_DEFAULT;
-		put_be32(out, rlen);
-		send_all(fd, out, WIRE_HDR + rlen);
-	}
-	close(fd);
-	return 0;
-}
 
 /* ---- client ------------------------------------------------------------ */
 
@@ -180,28 +60,15 @@ static void daemon_pair(struct pp_client *c, uint32_t *pfn_out)
 		*pfn_out = pfn;
 }
 
-struct echo {
-	struct rd r;
-	uint8_t alloc_frame[WIRE_HDR + 64], free_frame[WIRE_HDR + 64];
-	size_t alloc_len, free_len;
-	uint8_t body[WIRE_MAX_FRAME_DEFAULT];
-};
-
-static void make_frame(uint8_t *frame, size_t body_len, size_t reply_len)
-{
-	memset(frame, 0, WIRE_HDR + body_len);
-	put_be32(frame, (uint32_t)body_len);
-	put_be32(frame + WIRE_HDR, (uint32_t)reply_len);
-}
-
+/* The same pair against the echo server: the pfn it answers is the one it
+ * was given (the daemon's, see main). */
 static void echo_pair(struct echo *e)
 {
-	send_all(e->r.fd, e->alloc_frame, e->alloc_len);
-	if (read_frame(&e->r, e->body, sizeof(e->body)) < 0)
-		die_err("echo server", ECONNRESET);
-	send_all(e->r.fd, e->free_frame, e->free_len);
-	if (read_frame(&e->r, e->body, sizeof(e->body)) < 0)
-		die_err("echo server", ECONNRESET);
+	uint32_t pfn;
+	unsigned got;
+
+	echo_alloc(e, 1, &pfn, &got);
+	echo_free(e, &pfn, got);
 }
 
 static void usage(void)
@@ -216,7 +83,7 @@ int main(int argc, char **argv)
 {
 	const char *dsock = NULL, *esock = NULL;
 	static struct echo e;
-	struct sockaddr_un sa;
+	static struct pp_transport probe;
 	struct pp_client *c;
 	uint64_t *floor_ns, *daemon_ns;
 	size_t iters = 20000, per_round, nf = 0, nd = 0, i;
@@ -234,7 +101,7 @@ int main(int argc, char **argv)
 		if (i + 1 >= (size_t)argc)
 			usage();
 		if (strcmp(a, "--echo-server") == 0)
-			return echo_server(argv[i + 1]);
+			return echo_serve(argv[i + 1]);
 		else if (strcmp(a, "--daemon") == 0)
 			dsock = argv[++i];
 		else if (strcmp(a, "--echo") == 0)
@@ -266,26 +133,16 @@ int main(int argc, char **argv)
 
 	/* The daemon's ids run from 1 to about 2 * (2 * WARMUP + iters). */
 	mid_id = 2 * WARMUP + iters;
-	sz.alloc_req = packed_request(mid_id, 1, &pfn, 1);
-	sz.pages_resp = packed_response(mid_id, 1, &pfn, 1);
-	sz.free_req = packed_request(mid_id + 1, 1, &pfn, 0);
-	sz.freed_resp = packed_response(mid_id + 1, 1, &pfn, 0);
+	sz.alloc_req = echo_request_size(mid_id, 1, &pfn, 1);
+	sz.pages_resp = echo_response_size(mid_id, 1, &pfn, 1);
+	sz.free_req = echo_request_size(mid_id + 1, 1, &pfn, 0);
+	sz.freed_resp = echo_response_size(mid_id + 1, 1, &pfn, 0);
 	if (sz.alloc_req < 4 || sz.free_req < 4 || sz.alloc_req > 64 || sz.free_req > 64) {
 		fprintf(stderr, "bench_rpc: unexpected request sizes\n");
 		return 1;
 	}
-	make_frame(e.alloc_frame, sz.alloc_req, sz.pages_resp);
-	e.alloc_len = WIRE_HDR + sz.alloc_req;
-	make_frame(e.free_frame, sz.free_req, sz.freed_resp);
-	e.free_len = WIRE_HDR + sz.free_req;
-
-	if (unix_addr(esock, &sa) < 0)
-		die_err(esock, ENAMETOOLONG);
-	e.r.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (e.r.fd < 0)
-		die_err("socket", errno);
-	if (connect(e.r.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die_err(esock, errno);
+	echo_connect(&e, esock);
+	echo_free(&e, &pfn, 1);		/* from now on the server answers with it */
 	for (i = 0; i < WARMUP; i++)
 		echo_pair(&e);
 
@@ -312,18 +169,10 @@ int main(int argc, char **argv)
 	/* Who ran where. */
 	snprintf(tmp, sizeof(tmp), "%d", (int)getpid());
 	task_cpus(tmp, self_cpus, sizeof(self_cpus));
-	snprintf(tmp, sizeof(tmp), "%d", (int)peer_pid(e.r.fd));
+	snprintf(tmp, sizeof(tmp), "%d", (int)peer_pid(e.t.fd));
 	task_cpus(tmp, echo_cpus, sizeof(echo_cpus));
-	dpid = -1;
-	{
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (fd >= 0 && unix_addr(dsock, &sa) == 0 &&
-		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			dpid = peer_pid(fd);
-		if (fd >= 0)
-			close(fd);
-	}
+	dpid = transport_connect(&probe, dsock, ECHO_CONNECT_MS) == 0 ? peer_pid(probe.fd) : -1;
+	transport_close(&probe);
 	if (dpid > 0)
 		daemon_cpus(dpid, NULL, wk_cpus, sizeof(wk_cpus));
 	else
@@ -359,7 +208,7 @@ int main(int argc, char **argv)
 
 	free(floor_ns);
 	free(daemon_ns);
-	close(e.r.fd);
+	echo_close(&e);
 	pp_close(c);
 	return 0;
 }

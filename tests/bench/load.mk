@@ -6,19 +6,23 @@
 #   make bench-load           about 5 minutes; report in $(BUILD)/bench/bench-load.md
 #   make bench-load QUICK=1   well under a minute, fewer and shorter samples
 #
-# bench_load links libpagepool's static library and the generated protobuf
-# code like bench_rpc, whose echo server is the transport floor.
+# bench_load is tests/bench/load-*.c (see load.h), each compiled once by
+# bench.mk's object rule, with the echo floor (echo.c) and benchutil.c,
+# linked with libpagepool's static library like bench_rpc, whose echo server
+# is the transport floor.
 
 BENCH_LOAD := $(BUILD)/bench/bench_load
+LOAD_SRCS := $(wildcard tests/bench/load-*.c)
+LOAD_OBJS := $(LOAD_SRCS:tests/bench/%.c=$(BUILD)/bench/%.o)
 
 .PHONY: bench-load bench-load-run
 
 all: $(BENCH_LOAD)
 
-$(BENCH_LOAD): tests/bench/bench_load.c tests/bench/benchutil.h client/pagepool.h proto/wire.h $(PROTO_GEN) $(CLIENT_A)
+$(BENCH_LOAD): $(LOAD_OBJS) $(BUILD)/bench/echo.o $(BUILD)/bench/benchutil.o $(CLIENT_A)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) $(CLIENT_A) $(PROTO_LIBS)
+	$(Q)$(CC) $^ -o $@ $(ALL_LDFLAGS) $(PROTO_LIBS)
 
 bench-load: deps
 	@$(MAKE) --no-print-directory bench-load-run

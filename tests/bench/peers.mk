@@ -40,10 +40,11 @@ $(BUILD)/bench/bench_peer_glibc: PEER_FLAGS = -DPEER_GLIBC
 $(BUILD)/bench/bench_peer_glibc: PEER_LIBS =
 
 $(PEER_BINS): $(BUILD)/bench/bench_peer_%: tests/bench/bench_peer.c tests/bench/benchutil.h \
-		tests/bench/peers.mk
+		$(BUILD)/bench/benchutil.o tests/bench/peers.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(PEER_FLAGS) $< -o $@ $(ALL_LDFLAGS) $(PEER_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PEER_FLAGS) $< -o $@ $(ALL_LDFLAGS) $(BUILD)/bench/benchutil.o \
+		$(PEER_LIBS)
 
 .PHONY: bench-deps bench-peers bench-peers-run
 

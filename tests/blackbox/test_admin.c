@@ -15,7 +15,7 @@
 #include <sched.h>
 #include <strings.h>
 
-#include "bbutil.h"
+#include "bb.h"
 
 #define POOL_PAGES	4096u		/* 16M of 4 KiB pages */
 #define BLOCK_PAGES	1024u		/* one max-order block */
@@ -89,40 +89,20 @@ static void admin_sock(const struct bb *f, char *buf, size_t len)
 /* ---- running programs --------------------------------------------------------- */
 
 /*
- * fork + exec argv (execvp) with stdout and stderr to files in the fixture's
- * directory; wait at most timeout_ms (the test fails past it).  The exit
- * code (bb_exit_code).
+ * Run argv (execvp) with stdout/stderr in DIR/outname, DIR/errname; as
+ * uid/gid `as` (no supplementary groups) unless it is (uid_t)-1; wait at
+ * most timeout_ms (the test fails past it).  The exit code (bb_exit_code).
  */
-/* Run argv with stdout/stderr in DIR/outname, DIR/errname; as uid/gid `as`
- * (no supplementary groups) unless it is (uid_t)-1.  Returns the exit code. */
 static int run_prog_as(struct bb *f, const char *const *argv, const char *outname,
 		       const char *errname, int timeout_ms, uid_t as)
 {
 	char out[200], err[200];
-	pid_t kid;
+	struct bb_prog p = { .argv = argv, .out = out, .err = err, .drop = as != (uid_t)-1,
+			     .uid = as };
 
 	snprintf(out, sizeof(out), "%s/%s", f->dir, outname);
 	snprintf(err, sizeof(err), "%s/%s", f->dir, errname);
-	kid = bb_fork(f);
-	if (kid == 0) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		if (o < 0 || e < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(o, 1) < 0 ||
-		    dup2(e, 2) < 0)
-			_exit(125);
-		if (as != (uid_t)-1 &&
-		    (setgroups(0, NULL) < 0 || setgid(as) < 0 || setuid(as) < 0 ||
-		     getuid() != as || geteuid() != as)) {
-			dprintf(2, "dropping to uid %d: %s\n", (int)as, strerror(errno));
-			_exit(124);
-		}
-		execvp(argv[0], (char *const *)argv);
-		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	return bb_kid_wait(f, kid, timeout_ms);
+	return bb_kid_wait(f, bb_kid_spawn(f, &p), timeout_ms);
 }
 
 static int run_prog(struct bb *f, const char *const *argv, const char *outname,
@@ -474,6 +454,9 @@ struct tracer {
  * not attach. */
 static void strace_start(struct bb *f, struct tracer *t)
 {
+	const char *argv[] = { "strace", "-f", "-e",
+			       "trace=tgkill,tkill,rt_sigqueueinfo,rt_tgsigqueueinfo,kill", "-p",
+			       NULL /* the daemon's pid */, NULL };
 	char pidarg[16];
 	int64_t deadline;
 
@@ -484,37 +467,23 @@ static void strace_start(struct bb *f, struct tracer *t)
 	}
 	snprintf(t->out, sizeof(t->out), "%s/strace.out", f->dir);
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)f->pid);
-	t->pid = bb_fork(f);
-	if (t->pid == 0) {
-		int o = open(t->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		if (o < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(o, 1) < 0 || dup2(o, 2) < 0)
-			_exit(125);
-		execlp("strace", "strace", "-f", "-e",
-		       "trace=tgkill,tkill,rt_sigqueueinfo,rt_tgsigqueueinfo,kill", "-p", pidarg,
-		       (char *)NULL);
-		dprintf(2, "exec strace: %s\n", strerror(errno));
-		_exit(127);
-	}
+	argv[5] = pidarg;
+	t->pid = bb_kid_spawn(f, &(struct bb_prog){ .argv = argv, .out = t->out, .err = t->out });
 	deadline = bb_now_ms() + 5000;
 	for (;;) {
 		char *text = bb_slurp(t->out);
 		bool attached = strstr(text, " attached") != NULL;
-		int status;
+		int code;
 
 		free(text);
 		if (attached) {
 			t->on = true;
 			return;
 		}
-		if (bb_wait_pid(t->pid, 0, &status) == 0) {
-			for (unsigned i = 0; i < BB_MAX_KIDS; i++)
-				if (f->kids[i] == t->pid)
-					f->kids[i] = 0;
+		if (bb_kid_exited(f, t->pid, &code)) {
 			bb_print_tail("strace", t->out, 2000);
 			print_message("strace exited (%d) without attaching to pagepoold: "
-				      "skipping the no-signal-syscall check\n", bb_exit_code(status));
+				      "skipping the no-signal-syscall check\n", code);
 			return;
 		}
 		if (bb_left_ms(deadline) == 0)

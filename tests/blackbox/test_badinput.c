@@ -9,7 +9,7 @@
  */
 #include <sys/mman.h>
 
-#include "bbutil.h"
+#include "bb.h"
 
 #define ST(x) PAGEPOOL__V1__STATUS__##x
 

@@ -8,7 +8,7 @@
  */
 #include <sched.h>
 
-#include "bbutil.h"
+#include "bb.h"
 
 static const char conf_basic[] =
 	"[daemon]\n"
@@ -341,8 +341,8 @@ static void test_example_program(void **state)
 {
 	struct bb *f = *state;
 	const char *ex = getenv("PP_EXAMPLE");
+	const char *argv[3] = { NULL };
 	char out[160];
-	pid_t kid;
 	int code;
 	struct pp_stat st;
 
@@ -352,17 +352,10 @@ static void test_example_program(void **state)
 	}
 	bb_start(f, conf_basic);
 	snprintf(out, sizeof(out), "%s/example.out", f->dir);
-	kid = bb_fork(f);
-	if (kid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(125);
-		execl(ex, ex, f->sock, (char *)NULL);
-		dprintf(2, "exec %s: %s\n", ex, strerror(errno));
-		_exit(127);
-	}
-	code = bb_kid_wait(f, kid, 10000);
+	argv[0] = ex;
+	argv[1] = f->sock;
+	code = bb_kid_wait(f, bb_kid_spawn(f, &(struct bb_prog){ .argv = argv, .out = out,
+								  .err = out }), 10000);
 	if (code != 0) {
 		bb_print_tail("pp-example output", out, 4000);
 		print_error("pp-example %s: exit %d\n", f->sock, code);

@@ -20,7 +20,7 @@
 #include <dirent.h>
 #include <sys/resource.h>
 
-#include "bbutil.h"
+#include "bb.h"
 
 static const char conf_stall[] =
 	"[daemon]\n"
@@ -129,10 +129,11 @@ static void test_read_timeout(void **state)
 	while (!trickler->eof && bytes < 50) {
 		uint8_t b = 0x08;
 
-		if (bb_conn_fill(trickler, 200) == -ETIMEDOUT && !trickler->eof) {
+		if (bb_conn_recv(trickler, 200, &w) == -ETIMEDOUT && !trickler->eof) {
 			if (send(trickler->fd, &b, 1, MSG_NOSIGNAL) == 1)
 				bytes++;
 		}
+		bb_resp_free(w);
 	}
 	print_message("trickler: %u body bytes sent over %lld ms, then dropped\n", bytes,
 		      (long long)(bb_now_ms() - t0));
@@ -240,8 +241,7 @@ static void test_fd_exhaustion(void **state)
 	/* More connections than the daemon has descriptors left; each says
 	 * hello at once. */
 	for (unsigned i = 0; i < N; i++) {
-		conns[i].fd = bb_socket_connect(f->sock);
-		assert_true(conns[i].fd >= 0);
+		assert_int_equal(bb_conn_open(&conns[i], f->sock), 0);
 		assert_int_equal(bb_conn_send_req(&conns[i], bb_req_hello(&q, 1, 1, NULL), NULL, 0), 0);
 	}
 	/* Those it could accept are welcomed, in connection order (the backlog
@@ -344,10 +344,10 @@ static void test_10k_idle(void **state)
 
 		for (unsigned i = base; i < end; i++) {
 			struct bb_req q;
+			int ret = bb_conn_open(&conns[i], f->sock);
 
-			conns[i].fd = bb_socket_connect(f->sock);
-			if (conns[i].fd < 0)
-				fail_msg("connect #%u: %s", i, strerror(-conns[i].fd));
+			if (ret < 0)
+				fail_msg("connect #%u: %s", i, strerror(-ret));
 			assert_int_equal(bb_conn_send_req(&conns[i], bb_req_hello(&q, 1, 1, NULL), NULL, 0), 0);
 		}
 		for (unsigned i = base; i < end; i++) {
@@ -361,9 +361,6 @@ static void test_10k_idle(void **state)
 			for (unsigned k = 0; k < conns[i].nfds; k++)
 				close(conns[i].fds[k]);
 			conns[i].nfds = 0;
-			free(conns[i].buf);
-			conns[i].buf = NULL;
-			conns[i].cap = conns[i].len = 0;
 		}
 	}
 	rss1 = rss_kib(f->pid);

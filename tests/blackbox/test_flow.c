@@ -12,7 +12,7 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 
-#include "bbutil.h"
+#include "bb.h"
 
 #define ST(x) PAGEPOOL__V1__STATUS__##x
 
@@ -70,9 +70,10 @@ struct flow {
 	bb_response **resp;
 	uint64_t *start;	/* stream offset of each response's frame */
 	unsigned n, cap;
-	uint64_t rx;		/* bytes received so far */
-	uint64_t parsed;	/* bytes of whole frames taken out of c->buf */
-	uint64_t fd_rx;		/* rx after the read that brought the first fd; 0: none */
+	uint64_t parsed;	/* bytes of the frames of the responses taken */
+	uint64_t fd_rx;		/* parsed after the response the first fd came
+				 * with (the transport hands an fd out with the
+				 * frame its bytes came with); 0: none */
 	size_t sent;		/* bytes of the request stream sent */
 	int send_err;		/* errno of a failed send, 0 if none */
 };
@@ -86,35 +87,25 @@ static void flow_free(struct flow *fl)
 	memset(fl, 0, sizeof(*fl));
 }
 
-/* Read what is there without waiting, noting where an fd arrived. */
-static void flow_fill(struct flow *fl)
+static size_t resp_wire_size(const bb_response *r)
 {
-	size_t before = fl->c->len;
-	unsigned nfds = fl->c->nfds;
-
-	if (bb_conn_fill(fl->c, 0) == 1) {
-		fl->rx += fl->c->len - before;
-		if (nfds == 0 && fl->c->nfds > 0)
-			fl->fd_rx = fl->rx;
-	}
+	return 4 + protobuf_c_message_get_packed_size(&r->base);
 }
 
-/* Take whole frames out of the buffer; -EBADMSG if one is not a Response. */
+/* Take the responses that have come, without waiting for more, noting where
+ * an fd arrived; -EBADMSG if one is not a Response. */
 static int flow_take(struct flow *fl, unsigned want)
 {
 	struct bb_conn *c = fl->c;
 
-	while (fl->n < want && c->len >= 4) {
-		uint32_t flen = (uint32_t)c->buf[0] << 24 | (uint32_t)c->buf[1] << 16 |
-				(uint32_t)c->buf[2] << 8 | c->buf[3];
+	while (fl->n < want) {
+		unsigned nfds = c->nfds;
 		bb_response *r;
+		int ret = bb_conn_recv(c, 0, &r);
 
-		if (flen > (16u << 20))
-			return -EBADMSG;
-		if (c->len < 4 + (size_t)flen)
+		if (ret == -ETIMEDOUT || ret == -ECONNRESET)
 			break;
-		r = pagepool__v1__response__unpack(NULL, flen, c->buf + 4);
-		if (!r)
+		if (ret != 0)
 			return -EBADMSG;
 		if (fl->n == fl->cap) {
 			unsigned cap = fl->cap ? fl->cap * 2 : 1024;
@@ -130,9 +121,9 @@ static int flow_take(struct flow *fl, unsigned want)
 		}
 		fl->start[fl->n] = fl->parsed;
 		fl->resp[fl->n++] = r;
-		fl->parsed += 4 + (uint64_t)flen;
-		memmove(c->buf, c->buf + 4 + flen, c->len - 4 - flen);
-		c->len -= 4 + flen;
+		fl->parsed += resp_wire_size(r);
+		if (nfds == 0 && c->nfds > 0)
+			fl->fd_rx = fl->parsed;
 	}
 	return 0;
 }
@@ -162,16 +153,18 @@ static int flow_pump_opt(struct flow *fl, struct bb_conn *c, const struct bb_buf
 		bool reading = !read_late || !sending;
 		int left, r;
 
-		if (flow_take(fl, want) < 0)
+		/* Shut down before taking responses: taking reads, and may take
+		 * the last one before this loop comes round again. */
+		if (!sending && shut && !shut_done) {
+			assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
+			shut_done = true;
+		}
+		if (!read_late && flow_take(fl, want) < 0)
 			return -EBADMSG;
 		if (fl->n >= want)
 			return 0;
 		if (c->eof)
 			return -ECONNRESET;
-		if (!sending && shut && !shut_done) {
-			assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
-			shut_done = true;
-		}
 		if (!sending && read_late) {
 			int64_t until = bb_now_ms() + 2000;
 			int outq = 0;
@@ -206,8 +199,6 @@ static int flow_pump_opt(struct flow *fl, struct bb_conn *c, const struct bb_buf
 			else if (n < 0 && errno != EAGAIN && errno != EINTR)
 				fl->send_err = errno;
 		}
-		if (reading && (pf.revents & (POLLIN | POLLERR | POLLHUP)))
-			flow_fill(fl);
 	}
 }
 
@@ -227,11 +218,6 @@ static void flow_expect(const struct flow *fl, int ret, unsigned want, const cha
 			    fl->send_err ? strerror(fl->send_err) : "");
 	assert_int_equal(ret, 0);
 	assert_int_equal(fl->n, want);
-}
-
-static size_t resp_wire_size(const bb_response *r)
-{
-	return 4 + protobuf_c_message_get_packed_size(&r->base);
 }
 
 /* ---- 1. backpressure, not a disconnect, for a client that reads ----------- */
@@ -559,7 +545,7 @@ static void test_prehello_backlog_welcome_fd(void **state)
 	assert_int_equal(w->welcome->arena_size, FLOW_POOL_BYTES);
 
 	/* Exactly one fd, the arena, and it came with the welcome's bytes: the
-	 * read that brought it ended inside the welcome frame. */
+	 * transport handed it out with the welcome frame. */
 	w_start = fl.start[PH_ERRS];
 	w_end = w_start + resp_wire_size(w);
 	if (r->nfds != 1 || fl.fd_rx <= w_start || fl.fd_rx > w_end)

@@ -24,7 +24,7 @@
  */
 #include <elf.h>
 
-#include "bbutil.h"
+#include "bb.h"
 
 #define MAKE_TIMEOUT_MS		120000	/* a make that has to rebuild the daemon */
 #define TOOL_TIMEOUT_MS		20000
@@ -96,45 +96,11 @@ static struct run run_env(const char *const *argv, const char *const *env, int t
 {
 	struct run r = { .code = -1 };
 	char outp[PATH_MAX], errp[PATH_MAX];
-	pid_t parent = getpid(), pid;
-	int ofd, efd, status = 0;
+	struct bb_prog p = { .argv = argv, .env = env, .out = outp, .err = errp, .group = true };
 
 	ti_path(outp, sizeof(outp), "%s/%s", ti.dir, "run.out");
 	ti_path(errp, sizeof(errp), "%s/%s", ti.dir, "run.err");
-	ofd = open(outp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	efd = open(errp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(ofd >= 0 && efd >= 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		bb_child_init(parent);
-		setpgid(0, 0);
-		for (const char *const *e = env; e && *e; e++) {
-			if (strchr(*e, '='))
-				putenv((char *)*e);
-			else
-				unsetenv(*e);
-		}
-		if (nul < 0 || dup2(nul, 0) < 0 || dup2(ofd, 1) < 0 || dup2(efd, 2) < 0)
-			_exit(125);
-		execvp(argv[0], (char **)argv);
-		dprintf(2, "test_install: exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(ofd);
-	close(efd);
-	if (bb_wait_pid(pid, timeout_ms, &status) == 0) {
-		r.code = bb_exit_code(status);
-	} else {
-		kill(-pid, SIGKILL);
-		bb_wait_pid(pid, 5000, &status);
-		r.code = -ETIMEDOUT;
-	}
+	r.code = bb_prog_run(&p, timeout_ms);
 	r.out = bb_slurp(outp);
 	r.err = bb_slurp(errp);
 	return r;
@@ -1382,8 +1348,7 @@ static void test_sandbox_fits_daemon(void **state)
 	uint32_t pfns[64];
 	unsigned got;
 	char *unit, *log, *p, *line;
-	int rd[2], logfd, fd, code;
-	pid_t parent = getpid();
+	int rd[2], fd, code;
 
 	ti_need();
 	if (san && *san) {
@@ -1418,24 +1383,15 @@ static void test_sandbox_fits_daemon(void **state)
 
 	/* strace keeps its own copy of the ready pipe: READY is all we get. */
 	assert_int_equal(pipe2(rd, O_CLOEXEC), 0);
-	logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(logfd >= 0);
 	snprintf(fdarg, sizeof(fdarg), "%d", rd[1]);
-	fflush(stdout);
-	fflush(stderr);
-	sb_strace = fork();
-	assert_true(sb_strace >= 0);
-	if (sb_strace == 0) {
-		bb_child_init(parent);
-		if (dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 || fcntl(rd[1], F_SETFD, 0) < 0)
-			_exit(125);
-		execlp("strace", "strace", "-f", "-qq", "-e", "signal=none", "-o", trace, exe, "-f",
-		       "-c", conf, "--ready-fd", fdarg, (char *)NULL);
-		dprintf(2, "exec strace: %s\n", strerror(errno));
-		_exit(127);
+	{
+		const char *argv[] = { "strace", "-f", "-qq", "-e", "signal=none", "-o", trace,
+				       exe, "-f", "-c", conf, "--ready-fd", fdarg, NULL };
+		struct bb_prog prog = { .argv = argv, .out = logp, .err = logp, .keep_fd = rd[1] };
+
+		sb_strace = bb_prog_spawn(&prog);
 	}
 	close(rd[1]);
-	close(logfd);
 	if (bb_read_ready(rd[0], BB_READY_TIMEOUT_MS) != 1) {
 		close(rd[0]);
 		bb_print_tail("pagepoold under strace", logp, 4000);

@@ -7,7 +7,7 @@
  * definite leak or error; a bad config file is refused with status 1 and a
  * "FILE:LINE:" message.
  */
-#include "bbutil.h"
+#include "bb.h"
 
 /* A sanitizer build of the daemon cannot run under valgrind (the tests are
  * built with the same flags as the daemon, so their own build tells). */

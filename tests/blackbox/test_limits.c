@@ -27,7 +27,7 @@
 #include <dirent.h>
 #include <sys/resource.h>
 
-#include "bbutil.h"
+#include "bb.h"
 
 #define ST(x) PAGEPOOL__V1__STATUS__##x
 
@@ -79,37 +79,6 @@ static void expect_fds(struct bb *f, unsigned want, int timeout_ms)
 		fail_msg("pagepoold has %u descriptors open, %u expected", n, want);
 }
 
-/* A raw connection to `path` in a fixture slot (closed at teardown). */
-static struct bb_conn *raw_at(struct bb *f, const char *path)
-{
-	struct bb_conn *c = NULL;
-	int fd;
-
-	for (unsigned i = 0; i < BB_MAX_CONNS && !c; i++)
-		if (f->conns[i].fd < 0)
-			c = &f->conns[i];
-	assert_non_null(c);
-	fd = bb_socket_connect(path);
-	if (fd < 0)
-		fail_msg("connect %s: %s", path, strerror(-fd));
-	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	return c;
-}
-
-/* Wait for EOF on c (reading and dropping anything else); true if it came. */
-static bool wait_eof(struct bb_conn *c, int timeout_ms)
-{
-	int64_t deadline = bb_now_ms() + timeout_ms;
-
-	while (!c->eof) {
-		c->len = 0;
-		if (bb_conn_fill(c, bb_left_ms(deadline)) == -ETIMEDOUT)
-			return false;
-	}
-	return true;
-}
-
 /*
  * The daemon's last word on c: a Response with id 0, status `status` and an
  * error naming `words`, then EOF, all within timeout_ms.
@@ -128,7 +97,7 @@ static void expect_refusal(struct bb_conn *c, int status, const char *words, int
 	if (!strstr(r->error, words))
 		fail_msg("the reason \"%s\" does not name %s", r->error, words);
 	bb_resp_free(r);
-	if (!wait_eof(c, timeout_ms))
+	if (bb_conn_wait_eof(c, timeout_ms) != 0)
 		fail_msg("the daemon did not close the connection after its error frame");
 }
 
@@ -251,15 +220,15 @@ static int admin_recv(struct bb_conn *c, int timeout_ms, admin_response **out)
 /* One status request on an admin connection: its answer must be OK. */
 static void admin_status_ok(struct bb_conn *c, uint64_t id)
 {
-	struct bb_buf b = { 0 };
+	admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
+	Pagepool__V1__AdminStatusReq st = PAGEPOOL__V1__ADMIN_STATUS_REQ__INIT;
 	admin_response *r = NULL;
 	int ret;
 
-	add_admin_req(&b, id, false);
-	ret = bb_conn_send_buf(c, &b);
-	bb_buf_free(&b);
-	if (ret == 0)
-		ret = admin_recv(c, BB_IO_TIMEOUT_MS, &r);
+	q.id = id;
+	q.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_STATUS;
+	q.status = &st;
+	ret = bb_admin_call(c, &q, &r);
 	if (ret != 0)
 		fail_msg("admin status request: %s", ret == -ECONNRESET ?
 			 "the daemon closed the connection without an answer" : strerror(-ret));
@@ -616,10 +585,10 @@ static const char conf_full[] =
  * byte to `ready` after the first answer. */
 static void hammer_clients(const char *asock, int ready)
 {
-	struct bb_conn a = { .fd = bb_socket_connect(asock) };
+	struct bb_conn a;
 	struct bb_buf b = { 0 };
 
-	if (a.fd < 0)
+	if (bb_conn_open(&a, asock) != 0)
 		_exit(1);
 	for (uint64_t id = 1;; id++) {
 		admin_response *r = NULL;
@@ -722,7 +691,7 @@ static void test_full_refusal_and_teardown(void **state)
 			expect_fds(f, fds - 1, 5000);
 		} else {
 			assert_int_equal(bb_conn_send(c[i], bad, sizeof(bad), 1000), 0);
-			if (!wait_eof(c[i], 5000))
+			if (bb_conn_wait_eof(c[i], 5000) != 0)
 				fail_msg("cycle %u: no EOF after a framing error", k);
 			bb_conn_close(c[i]);
 		}
@@ -791,11 +760,9 @@ static void test_admin_root_not_locked_out(void **state)
 
 		if (!become_nobody())
 			_exit(200);
-		for (unsigned i = 0; i < ADMIN_IDLE; i++) {
-			a[i].fd = bb_socket_connect(asock);
-			if (a[i].fd < 0)
+		for (unsigned i = 0; i < ADMIN_IDLE; i++)
+			if (bb_conn_open(&a[i], asock) != 0)
 				_exit(201);
-		}
 		if (write(done[1], "x", 1) != 1 || read(go[0], &byte, 1) != 1)
 			_exit(202);
 		/* Those turned away were told why (EBUSY), then closed. */
@@ -805,7 +772,7 @@ static void test_admin_root_not_locked_out(void **state)
 			if (admin_recv(&a[i], 0, &r) != 0)
 				continue;
 			if (r->id == 0 && r->status == EBUSY && strstr(r->error, "admin connections") &&
-			    wait_eof(&a[i], 2000))
+			    bb_conn_wait_eof(&a[i], 2000) == 0)
 				refused++;
 			pagepool__v1__admin_response__free_unpacked(r, NULL);
 		}
@@ -815,7 +782,7 @@ static void test_admin_root_not_locked_out(void **state)
 	close(done[1]);
 	assert_int_equal(read(done[0], &byte, 1), 1);
 	/* Root, after all of them (the backlog is accepted in order). */
-	root = raw_at(f, asock);
+	root = bb_raw_at(f, asock);
 	admin_status_ok(root, 7);
 	assert_int_equal(write(go[1], "x", 1), 1);
 	code = bb_kid_wait(f, kid, 10000);
@@ -851,12 +818,13 @@ static void test_admin_idle_timeout(void **state)
 	bb_start(f, conf_admin_idle);
 	admin_path(f, asock, sizeof(asock));
 	t0 = bb_now_ms();
-	idle = raw_at(f, asock);
-	busy = raw_at(f, asock);
+	idle = bb_raw_at(f, asock);
+	busy = bb_raw_at(f, asock);
 	/* The busy one asks every 300 ms: it is never idle for 1 s. */
-	while (!idle->eof && idle->len == 0 && bb_now_ms() - t0 < 5000) {
+	while (bb_now_ms() - t0 < 5000) {
 		admin_status_ok(busy, id++);
-		bb_conn_fill(idle, 300);
+		if (bb_conn_readable(idle, 300))
+			break;
 	}
 	ret = admin_recv(idle, 1000, &r);
 	if (ret != 0)
@@ -867,7 +835,7 @@ static void test_admin_idle_timeout(void **state)
 	assert_int_equal(r->id, 0);
 	assert_non_null(strstr(r->error, "admin_idle_timeout"));
 	pagepool__v1__admin_response__free_unpacked(r, NULL);
-	assert_true(wait_eof(idle, 2000));
+	assert_true(bb_conn_wait_eof(idle, 2000) == 0);
 	assert_true(took >= 900);
 	admin_status_ok(busy, id++);
 }
@@ -901,7 +869,7 @@ static void test_admin_output_bounded(void **state)
 	for (unsigned i = 0; i < ADMIN_CLIENTS; i++)
 		bb_client(f, NULL);	/* so each answer lists 48 clients */
 	admin_path(f, asock, sizeof(asock));
-	a = raw_at(f, asock);
+	a = bb_raw_at(f, asock);
 	admin_status_ok(a, 1);
 	before = status_kib(f->pid, "RssAnon");
 	for (unsigned i = 0; i < ADMIN_PIPELINED; i++)

@@ -11,7 +11,7 @@
  */
 #include <grp.h>
 
-#include "bbutil.h"
+#include "bb.h"
 #include "log.h"		/* LOG_RATELIMIT_BURST, LOG_RATELIMIT_INTERVAL */
 
 #define FLOOD		3000	/* of each cause */
@@ -138,21 +138,13 @@ static void provoke_admin(struct bb *f, unsigned times)
 		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
 			_exit(1);
 		for (unsigned i = 0; i < times; i++) {
-			int fd = bb_socket_connect(asock);
-			int64_t deadline = bb_now_ms() + BB_IO_TIMEOUT_MS;
-			char buf[512];
-			ssize_t n;
+			struct bb_conn c;
 
-			if (fd < 0)
+			if (bb_conn_open(&c, asock) != 0)
 				_exit(2);
-			do {
-				struct pollfd pf = { .fd = fd, .events = POLLIN };
-
-				if (poll(&pf, 1, bb_left_ms(deadline)) <= 0)
-					_exit(3);
-				n = read(fd, buf, sizeof(buf));
-			} while (n > 0 || (n < 0 && errno == EINTR));
-			close(fd);
+			if (bb_conn_wait_eof(&c, BB_IO_TIMEOUT_MS) != 0)
+				_exit(3);
+			bb_conn_close(&c);
 		}
 		_exit(0);
 	}

@@ -19,7 +19,7 @@
  * PP_BUILD (its build directory: pagepoolctl, pp-example), PP_MAKE,
  * PAGEPOOLD.  Without PP_SRCDIR and PP_BUILD every test skips.
  */
-#include "bbutil.h"
+#include "bb.h"
 
 #define MAKE_TIMEOUT_MS		60000
 #define CMD_TIMEOUT_MS		20000
@@ -76,45 +76,20 @@ static void qs_which(const char *name, char *buf, size_t len)
 static struct qs_run qs_exec(const char *dir, const char *cwd, const char *const *argv,
 			     const char *path, int timeout_ms)
 {
-	static const char *const unset[] = { "MAKEFLAGS", "MFLAGS", "MAKELEVEL",
-					     "GNUMAKEFLAGS", "MAKEOVERRIDES" };
+	char outp[PATH_MAX], *pathvar = NULL;
+	const char *env[] = { "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "GNUMAKEFLAGS", "MAKEOVERRIDES",
+			      NULL, NULL };
+	struct bb_prog p = { .argv = argv, .env = env, .out = outp, .err = outp, .cwd = cwd,
+			     .group = true };
 	struct qs_run r = { .code = -1 };
-	char outp[PATH_MAX];
-	pid_t parent = getpid(), pid;
-	int fd, status = 0;
 
 	snprintf(outp, sizeof(outp), "%s/out", dir);
-	fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		bb_child_init(parent);
-		setpgid(0, 0);
-		for (size_t i = 0; i < sizeof(unset) / sizeof(unset[0]); i++)
-			unsetenv(unset[i]);
-		if (path)
-			setenv("PATH", path, 1);
-		if (nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 ||
-		    chdir(cwd) < 0)
-			_exit(125);
-		execv(argv[0], (char **)argv);
-		dprintf(2, "test_quickstart: exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+	if (path) {
+		assert_true(asprintf(&pathvar, "PATH=%s", path) > 0);
+		env[5] = pathvar;
 	}
-	setpgid(pid, pid);
-	close(fd);
-	if (bb_wait_pid(pid, timeout_ms, &status) == 0) {
-		r.code = bb_exit_code(status);
-	} else {
-		kill(-pid, SIGKILL);
-		bb_wait_pid(pid, 5000, &status);
-		r.code = -ETIMEDOUT;
-	}
+	r.code = bb_prog_run(&p, timeout_ms);
+	free(pathvar);
 	r.out = bb_slurp(outp);
 	return r;
 }

@@ -12,7 +12,7 @@
  * under pcp_high joins the lists, the rest goes back to the buddy).  No
  * max-order block can merge again while those pages stay cached.
  */
-#include "bbutil.h"
+#include "bb.h"
 
 #define POOL_PAGES	16384u		/* 64 MiB of 4 KiB pages: 16 max-order blocks */
 #define BLOCK_PAGES	1024u

@@ -23,7 +23,7 @@
  */
 #include <sys/inotify.h>
 
-#include "bbutil.h"
+#include "bb.h"
 
 #define WD_USEC		200000		/* pings every 100 ms */
 #define WD_TICK_MS	(WD_USEC / 2000)
@@ -112,11 +112,8 @@ static void start_notified(struct bb *f, const char *tmpl, const char *const *pr
 			   const char *const *env)
 {
 	struct bb_opts o = { .prefix = prefix, .env = env, .no_ready_fd = true };
-	int rd;
 
-	bb_write_config(f, tmpl);
-	bb_spawn(f, &o, &rd);
-	close(rd);
+	bb_start_opts(f, tmpl, &o);
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -261,41 +258,22 @@ static const char *ctl_path(void)
 	return path;
 }
 
-/* Run a command; its exit code, its output in out (NUL-terminated). */
-static int run_cmd(const char *const *argv, char *out, size_t len)
+/* Run a command (at most 10 s); its exit code, its output in out
+ * (NUL-terminated, cut at len - 1 bytes). */
+static int run_cmd(struct bb *f, const char *const *argv, char *out, size_t len)
 {
-	int p[2], status;
-	size_t got = 0;
-	pid_t pid, parent = getpid();
+	char path[200], *text;
+	struct bb_prog p = { .argv = argv, .out = path, .err = path };
+	int code;
 
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		bb_child_init(parent);
-		if (dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
-			_exit(125);
-		execvp(argv[0], (char **)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	for (;;) {
-		struct pollfd pf = { .fd = p[0], .events = POLLIN };
-		ssize_t r;
-
-		if (poll(&pf, 1, 10000) <= 0)
-			break;
-		r = read(p[0], out + got, len - 1 - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-		if (got == len - 1)
-			break;
-	}
-	out[got] = '\0';
-	close(p[0]);
-	assert_int_equal(bb_wait_pid(pid, 10000, &status), 0);
-	return bb_exit_code(status);
+	bb_mkdir(f);
+	snprintf(path, sizeof(path), "%s/cmd.out", f->dir);
+	code = bb_prog_run(&p, 10000);
+	assert_int_not_equal(code, -ETIMEDOUT);
+	text = bb_slurp(path);
+	snprintf(out, len, "%s", text);
+	free(text);
+	return code;
 }
 
 /* systemd-socket-activate binds both sockets and starts the daemon at the
@@ -337,7 +315,7 @@ static void test_socket_activation(void **state)
 	/* The admin socket was passed too. */
 	{
 		const char *argv[] = { ctl_path(), "-s", admin, "status", NULL };
-		int rc = run_cmd(argv, out, sizeof(out));
+		int rc = run_cmd(f, argv, out, sizeof(out));
 
 		if (rc != 0)
 			print_error("pagepoolctl status: %d\n%s\n", rc, out);
@@ -402,7 +380,7 @@ static void test_config_check(void **state)
 	{
 		const char *argv[] = { ctl, "config-check", f->conf, NULL };
 
-		rc = run_cmd(argv, out, sizeof(out));
+		rc = run_cmd(f, argv, out, sizeof(out));
 		print_message("pagepoolctl config-check -> %d:\n%s", rc, out);
 		assert_int_equal(rc, 65);
 		snprintf(want, sizeof(want), "%s:8: unknown key \"bogus\" in [pool default]", f->conf);
@@ -414,14 +392,14 @@ static void test_config_check(void **state)
 	{
 		const char *argv[] = { bb_daemon_path(), "--check-config", "-c", f->conf, NULL };
 
-		rc = run_cmd(argv, out, sizeof(out));
+		rc = run_cmd(f, argv, out, sizeof(out));
 		assert_int_equal(rc, 1);
 		assert_non_null(strstr(out, want));
 	}
 	{
 		const char *argv[] = { ctl, "--json", "config-check", f->conf, NULL };
 
-		rc = run_cmd(argv, out, sizeof(out));
+		rc = run_cmd(f, argv, out, sizeof(out));
 		assert_int_equal(rc, 65);
 		assert_non_null(strstr(out, "\"ok\": false"));
 	}
@@ -429,7 +407,7 @@ static void test_config_check(void **state)
 	{
 		const char *argv[] = { ctl, "config-check", f->conf, NULL };
 
-		rc = run_cmd(argv, out, sizeof(out));
+		rc = run_cmd(f, argv, out, sizeof(out));
 		assert_int_equal(rc, 0);
 		snprintf(want, sizeof(want), "%s: ok", f->conf);
 		assert_non_null(strstr(out, want));
@@ -437,7 +415,7 @@ static void test_config_check(void **state)
 	{
 		const char *argv[] = { bb_daemon_path(), "--check-config", "-c", f->conf, NULL };
 
-		assert_int_equal(run_cmd(argv, out, sizeof(out)), 0);
+		assert_int_equal(run_cmd(f, argv, out, sizeof(out)), 0);
 	}
 }
 
@@ -457,7 +435,7 @@ static void config_expect(struct bb *f, const char *text, int code, int line, co
 
 	bb_write_config(f, text);
 	snprintf(msg, sizeof(msg), "%s:%d: %s", f->conf, line, want ? want : "");
-	rc = run_cmd(ctl_argv, out, sizeof(out));
+	rc = run_cmd(f, ctl_argv, out, sizeof(out));
 	if (rc != code || (want && !strstr(out, msg)) || strstr(out, "given twice"))
 		print_error("pagepoolctl config-check -> %d (expected %d, \"%s\"):\n%s\n", rc, code,
 			    msg, out);
@@ -465,7 +443,7 @@ static void config_expect(struct bb *f, const char *text, int code, int line, co
 	assert_null(strstr(out, "given twice"));
 	if (want)
 		assert_non_null(strstr(out, msg));
-	rc = run_cmd(pd_argv, out, sizeof(out));
+	rc = run_cmd(f, pd_argv, out, sizeof(out));
 	if (rc != (code ? 1 : 0) || (want && !strstr(out, msg)))
 		print_error("pagepoold --check-config -> %d:\n%s\n", rc, out);
 	assert_int_equal(rc, code ? 1 : 0);

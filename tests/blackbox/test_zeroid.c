@@ -19,7 +19,7 @@
  *    decode it (and then refuse its id 0 as the answer to request 1), not
  *    call it an empty or bad frame.
  */
-#include "bbutil.h"
+#include "bb.h"
 
 #define ST(x) PAGEPOOL__V1__STATUS__##x
 #define ADM(x) PAGEPOOL__V1__ADMIN_REQUEST__BODY_##x
@@ -128,34 +128,22 @@ static void test_client_requests_id0(void **state)
 /* A raw connection to the admin socket, in a fixture slot. */
 static struct bb_conn *raw_admin(struct bb *f)
 {
-	struct bb_conn *c = NULL;
 	char path[160];
-	int fd;
 
-	for (unsigned i = 0; i < BB_MAX_CONNS && !c; i++)
-		if (f->conns[i].fd < 0)
-			c = &f->conns[i];
-	assert_non_null(c);
 	snprintf(path, sizeof(path), "%s/admin.sock", f->dir);
-	fd = bb_socket_connect(path);
-	if (fd < 0)
-		print_error("connect %s: %s\n", path, strerror(-fd));
-	assert_true(fd >= 0);
-	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	return c;
+	return bb_raw_at(f, path);
 }
 
-/* Wait until c has at least n bytes buffered (the answer's header). */
-static void wait_bytes(struct bb_conn *c, size_t n)
+/* Wait until c has at least n bytes of input (the answer's header), and
+ * copy up to len of them to buf, leaving them unread: how many came. */
+static size_t wait_bytes(struct bb_conn *c, size_t n, uint8_t *buf, size_t len)
 {
-	int64_t deadline = bb_now_ms() + BB_IO_TIMEOUT_MS;
+	int got = bb_conn_peek(c, buf, len, n, BB_IO_TIMEOUT_MS);
 
-	while (c->len < n) {
-		if (c->eof || bb_conn_fill(c, bb_left_ms(deadline)) <= 0)
-			fail_msg("no %zu-byte answer within %d ms (%s)", n, BB_IO_TIMEOUT_MS,
-				 c->eof ? "the daemon closed the connection" : "timed out");
-	}
+	if (got < 0)
+		fail_msg("no %zu-byte answer within %d ms (%s)", n, BB_IO_TIMEOUT_MS,
+			 got == -ECONNRESET ? "the daemon closed the connection" : "timed out");
+	return (size_t)got;
 }
 
 /*
@@ -176,9 +164,11 @@ static admin_response *admin_expect(struct bb_conn *c, const admin_request *q, i
 	bb_buf_free(&b);
 	assert_int_equal(ret, 0);
 	if (empty) {
-		wait_bytes(c, 4);
-		assert_memory_equal(c->buf, empty_frame, 4);
-		assert_int_equal(c->len, 4);
+		uint8_t head[64];
+		size_t len = wait_bytes(c, 4, head, sizeof(head));
+
+		assert_memory_equal(head, empty_frame, 4);
+		assert_int_equal(len, 4);
 	}
 	ret = bb_conn_recv_msg(c, BB_IO_TIMEOUT_MS, &pagepool__v1__admin_response__descriptor,
 			       &m);
@@ -346,34 +336,16 @@ static pid_t fake_daemon(struct bb *f, char *path, size_t len)
 /* Run argv with stdout and stderr into out[len]; its exit code. */
 static int run_capture(struct bb *f, const char *const *argv, char *out, size_t len)
 {
-	int64_t deadline = bb_now_ms() + 10000;
-	size_t got = 0;
-	int p[2];
-	pid_t pid;
+	char path[200], *text;
+	struct bb_prog p = { .argv = argv, .out = path, .err = path };
+	int code;
 
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	pid = bb_fork(f);
-	if (pid == 0) {
-		if (dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
-			_exit(125);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while (got < len - 1) {
-		struct pollfd pf = { .fd = p[0], .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&pf, 1, bb_left_ms(deadline)) <= 0)
-			break;
-		n = read(p[0], out + got, len - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	out[got] = '\0';
-	close(p[0]);
-	return bb_kid_wait(f, pid, 10000);
+	snprintf(path, sizeof(path), "%s/capture.out", f->dir);
+	code = bb_kid_wait(f, bb_kid_spawn(f, &p), 10000);
+	text = bb_slurp(path);
+	snprintf(out, len, "%s", text);
+	free(text);
+	return code;
 }
 
 /* pagepoolctl next to $PAGEPOOLD, or skip. */

@@ -74,6 +74,7 @@
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
+#include "decay.h"
 #include "fuzzutil.h"
 #include "log.h"
 #include "rcu.h"
@@ -775,7 +776,7 @@ static void control(unsigned op)
 	} else if (op < 4) {			/* stop / resume reading A or B */
 		st[op - 2].reading = !st[op - 2].reading;
 	} else if (op == 4) {
-		admin_decay(&d);
+		decay_tick(&d);
 	} else if (op < 8) {			/* reconnect A, B or admin */
 		stream_open(&st[op - 5]);
 	} else if (op < 32) {			/* free what A or B was given */
@@ -923,7 +924,7 @@ static void restore(void)
 {
 	d.cfg = base_cfg;
 	log_set_level(log_level_run);
-	admin_decay_rearm(&d);
+	decay_rearm(&d);
 	for (unsigned i = 0; i < d.cfg.npools; i++) {
 		struct pool *pool = d.pools[i];
 
@@ -937,7 +938,7 @@ static void restore(void)
 			die("pool %s: drain failed", pool->name);
 	}
 	/* Idle decay compares against the counters of its last tick: make that now. */
-	admin_decay(&d);
+	decay_tick(&d);
 	d.next_client_id = 0;
 }
 
@@ -1021,8 +1022,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			pcp_set_kick(pool_pcp(d.pools[i], k), harness_kick, W[k]);
 	}
 	d.base = abase;
-	if (admin_start(&d, abase) < 0)
-		die("admin_start failed");
+	if (admin_start(&d, abase) < 0 || decay_start(&d, abase) < 0)
+		die("admin_start or decay_start failed");
 	for (unsigned i = 0; i < d.cfg.npools; i++) {
 		base_high[i] = d.pools[i]->high;
 		base_batch[i] = d.pools[i]->batch;

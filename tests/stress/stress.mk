@@ -2,8 +2,9 @@
 # tests/stress/stress.mk - the stress test (included by the top-level
 # Makefile, whose BUILD, DAEMON, CLIENT_A, PROTO_* and flags it uses).
 #
-#   make stress                  `make deps`, then build and run
-#                                tests/stress/stress.c for STRESS_TIME seconds
+#   make stress                  `make deps`, then build and run the stress
+#                                test (tests/stress/stress-*.c, see
+#                                stress-main.c) for STRESS_TIME seconds
 #   make stress STRESS_TIME=600  longer
 #   make stress STRESS_SEED=0x1234 STRESS_CLIENTS=16   repeat a run's choices
 #   make stress SAN=address,undefined   (or SAN=thread) against sanitized builds
@@ -19,6 +20,10 @@
 # non-zero on failure.
 
 STRESS_BIN := $(BUILD)/tests/stress
+# One object per tests/stress/stress-*.c, each compiled once (in
+# $(BUILD)/stress/: $(BUILD)/tests/stress is the binary).
+STRESS_SRCS := $(wildcard tests/stress/stress-*.c)
+STRESS_OBJS := $(STRESS_SRCS:tests/stress/%.c=$(BUILD)/stress/%.o)
 STRESS_TIME ?= 60
 # The short run inside `make check`.
 STRESS_CHECK_TIME ?= 10
@@ -28,10 +33,16 @@ STRESS_CLIENTS ?=
 
 all: $(if $(wildcard client/libpagepool.c),$(STRESS_BIN))
 
-$(STRESS_BIN): tests/stress/stress.c tests/bench/benchutil.h client/pagepool.h proto/wire.h $(PROTO_GEN) $(CLIENT_A)
+$(BUILD)/stress/%.o: tests/stress/%.c tests/stress/stress.h tests/bench/benchutil.h \
+		client/pagepool.h proto/wire.h proto/transport.h $(PROTO_GEN)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient -Itests/bench -c $< -o $@
+
+$(STRESS_BIN): $(STRESS_OBJS) $(BUILD)/bench/benchutil.o $(CLIENT_A)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) $(CLIENT_A) $(PROTO_LIBS)
+	$(Q)$(CC) $^ -o $@ $(ALL_LDFLAGS) $(PROTO_LIBS)
 
 .PHONY: stress stress-run
 

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * conn_out.c - a client connection's output (see conn_out.h): answers are
+ * framed into the bufferevent's output, the welcome goes with its fd by
+ * sendmsg, every byte queued is charged to the uid (daemon_output_account)
+ * and every byte taken counts for the drain rule (config.h).
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conn.h"
+#include "conn_out.h"
+#include "log.h"
+#include "wire.h"
+
+/* Every change to the output: what is queued is charged to the uid, what
+ * the peer took is counted for the drain rule. */
+static void conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	c->out_queued += info->n_added;
+	c->out_queued -= info->n_deleted;
+	c->out_taken += info->n_deleted;
+	daemon_output_account(c->uu, info->n_added, info->n_deleted);
+}
+
+/* Start a drain-rule period: what is queued now is owed by the next check. */
+static void conn_out_drain_arm(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = tunables_get(c->d)->write_timeout };
+
+	c->drain_mark = c->out_taken;
+	c->drain_owed = c->out_queued;
+	evtimer_add(c->ev_drain, &tv);
+}
+
+int conn_out_attach(struct conn *c)
+{
+	c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev), conn_out_cb, c);
+	return c->out_cb ? 0 : -ENOMEM;
+}
+
+void conn_out_detach(struct conn *c)
+{
+	if (c->out_cb) {
+		/* The buffer may outlive this call (libevent frees it later). */
+		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
+		daemon_output_account(c->uu, 0, c->out_queued);
+	}
+}
+
+/*
+ * The drain check, write_timeout after the previous one while answers are
+ * queued: the peer must have taken the smaller of what was queued then and
+ * min_drain_rate * write_timeout, and at least a byte; otherwise it goes
+ * (false, logged here; the caller closes it).
+ * libevent's own write timeout would not do: it restarts at every byte of
+ * progress, so 4 KiB every few seconds kept a full queue alive for ever.
+ */
+bool conn_out_drain_check(struct conn *c)
+{
+	const struct tunables *t = tunables_get(c->d);
+	uint64_t need, taken = c->out_taken - c->drain_mark;
+	uint32_t secs;
+
+
+	secs = t->write_timeout;
+	need = (uint64_t)t->min_drain_rate * secs;
+	if (need > c->drain_owed)
+		need = c->drain_owed;
+	if (need == 0 && c->drain_owed)
+		need = 1;
+	if (taken < need) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "%s: took %lu bytes of its responses in %u s with %zu queued "
+			     "(must take %lu: min_drain_rate, write_timeout); disconnecting",
+			     c->name, (unsigned long)taken, secs, c->drain_owed,
+			     (unsigned long)need);
+		return false;
+	}
+	if (c->out_queued)
+		conn_out_drain_arm(c);
+	return true;
+}
+
+/* Queue one framed message; the connection closes if its output exceeds the cap. */
+static int conn_out_queue(struct conn *c, const uint8_t *buf, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_add(out, buf, len) < 0)
+		return -ENOMEM;
+	if (!evtimer_pending(c->ev_drain, NULL))
+		conn_out_drain_arm(c);
+	/* Backpressure keeps a reading client well below this. */
+	if (evbuffer_get_length(out) > c->d->cfg.max_output) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "%s: %zu bytes of responses queued; disconnecting", c->name,
+			     evbuffer_get_length(out));
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+/* Send a frame with an fd attached: flush what is queued first, so order holds. */
+static int conn_out_send_fd(struct conn *c, const uint8_t *buf, size_t len, int fd)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	/* conn_process() pauses a connection that has not joined until its
+	 * output is flushed (conn_out_should_pause), so nothing can be queued
+	 * ahead of the welcome. */
+	if (evbuffer_get_length(out) > 0)
+		return -EAGAIN;
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warn_rl(&rl, "%s: cannot send the welcome", c->name);
+		return -errno;
+	}
+	/* The fd went with the first byte; the rest may follow normally. */
+	return (size_t)n < len ? conn_out_queue(c, buf + n, len - (size_t)n) : 0;
+}
+
+int conn_out_send(struct conn *c, const ProtobufCMessage *msg, int fd)
+{
+	uint8_t *buf;
+	size_t len;
+	int ret;
+
+	ret = wire_encode(msg, UINT32_MAX, &buf, &len);
+	if (ret < 0)
+		return ret;
+	ret = fd >= 0 ? conn_out_send_fd(c, buf, len, fd) : conn_out_queue(c, buf, len);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Backpressure: stop taking requests while half of max_output is queued (the
+ * write callback resumes at a quarter), or while anything of ours is queued
+ * and our uid is over its output budget (max_output_per_uid; the write
+ * callback looks again as our own queue drains, and an empty queue may
+ * always take one more request, so nobody waits on a sibling's reader).
+ * Before hello, stop while anything at all is queued, so the welcome's fd
+ * never has bytes ahead of it.
+ */
+bool conn_out_should_pause(const struct conn *c)
+{
+	size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+
+	if (!c->pool)
+		return queued > 0;
+	return queued > c->d->cfg.max_output / 2 ||
+	       (queued > 0 && daemon_output_over(c->uu, tunables_get(c->d)->max_output_per_uid));
+}

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * conn_req.c - the client requests (see conn_req.h): one handle_*() per
+ * request type - hello, alloc, free, stat - each checking what it was given
+ * and filling one struct conn_reply.  A request that decodes but is wrong
+ * gets an error answer here; framing errors never reach this file.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conn.h"
+#include "conn_req.h"
+#include "log.h"
+#include "reclaim.h"
+#include "worker.h"
+
+#define ALLOC_FLAGS_KNOWN (POOL_NOWAIT | POOL_ZERO | POOL_PARTIAL)
+
+void conn_req_init(struct conn_reply *rp, uint64_t id)
+{
+	pagepool__v1__response__init(&rp->r);
+	rp->r.id = id;
+	rp->r.error = rp->text;
+	rp->text[0] = '\0';
+	rp->fd = -1;
+	rp->park = false;
+}
+
+void conn_req_err(struct conn_reply *rp, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	rp->r.status = (Pagepool__V1__Status)wire_status_from_errno(err);
+	va_start(ap, fmt);
+	vsnprintf(rp->text, sizeof(rp->text), fmt, ap);
+	va_end(ap);
+}
+
+static bool conn_may_join(const struct conn *c, const struct pool_conf *pc)
+{
+	if (pc->ngroups == 0)
+		return true;
+	for (unsigned i = 0; i < pc->ngroups; i++) {
+		if (pc->groups[i] == c->gid)
+			return true;
+		for (int k = 0; k < c->ngroups; k++)
+			if (pc->groups[i] == c->groups[k])
+				return true;
+	}
+	return false;
+}
+
+static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h,
+			 struct conn_reply *rp)
+{
+	Pagepool__V1__Welcome *welcome = &rp->u.welcome;
+	struct daemon *d = c->d;
+	const struct pool_conf *pc;
+	int idx;
+
+	if (c->pool) {
+		conn_req_err(rp, EPROTO, "already joined pool %s", c->pool->name);
+		return;
+	}
+	if (h->version != WIRE_VERSION) {
+		conn_req_err(rp, EPROTONOSUPPORT,
+			     "protocol version %u not supported (this daemon: %u)", h->version,
+			     WIRE_VERSION);
+		return;
+	}
+	idx = config_pool_index(&d->cfg, h->pool);
+	if (idx < 0) {
+		char name[64];
+		log_sanitize(name, sizeof(name), h->pool, strlen(h->pool));
+		conn_req_err(rp, ENOENT, "no pool named \"%s\"", name);
+		return;
+	}
+	pc = &d->cfg.pools[idx];
+	if (!conn_may_join(c, pc)) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_info_rl(&rl, "%s: refused pool %s (not in its groups)", c->name, pc->name);
+		conn_req_err(rp, EPERM, "uid %d gid %d is not allowed into pool %s", (int)c->uid,
+			     (int)c->gid, pc->name);
+		return;
+	}
+	/* Always tracked, so a reload can turn the uid quota on. */
+	c->uq = daemon_quota_get(d, idx, c->uid);
+	if (!c->uq) {
+		conn_req_err(rp, EBUSY, "too many users");
+		return;
+	}
+	c->pool_idx = idx;
+	/* Read by the admin thread's clients listing. */
+	__atomic_store_n(&c->pool, d->pools[idx], __ATOMIC_RELEASE);
+	c->pcp = pool_pcp(c->pool, c->w->idx);
+	owner_init(&c->owner, c->slot + 1);
+
+	pagepool__v1__welcome__init(welcome);
+	welcome->version = WIRE_VERSION;
+	welcome->pool = c->pool->name;
+	welcome->page_size = c->pool->arena.page_size;
+	welcome->arena_size = c->pool->arena.size;
+	welcome->client_id = c->id;
+	welcome->max_count = d->cfg.max_count;
+	welcome->max_frame = d->cfg.max_frame;
+	welcome->max_order = PP_MAX_ORDER;
+	welcome->quota_pages = tunables_get(d)->pools[idx].quota_pages;
+	welcome->worker = c->w->idx;
+	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_WELCOME;
+	rp->r.welcome = welcome;
+	rp->fd = c->pool->arena.fd;
+	log_debug("%s: joined pool %s on worker %u", c->name, c->pool->name, c->w->idx);
+}
+
+/* Check quotas for `pages` more; charges the uid quota. 0 or -EDQUOT. */
+static int conn_charge(struct conn *c, uint64_t pages, struct conn_reply *rp)
+{
+	/* One snapshot: both quotas come from the same reload. */
+	const struct pool_tunables *pt = &tunables_get(c->d)->pools[c->pool_idx];
+	uint64_t quota = pt->quota_pages, uid_quota = pt->quota_uid_pages;
+
+	if (quota && c->owner.pages + pages > quota) {
+		conn_req_err(rp, EDQUOT, "connection quota: holding %lu of %lu pages, asked %lu",
+			     (unsigned long)c->owner.pages, (unsigned long)quota,
+			     (unsigned long)pages);
+		return -EDQUOT;
+	}
+	if (c->uq && !daemon_quota_charge(c->uq, pages, uid_quota)) {
+		conn_req_err(rp, EDQUOT, "uid %d quota of %lu pages exceeded", (int)c->uid,
+			     (unsigned long)uid_quota);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+/* Zero freshly allocated blocks.  They belong to this connection alone and
+ * no pcp is touched, so the worker goes offline meanwhile: a drain never
+ * waits for a memset. */
+static void conn_zero(struct conn *c, const uint32_t *pfns, unsigned n, unsigned order)
+{
+	size_t bytes = (size_t)c->pool->arena.page_size << order;
+
+	worker_leave(c->w);
+	for (unsigned i = 0; i < n; i++)
+		memset(arena_ptr(&c->pool->arena, pfns[i]), 0, bytes);
+	worker_enter(c->w);
+}
+
+/*
+ * pool_alloc() that fails with -ENOMEM only when the pool is short (see
+ * reclaim.h): on -ENOMEM this worker flushes its own pcplists and tries
+ * again; if that fails too, other workers cache pages that could help, and
+ * the request has not waited for a drain yet, it returns -EINPROGRESS: the
+ * caller parks the request (conn_park) and runs it again once the drain it
+ * asks for is done.  The retry (park_ticket set) never parks.
+ */
+static int conn_alloc(struct conn *c, const Pagepool__V1__Alloc *a, unsigned *got)
+{
+	unsigned flags = a->flags & ~POOL_ZERO;
+	int ret;
+
+	ret = pool_alloc(c->pool, c->pcp, &c->owner, a->order, a->count, flags,
+			 c->w->scratch, got);
+	if (ret != -ENOMEM)
+		return ret;
+	if (pcp_drain_local(c->pcp)) {
+		ret = pool_alloc(c->pool, c->pcp, &c->owner, a->order, a->count, flags,
+				 c->w->scratch, got);
+		if (ret != -ENOMEM)
+			return ret;
+	}
+	if (c->park_ticket || !reclaim_enabled() ||
+	    !reclaim_worth(c->pool, c->pcp, (uint64_t)a->count << a->order))
+		return -ENOMEM;
+	return -EINPROGRESS;
+}
+
+static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
+			 struct conn_reply *rp)
+{
+	Pagepool__V1__Pages *pages = &rp->u.pages;
+	unsigned got = 0;
+	uint64_t want;
+	int ret;
+
+	if (a->order > PP_MAX_ORDER) {
+		conn_req_err(rp, EINVAL, "order %u above the maximum %u", a->order, PP_MAX_ORDER);
+		return;
+	}
+	if (a->count == 0) {
+		conn_req_err(rp, EINVAL, "count 0");
+		return;
+	}
+	if (a->count > c->d->cfg.max_count) {
+		conn_req_err(rp, E2BIG, "count %u above the limit %u", a->count,
+			     c->d->cfg.max_count);
+		return;
+	}
+	if (a->flags & ~ALLOC_FLAGS_KNOWN) {
+		conn_req_err(rp, EINVAL, "unknown flags %#x", a->flags & ~ALLOC_FLAGS_KNOWN);
+		return;
+	}
+	want = (uint64_t)a->count << a->order;
+	if (conn_charge(c, want, rp) < 0)
+		return;
+	/* Zeroing may touch gigabytes: do it offline (below), not here. */
+	ret = conn_alloc(c, a, &got);
+	if (c->uq)
+		daemon_quota_uncharge(c->uq, want - ((uint64_t)got << a->order));
+	if (ret < 0) {
+		if (ret == -EINPROGRESS)
+			rp->park = true;	/* charged again when it runs again */
+		else if (ret == -ENOMEM)
+			conn_req_err(rp, ENOMEM,
+				     "pool %s exhausted: %u order-%u blocks not available",
+				     c->pool->name, a->count, a->order);
+		else if (ret == -EAGAIN)
+			conn_req_err(rp, EAGAIN, "NOWAIT: no order-%u block cached on this worker",
+				     a->order);
+		else
+			conn_req_err(rp, -ret, "allocation failed");
+		return;
+	}
+	if (a->flags & POOL_ZERO)
+		conn_zero(c, c->w->scratch, got, a->order);
+	pagepool__v1__pages__init(pages);
+	pages->pfns = c->w->scratch;
+	pages->n_pfns = got;
+	pages->order = a->order;
+	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_PAGES;
+	rp->r.pages = pages;
+}
+
+static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
+			struct conn_reply *rp)
+{
+	Pagepool__V1__Freed *freed = &rp->u.freed;
+	uint64_t before = c->owner.pages;
+	unsigned bad = 0;
+	int ret;
+
+	if (f->n_pfns == 0) {
+		conn_req_err(rp, EINVAL, "no pfns to free");
+		return;
+	}
+	if (f->n_pfns > c->d->cfg.max_count) {
+		conn_req_err(rp, E2BIG, "%zu pfns above the limit %u", f->n_pfns,
+			     c->d->cfg.max_count);
+		return;
+	}
+	ret = pool_free(c->pool, c->pcp, &c->owner, f->pfns, (unsigned)f->n_pfns, -1, &bad);
+	if (ret < 0) {
+		static const char *const why[] = {
+			[EINVAL] = "out of range, or not the first page of a block",
+			[EALREADY] = "not allocated (double free?)",
+			[EPERM] = "held by another client",
+		};
+		int e = -ret;
+		conn_req_err(rp, e, "pfn %u (index %u): %s", f->pfns[bad], bad,
+			     e < (int)ARRAY_SIZE(why) && why[e] ? why[e] : strerror(e));
+		rp->r.bad_index = bad;
+		return;
+	}
+	if (c->uq)
+		daemon_quota_uncharge(c->uq, before - c->owner.pages);
+	pagepool__v1__freed__init(freed);
+	freed->pages = before - c->owner.pages;
+	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_FREED;
+	rp->r.freed = freed;
+}
+
+static void handle_stat(struct conn *c, struct conn_reply *rp)
+{
+	Pagepool__V1__PoolStat *st = &rp->u.stat;
+	struct pool_counts pc;
+
+	pool_counts(c->pool, &pc);
+	pagepool__v1__pool_stat__init(st);
+	st->pool = c->pool->name;
+	st->total = pc.total;
+	st->free = pc.free;
+	st->pcp = pc.pcp;
+	st->allocated = pc.allocated;
+	st->isolated = pc.isolated;
+	st->offline = pc.offline;
+	st->held = c->owner.pages;
+	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_POOL_STAT;
+	rp->r.pool_stat = st;
+}
+
+/* One decoded request: each case only checks the state and calls a handler. */
+void conn_req_run(struct conn *c, const wire_request *req, struct conn_reply *rp)
+{
+	if (wire_has_unknown_fields(&req->base)) {
+		conn_req_err(rp, EPROTO, "request carries fields this daemon does not know");
+		return;
+	}
+	if (!c->pool && req->body_case != PAGEPOOL__V1__REQUEST__BODY_HELLO &&
+	    req->body_case != PAGEPOOL__V1__REQUEST__BODY__NOT_SET) {
+		conn_req_err(rp, EPROTO, "the first request must be hello");
+		return;
+	}
+	switch (req->body_case) {
+	case PAGEPOOL__V1__REQUEST__BODY_HELLO:
+		handle_hello(c, req->hello, rp);
+		break;
+	case PAGEPOOL__V1__REQUEST__BODY_ALLOC:
+		handle_alloc(c, req->alloc, rp);
+		break;
+	case PAGEPOOL__V1__REQUEST__BODY_FREE:
+		handle_free(c, req->free, rp);
+		break;
+	case PAGEPOOL__V1__REQUEST__BODY_STAT:
+		handle_stat(c, rp);
+		break;
+	default:
+		conn_req_err(rp, EPROTO, "request has no known body");
+	}
+}
