@@ -15,6 +15,7 @@
 #include "log.h"
 #include "reload.h"
 #include "service.h"
+#include "tunables.h"
 
 __attribute__((format(printf, 2, 3)))
 static void change(struct reload_result *r, const char *fmt, ...)
@@ -121,34 +122,13 @@ static int reload_apply(struct daemon *d, struct reload_result *r)
 		d->cfg.log_level = n.log_level;
 		log_set_level(n.log_level);
 	}
-	if (n.write_timeout != d->cfg.write_timeout) {
-		change(r, "write_timeout %u s (from each connection's next drain check)", n.write_timeout);
-		d->cfg.write_timeout = n.write_timeout;
+#define X(name, fmt)						\
+	if (n.name != d->cfg.name) {					\
+		change(r, #name " " fmt, n.name);			\
+		d->cfg.name = n.name;					\
 	}
-	if (n.read_timeout != d->cfg.read_timeout) {
-		change(r, "read_timeout %u s", n.read_timeout);
-		d->cfg.read_timeout = n.read_timeout;
-	}
-	if (n.hello_timeout != d->cfg.hello_timeout) {
-		change(r, "hello_timeout %u s (new connections)", n.hello_timeout);
-		d->cfg.hello_timeout = n.hello_timeout;
-	}
-	if (n.min_drain_rate != d->cfg.min_drain_rate) {
-		change(r, "min_drain_rate %u bytes/s", n.min_drain_rate);
-		d->cfg.min_drain_rate = n.min_drain_rate;
-	}
-	if (n.max_connections_per_uid != d->cfg.max_connections_per_uid) {
-		change(r, "max_connections_per_uid %u (new connections)", n.max_connections_per_uid);
-		d->cfg.max_connections_per_uid = n.max_connections_per_uid;
-	}
-	if (n.max_output_per_uid != d->cfg.max_output_per_uid) {
-		change(r, "max_output_per_uid %u bytes", n.max_output_per_uid);
-		d->cfg.max_output_per_uid = n.max_output_per_uid;
-	}
-	if (n.admin_idle_timeout != d->cfg.admin_idle_timeout) {
-		change(r, "admin_idle_timeout %u s (new admin connections)", n.admin_idle_timeout);
-		d->cfg.admin_idle_timeout = n.admin_idle_timeout;
-	}
+	TUNABLES_U32(X)
+#undef X
 	if (n.drain_mode != d->cfg.drain_mode) {
 		change(r, "drain_mode %s", drain_mode_name(n.drain_mode));
 		for (unsigned i = 0; i < d->cfg.npools; i++)

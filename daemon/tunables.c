@@ -14,13 +14,9 @@ static struct tunables *tunables_new(const struct config *cfg)
 
 	if (!t)
 		return NULL;
-	t->write_timeout = cfg->write_timeout;
-	t->read_timeout = cfg->read_timeout;
-	t->hello_timeout = cfg->hello_timeout;
-	t->min_drain_rate = cfg->min_drain_rate;
-	t->max_connections_per_uid = cfg->max_connections_per_uid;
-	t->max_output_per_uid = cfg->max_output_per_uid;
-	t->admin_idle_timeout = cfg->admin_idle_timeout;
+#define X(name, fmt) t->name = cfg->name;
+	TUNABLES_U32(X)
+#undef X
 	for (unsigned i = 0; i < cfg->npools; i++) {
 		t->pools[i].quota_pages = cfg->pools[i].quota_pages;
 		t->pools[i].quota_uid_pages = cfg->pools[i].quota_uid_pages;

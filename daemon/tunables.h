@@ -29,14 +29,24 @@ struct pool_tunables {
 	uint64_t quota_uid_pages;	/* per uid; 0 = unlimited */
 };
 
+/*
+ * The daemon-wide run-time tunables, each a uint32_t named as in struct
+ * config, with how reload reports a change (a printf format for the value).
+ * The struct, its construction and reload's comparison follow from it.
+ */
+#define TUNABLES_U32(X)							\
+	X(write_timeout, "%u s (from each connection's next drain check)")	\
+	X(read_timeout, "%u s")						\
+	X(hello_timeout, "%u s (new connections)")			\
+	X(min_drain_rate, "%u bytes/s")					\
+	X(max_connections_per_uid, "%u (new connections)")		\
+	X(max_output_per_uid, "%u bytes")				\
+	X(admin_idle_timeout, "%u s (new admin connections)")
+
 struct tunables {
-	uint32_t write_timeout;
-	uint32_t read_timeout;
-	uint32_t hello_timeout;
-	uint32_t min_drain_rate;
-	uint32_t max_connections_per_uid;
-	uint32_t max_output_per_uid;
-	uint32_t admin_idle_timeout;
+#define X(name, fmt) uint32_t name;
+	TUNABLES_U32(X)
+#undef X
 	struct pool_tunables pools[CONFIG_MAX_POOLS];
 };
 

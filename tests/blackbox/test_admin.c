@@ -51,36 +51,6 @@ static void start_daemon(struct bb *f, const char *admin_mode, unsigned decay)
 
 /* ---- finding the tools ------------------------------------------------------ */
 
-/* pagepoolctl next to $PAGEPOOLD, or skip. */
-static const char *ctl_path(void)
-{
-	static char path[PATH_MAX];
-	const char *d = bb_daemon_path();
-	const char *slash = strrchr(d, '/');
-
-	if (!slash)
-		snprintf(path, sizeof(path), "./pagepoolctl");
-	else
-		snprintf(path, sizeof(path), "%.*s/pagepoolctl", (int)(slash - d), d);
-	if (access(path, X_OK) != 0) {
-		print_message("pagepoolctl not found at %s (next to PAGEPOOLD): skipping\n", path);
-		skip();
-	}
-	return path;
-}
-
-/* CPUs 0 and 1 (workers = 0,1), or skip. */
-static void need_cpus_0_1(void)
-{
-	cpu_set_t cpus;
-
-	assert_int_equal(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
-	if (!CPU_ISSET(0, &cpus) || !CPU_ISSET(1, &cpus)) {
-		print_message("CPUs 0 and 1 are not both available: skipping\n");
-		skip();
-	}
-}
-
 static void admin_sock(const struct bb *f, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/admin.sock", f->dir);
@@ -136,7 +106,7 @@ static int ctl_run(struct bb *f, const char *sock, const char *outname, char **o
 		admin_sock(f, asock, sizeof(asock));
 		sock = asock;
 	}
-	argv[n++] = ctl_path();
+	argv[n++] = bb_ctl_path_or_skip();
 	argv[n++] = "-s";
 	argv[n++] = sock;
 	while (*args && n < 31)
@@ -381,8 +351,8 @@ static void test_drain_end_to_end(void **state)
 	struct pool_status st;
 	TEST_START();
 
-	ctl_path();
-	need_cpus_0_1();
+	bb_ctl_path_or_skip();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0600", 0);
 	clients_on_both_workers(f, cw);
 	fill_pcp(cw[0], 100, 10);
@@ -558,8 +528,8 @@ static void test_rcu_drain_wakes_nobody(void **state)
 	struct tracer t;
 	TEST_START();
 
-	ctl_path();
-	need_cpus_0_1();
+	bb_ctl_path_or_skip();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0600", 0);
 	clients_on_both_workers(f, cw);
 	fill_pcp(cw[0], 100, 0);
@@ -692,8 +662,8 @@ static void test_drain_busy_workers(void **state)
 	struct pool_status st;
 	TEST_START();
 
-	ctl_path();
-	need_cpus_0_1();
+	bb_ctl_path_or_skip();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0600", 0);
 	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(stop, O_CLOEXEC), 0);
@@ -821,8 +791,8 @@ static void test_offline_online(void **state)
 	int code;
 	TEST_START();
 
-	ctl_path();
-	need_cpus_0_1();
+	bb_ctl_path_or_skip();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0600", 0);
 	c = bb_client(f, NULL);
 	st0 = read_status(f);
@@ -946,12 +916,12 @@ static void test_unprivileged_refused(void **state)
 	int code;
 	TEST_START();
 
-	ctl_path();
+	bb_ctl_path_or_skip();
 	if (geteuid() != 0) {
 		print_message("not running as root: skipping the unprivileged-user test\n");
 		skip();
 	}
-	need_cpus_0_1();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0666", 0);
 	admin_sock(f, asock, sizeof(asock));
 	assert_int_equal(stat(asock, &sb), 0);
@@ -967,7 +937,7 @@ static void test_unprivileged_refused(void **state)
 	 * 0711 lets nobody reach the socket and the copy, and list nothing.
 	 */
 	snprintf(ctl, sizeof(ctl), "%s/pagepoolctl", f->dir);
-	assert_int_equal(bb_copy_file(ctl_path(), ctl, 0755), 0);
+	assert_int_equal(bb_copy_file(bb_ctl_path_or_skip(), ctl, 0755), 0);
 	assert_int_equal(chmod(f->dir, 0711), 0);
 	if (!bb_others_can_reach(f->dir, bad, sizeof(bad)))
 		fail_msg("%s is not searchable by others: nobody cannot reach %s", bad, f->dir);
@@ -1021,8 +991,8 @@ static void test_json_outputs(void **state)
 	unsigned got;
 	TEST_START();
 
-	ctl_path();
-	need_cpus_0_1();
+	bb_ctl_path_or_skip();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0600", 0);
 	c = bb_client(f, NULL);
 	bb_assert_rc(c, pp_alloc(c, 0, 8, 0, pfns, &got), 0);
@@ -1061,8 +1031,8 @@ static void test_idle_decay(void **state)
 	int64_t t0, deadline;
 	TEST_START();
 
-	ctl_path();
-	need_cpus_0_1();
+	bb_ctl_path_or_skip();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0600", 1);
 	clients_on_both_workers(f, cw);
 	fill_pcp(cw[0], 100, 0);
@@ -1117,8 +1087,8 @@ static void test_usage_errors(void **state)
 	int code;
 	TEST_START();
 
-	ctl_path();
-	need_cpus_0_1();
+	bb_ctl_path_or_skip();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0600", 0);
 
 	ctl_expect(f, EX_USAGE_, "u1.out", (const char *const[]){ "frobnicate", NULL });
@@ -1149,7 +1119,7 @@ static void test_verify_live(void **state)
 	unsigned got;
 	char *out;
 
-	need_cpus_0_1();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0600", 0);
 	clients_on_both_workers(f, cw);
 	for (int i = 0; i < 2; i++) {
@@ -1233,7 +1203,7 @@ static void test_reload_quotas(void **state)
 	int stop[2];
 	pid_t kid;
 
-	need_cpus_0_1();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0600", 0);
 	conf_edit(f, "pcp_batch = 16", "pcp_batch = 16\n" QUOTA_A);
 	CTL_OK(f, "reload.txt", "reload");
@@ -1270,7 +1240,7 @@ static void test_reload(void **state)
 	char *out, *err;
 	int64_t deadline;
 
-	need_cpus_0_1();
+	bb_need_cpus_0_1();
 	start_daemon(f, "0600", 0);
 	conf_edit(f, "pcp_high = 64\npcp_batch = 16", "pcp_high = 128\npcp_batch = 32");
 	assert_int_equal(CTL(f, "reload.txt", &out, NULL, "reload"), 0);

@@ -264,34 +264,6 @@ static unsigned json_diff(const struct bb *f, const char *vol, const char *path,
 
 /* ---- running pagepoolctl -------------------------------------------------- */
 
-/* pagepoolctl next to $PAGEPOOLD, or skip. */
-static const char *ctl_path(void)
-{
-	static char path[PATH_MAX];
-	const char *d = bb_daemon_path();
-	const char *slash = strrchr(d, '/');
-
-	snprintf(path, sizeof(path), "%.*s/pagepoolctl", slash ? (int)(slash - d) : 1,
-		 slash ? d : ".");
-	if (access(path, X_OK) != 0) {
-		print_message("pagepoolctl not found at %s (next to PAGEPOOLD): skipping\n", path);
-		skip();
-	}
-	return path;
-}
-
-/* CPUs 0 and 1 (workers = 0,1), or skip. */
-static void need_cpus_0_1(void)
-{
-	cpu_set_t cpus;
-
-	assert_int_equal(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
-	if (!CPU_ISSET(0, &cpus) || !CPU_ISSET(1, &cpus)) {
-		print_message("CPUs 0 and 1 are not both available: skipping\n");
-		skip();
-	}
-}
-
 /*
  * Run pagepoolctl ARGS in the fixture's directory (so that relative file
  * operands stay the same from run to run), stdout and stderr into *out and
@@ -306,7 +278,7 @@ static int ctl_run(struct bb *f, const char *const *args, char **out, char **err
 
 	snprintf(opath, sizeof(opath), "%s/ctl.out", f->dir);
 	snprintf(epath, sizeof(epath), "%s/ctl.err", f->dir);
-	argv[n++] = ctl_path();
+	argv[n++] = bb_ctl_path_or_skip();
 	while (*args && n < 31)
 		argv[n++] = *args++;
 	argv[n] = NULL;
@@ -496,8 +468,8 @@ static void test_daemon_commands(void **state)
 	unsigned got;
 	char s_blk[16];
 
-	ctl_path();
-	need_cpus_0_1();
+	bb_ctl_path_or_skip();
+	bb_need_cpus_0_1();
 	bb_start(f, conf_text);
 	a = client_on(f, "default", 0);
 	b = client_on(f, "default", 1);
@@ -586,7 +558,7 @@ static void test_local_commands(void **state)
 	struct bb *f = *state;
 	char path[200];
 
-	ctl_path();
+	bb_ctl_path_or_skip();
 	bb_mkdir(f);
 	snprintf(path, sizeof(path), "%s/ok.conf", f->dir);
 	bb_write_file(path, ok_conf);

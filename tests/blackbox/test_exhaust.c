@@ -31,22 +31,6 @@ static const char conf_stall[] =
 	"[pool default]\n"
 	"size = 16M\n";
 
-/* Open descriptors of process pid. */
-static unsigned fd_count(pid_t pid)
-{
-	char path[64];
-	unsigned n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	assert_non_null(d);
-	for (struct dirent *e; (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* The daemon's resident memory in KiB (VmRSS). */
 static long rss_kib(pid_t pid)
 {
@@ -68,7 +52,7 @@ static void expect_fds(struct bb *f, unsigned want, int timeout_ms)
 	int64_t deadline = bb_now_ms() + timeout_ms;
 	unsigned n;
 
-	while ((n = fd_count(f->pid)) != want && bb_left_ms(deadline) > 0) {
+	while ((n = bb_fd_count(f->pid)) != want && bb_left_ms(deadline) > 0) {
 		struct timespec ts = { 0, 1000000 };
 
 		nanosleep(&ts, NULL);
@@ -163,7 +147,7 @@ static void test_connect_burst(void **state)
 	struct pp_stat st;
 
 	bb_start(f, conf_stall);
-	fds0 = fd_count(f->pid);
+	fds0 = bb_fd_count(f->pid);
 	t0 = bb_now_ms();
 	for (unsigned i = 0; i < 3000; i++) {
 		struct bb_conn *c = bb_raw(f);
@@ -234,7 +218,7 @@ static void test_fd_exhaustion(void **state)
 		skip();
 	}
 	bb_start_opts(f, conf_fds, &o);
-	fds0 = fd_count(f->pid);
+	fds0 = bb_fd_count(f->pid);
 	print_message("daemon: %u descriptors at start, limit 64\n", fds0);
 	assert_true(fds0 < 64 - 8);
 
@@ -334,7 +318,7 @@ static void test_10k_idle(void **state)
 	assert_non_null(conns);
 
 	bb_start(f, conf_10k);
-	fds0 = fd_count(f->pid);
+	fds0 = bb_fd_count(f->pid);
 	rss0 = rss_kib(f->pid);
 	t0 = bb_now_ms();
 	/* In batches: connect and say hello, then read the welcomes (the arena
@@ -367,7 +351,7 @@ static void test_10k_idle(void **state)
 	print_message("%u idle connections in %lld ms; daemon RSS %ld -> %ld KiB: %.1f KiB "
 		      "per connection\n", n, (long long)(bb_now_ms() - t0), rss0, rss1,
 		      (double)(rss1 - rss0) / n);
-	assert_int_equal(fd_count(f->pid), fds0 + n);
+	assert_int_equal(bb_fd_count(f->pid), fds0 + n);
 	/* Still serving, promptly. */
 	c = bb_client(f, NULL);
 	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &pfn, &got), 0);

@@ -36,44 +36,13 @@ typedef Pagepool__V1__AdminResponse admin_response;
 
 /* ---- helpers -------------------------------------------------------------------- */
 
-/* A kB field of /proc/PID/status ("RssAnon", "VmRSS"); -1 if absent. */
-static long status_kib(pid_t pid, const char *field)
-{
-	char path[64], key[32], *text, *p;
-	long kib = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	snprintf(key, sizeof(key), "\n%s:", field);
-	text = bb_slurp(path);
-	p = strstr(text, key);
-	if (p)
-		kib = strtol(p + strlen(key), NULL, 10);
-	free(text);
-	return kib;
-}
-
-static unsigned fd_count(pid_t pid)
-{
-	char path[64];
-	unsigned n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	assert_non_null(d);
-	for (struct dirent *e; (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* Wait (polling, bounded) until the daemon has `want` descriptors open. */
 static void expect_fds(struct bb *f, unsigned want, int timeout_ms)
 {
 	int64_t deadline = bb_now_ms() + timeout_ms;
 	unsigned n;
 
-	while ((n = fd_count(f->pid)) != want && bb_left_ms(deadline) > 0)
+	while ((n = bb_fd_count(f->pid)) != want && bb_left_ms(deadline) > 0)
 		poll(NULL, 0, 1);
 	if (n != want)
 		fail_msg("pagepoold has %u descriptors open, %u expected", n, want);
@@ -369,7 +338,7 @@ static void test_burst_memory(void **state)
 	bb_start(f, conf_burst);
 	/* Idle: after a few well-behaved clients, on every worker, have come
 	 * and gone, as in a daemon that has been serving for a while. */
-	fds0 = fd_count(f->pid);
+	fds0 = bb_fd_count(f->pid);
 	{
 		struct pp_client *w[8];
 
@@ -381,8 +350,8 @@ static void test_burst_memory(void **state)
 			bb_client_close(f, w[i]);
 	}
 	expect_fds(f, fds0, 5000);
-	idle = status_kib(f->pid, "RssAnon");
-	idle_rss = status_kib(f->pid, "VmRSS");
+	idle = bb_status_kib(f->pid, "RssAnon");
+	idle_rss = bb_status_kib(f->pid, "VmRSS");
 	assert_true(idle > 0);
 
 	/* The burst: connect, hello and BURST_STATS stats each, never read. */
@@ -403,7 +372,7 @@ static void test_burst_memory(void **state)
 				close(fd[i]);	/* refused: the daemon closed it */
 				fd[i] = -1;
 			}
-		now = status_kib(f->pid, "RssAnon");
+		now = bb_status_kib(f->pid, "RssAnon");
 		if (now > during)
 			during = now;
 		poll(NULL, 0, 50);
@@ -419,10 +388,10 @@ static void test_burst_memory(void **state)
 
 	/* The daemon trims once a second while connections fall: poll until
 	 * the lowest value has held for 1.5 s (or 8 s pass). */
-	after = status_kib(f->pid, "RssAnon");
+	after = bb_status_kib(f->pid, "RssAnon");
 	deadline = bb_now_ms() + 8000;
 	for (int64_t low_at = bb_now_ms(); bb_left_ms(deadline) > 0;) {
-		long now = status_kib(f->pid, "RssAnon");
+		long now = bb_status_kib(f->pid, "RssAnon");
 
 		if (now < after) {
 			after = now;
@@ -434,7 +403,7 @@ static void test_burst_memory(void **state)
 	}
 	print_message("daemon RssAnon: idle %ld KiB, during the burst %ld KiB, after it %ld KiB "
 		      "(%.2fx idle; VmRSS idle %ld KiB, after %ld KiB)\n", idle, during, after,
-		      (double)after / (double)idle, idle_rss, status_kib(f->pid, "VmRSS"));
+		      (double)after / (double)idle, idle_rss, bb_status_kib(f->pid, "VmRSS"));
 	free(fd);
 	free(off);
 	bb_buf_free(&b);
@@ -685,7 +654,7 @@ static void test_full_refusal_and_teardown(void **state)
 			continue;
 		}
 		if (k % 2) {
-			unsigned fds = fd_count(f->pid);
+			unsigned fds = bb_fd_count(f->pid);
 
 			bb_conn_close(c[i]);
 			expect_fds(f, fds - 1, 5000);
@@ -871,14 +840,14 @@ static void test_admin_output_bounded(void **state)
 	admin_path(f, asock, sizeof(asock));
 	a = bb_raw_at(f, asock);
 	admin_status_ok(a, 1);
-	before = status_kib(f->pid, "RssAnon");
+	before = bb_status_kib(f->pid, "RssAnon");
 	for (unsigned i = 0; i < ADMIN_PIPELINED; i++)
 		add_admin_req(&b, 100 + i, true);
 	sent = send_until_stalled(a->fd, &b, 300, 10000);
 	/* The daemon answers what it took (or stops): watch it for 2 s. */
 	stalled = before;
 	for (int64_t end = bb_now_ms() + 2000; bb_left_ms(end) > 0; poll(NULL, 0, 50)) {
-		long now = status_kib(f->pid, "RssAnon");
+		long now = bb_status_kib(f->pid, "RssAnon");
 
 		if (now > stalled)
 			stalled = now;

@@ -247,17 +247,6 @@ static void wait_for_file(const char *dir, const char *name, int timeout_ms)
 	close(in);
 }
 
-static const char *ctl_path(void)
-{
-	static char path[PATH_MAX];
-	const char *d = getenv("PAGEPOOLD");
-	const char *slash = strrchr(d, '/');
-
-	snprintf(path, sizeof(path), "%.*s/pagepoolctl", slash ? (int)(slash - d) : 1,
-		 slash ? d : ".");
-	return path;
-}
-
 /* Run a command (at most 10 s); its exit code, its output in out
  * (NUL-terminated, cut at len - 1 bytes). */
 static int run_cmd(struct bb *f, const char *const *argv, char *out, size_t len)
@@ -314,7 +303,7 @@ static void test_socket_activation(void **state)
 
 	/* The admin socket was passed too. */
 	{
-		const char *argv[] = { ctl_path(), "-s", admin, "status", NULL };
+		const char *argv[] = { bb_ctl_path(), "-s", admin, "status", NULL };
 		int rc = run_cmd(f, argv, out, sizeof(out));
 
 		if (rc != 0)
@@ -372,7 +361,7 @@ static void test_config_check(void **state)
 {
 	struct bb *f = *state;
 	char out[8192], want[300];
-	const char *ctl = ctl_path();
+	const char *ctl = bb_ctl_path();
 	int rc;
 
 	bb_write_config(f, "[daemon]\nsocket = @SOCKET@\n\n[pool default]\nsize = 16M\n"
@@ -429,7 +418,7 @@ static void test_config_check(void **state)
 static void config_expect(struct bb *f, const char *text, int code, int line, const char *want)
 {
 	char out[8192], msg[400];
-	const char *ctl_argv[] = { ctl_path(), "config-check", f->conf, NULL };
+	const char *ctl_argv[] = { bb_ctl_path(), "config-check", f->conf, NULL };
 	const char *pd_argv[] = { bb_daemon_path(), "--check-config", "-c", f->conf, NULL };
 	int rc;
 

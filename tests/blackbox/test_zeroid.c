@@ -348,27 +348,11 @@ static int run_capture(struct bb *f, const char *const *argv, char *out, size_t 
 	return code;
 }
 
-/* pagepoolctl next to $PAGEPOOLD, or skip. */
-static const char *ctl_path(void)
-{
-	static char path[PATH_MAX];
-	const char *d = bb_daemon_path();
-	const char *slash = strrchr(d, '/');
-
-	snprintf(path, sizeof(path), "%.*s/pagepoolctl", slash ? (int)(slash - d) : 1,
-		 slash ? d : ".");
-	if (access(path, X_OK) != 0) {
-		print_message("pagepoolctl not found at %s (next to PAGEPOOLD): skipping\n", path);
-		skip();
-	}
-	return path;
-}
-
 static void test_pagepoolctl_takes_empty_frame(void **state)
 {
 	struct bb *f = *state;
 	char sock[160], out[4096];
-	const char *ctl = ctl_path();
+	const char *ctl = bb_ctl_path_or_skip();
 	pid_t fake = fake_daemon(f, sock, sizeof(sock));
 	const char *argv[] = { ctl, "-s", sock, "status", NULL };
 	int code = run_capture(f, argv, out, sizeof(out));

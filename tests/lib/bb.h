@@ -13,6 +13,7 @@
  *   bb_msg.h      requests, statuses, raw byte buffers
  *   bb_child.h    running programs         bb_file.h  files
  *   bb_time.h     the clock
+ *   bb_proc.h     /proc counts, CPUs, pagepoolctl's path
  *
  * Environment: PAGEPOOLD (daemon binary; tests skip without it), PP_EXAMPLE
  * (example program), BB_VERBOSE=1 prints each daemon's log at teardown,
@@ -57,6 +58,7 @@
 #include "bb_file.h"
 #include "bb_fixture.h"
 #include "bb_msg.h"
+#include "bb_proc.h"
 #include "bb_rpc.h"
 #include "bb_time.h"
 
