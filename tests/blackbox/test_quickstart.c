@@ -258,8 +258,11 @@ static char *readme_quickstart(const char *src)
 	snprintf(path, sizeof(path), "%s/README.md", src);
 	text = bb_slurp(path);
 	start = strstr(text, "\n## Quick start");
-	if (!start)
+	if (!start) {
+		free(text);
 		fail_msg("README.md has no \"## Quick start\" section");
+		return NULL;
+	}
 	end = strstr(start + 1, "\n## ");
 	sec = strndup(start, end ? (size_t)(end - start) : strlen(start));
 	free(text);
