@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conn.c - a client connection (see conn.h): its life from hand-off to
- * close, framing and strict decoding of its input on a libevent
- * bufferevent, its timers (hello_timeout, read_timeout, the drain rule's
+ * close, framing and strict decoding of its input, read straight from the
+ * socket into a buffer of its own (raw libevent events: one read, then
+ * every complete frame in it is answered and the answers leave in one
+ * write; conn_out.c), its timers (hello_timeout, read_timeout, the drain rule's
  * check), parking for a reclaim drain, and reclaim of every page on close.
  * What a request does is conn_req.c's; how answers go out, conn_out.c's.
  *
@@ -13,8 +15,6 @@
  * daemon exit, leak a page or change state it did not ask for correctly.
  */
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +86,24 @@ int conn_new(struct daemon *d, int fd, struct conn **out)
 	return 0;
 }
 
+/* Reading on and off: ev_read is persistent, so a request costs no
+ * epoll_ctl; only these transitions do. */
+static int conn_read_start(struct conn *c)
+{
+	if (c->reading)
+		return 0;
+	if (event_add(c->ev_read, NULL) < 0)
+		return -ENOMEM;
+	c->reading = true;
+	return 0;
+}
+
+static void conn_read_stop(struct conn *c)
+{
+	if (c->reading && event_del(c->ev_read) == 0)
+		c->reading = false;
+}
+
 /* Framing error: one last response, then close once it is flushed. */
 static void conn_fail(struct conn *c, int err, const char *what)
 {
@@ -96,10 +114,20 @@ static void conn_fail(struct conn *c, int err, const char *what)
 	conn_req_init(&rp, 0);
 	conn_req_err(&rp, err, "%s", what);
 	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	if (conn_out_send(c, &rp.r.base, rp.fd) < 0 ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		c->closing = 2;		/* nothing to flush: close now */
+	conn_read_stop(c);
+	if (conn_out_send(c, &rp.r.base, rp.fd) < 0)
+		c->closing = 2;		/* close now */
+}
+
+/*
+ * Write what is queued; false if c must close now: the write failed, or c
+ * is closing and has nothing left to flush (or must not wait for it).
+ */
+static bool conn_flush(struct conn *c)
+{
+	if (conn_out_flush(c) < 0 || c->closing == 2)
+		return false;
+	return !(c->closing && c->out_queued == 0);
 }
 
 /* After the input is processed on a connection whose peer has closed:
@@ -108,7 +136,7 @@ static bool conn_settle_eof(struct conn *c)
 {
 	if (!c->eof || c->paused || c->parked_req)
 		return true;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (c->out_queued == 0)
 		return false;
 	c->closing = 1;
 	return true;
@@ -125,7 +153,7 @@ static void conn_park(struct conn *c, wire_request *req)
 	struct worker *w = c->w;
 
 	c->parked_req = req;
-	bufferevent_disable(c->bev, EV_READ);
+	conn_read_stop(c);
 	c->park_next = w->parked;
 	w->parked = c;
 	__atomic_add_fetch(&w->nparked, 1, __ATOMIC_SEQ_CST);
@@ -144,23 +172,47 @@ static void conn_unlink_parked(struct conn *c)
 	__atomic_sub_fetch(&c->w->nparked, 1, __ATOMIC_RELAXED);
 }
 
-/* Handle every complete frame in the input.  Returns false if c must close now. */
+/*
+ * Backpressure (conn_out_should_pause), once what is queued has been
+ * offered to the socket: true if c stopped reading until its output drains.
+ * false and *fail if the write failed.
+ */
+static bool conn_pause(struct conn *c, bool *fail)
+{
+	*fail = false;
+	if (!conn_out_should_pause(c))
+		return false;
+	if (conn_out_flush(c) < 0) {
+		*fail = true;
+		return false;
+	}
+	if (!conn_out_should_pause(c))
+		return false;
+	c->paused = 1;
+	conn_read_stop(c);
+	return true;
+}
+
+/* Handle every complete frame in the input, then write the answers.
+ * Returns false if c must close now. */
 static bool conn_process(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	bool fail;
 
-	while (!c->closing && !c->parked_req && evbuffer_get_length(in) >= WIRE_HDR) {
+	while (!c->closing && !c->parked_req && c->in_len - c->in_off >= WIRE_HDR) {
 		wire_request *req;
 		struct conn_reply rp;
+		size_t used;
 		int ret;
 
-		if (conn_out_should_pause(c)) {
-			c->paused = 1;
-			bufferevent_disable(c->bev, EV_READ);
+		if (conn_pause(c, &fail))
 			break;
-		}
-		req = (wire_request *)frame_take(in, c->d->cfg.max_frame,
-						 &pagepool__v1__request__descriptor, &ret);
+		if (fail)
+			return false;
+		req = (wire_request *)frame_take_buf(c->in + c->in_off, c->in_len - c->in_off,
+						     c->d->cfg.max_frame,
+						     &pagepool__v1__request__descriptor, &used, &ret);
+		c->in_off += used;
 		if (!req) {
 			if (ret < 0)
 				conn_fail(c, ret == -E2BIG ? E2BIG : EPROTO, frame_strerror(ret));
@@ -178,7 +230,7 @@ static bool conn_process(struct conn *c)
 		if (ret < 0)
 			return false;
 	}
-	return c->closing != 2 && conn_settle_eof(c);
+	return conn_flush(c) && conn_settle_eof(c);
 }
 
 /*
@@ -194,7 +246,7 @@ static void conn_stall_watch(struct conn *c, uint64_t frames_before)
 	struct timeval tv = { .tv_sec = secs };
 
 	if (!secs || c->closing || c->paused || c->parked_req || c->eof ||
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+	    c->in_len == c->in_off) {
 		evtimer_del(c->ev_stall);
 		return;
 	}
@@ -222,8 +274,7 @@ static void conn_stall_cb(evutil_socket_t fd, short what, void *arg)
 
 	worker_enter(w);
 	log_warnx_rl(&rl, "%s: %zu bytes of an incomplete request and no complete one for %u s "
-		     "(read_timeout); disconnecting", c->name,
-		     evbuffer_get_length(bufferevent_get_input(c->bev)),
+		     "(read_timeout); disconnecting", c->name, c->in_len - c->in_off,
 		     tunables_get(c->d)->read_timeout);
 	conn_close(c);
 	worker_leave(w);
@@ -242,7 +293,7 @@ static void conn_hello_cb(evutil_socket_t fd, short what, void *arg)
 		snprintf(why, sizeof(why), "no hello within %u s (hello_timeout)",
 			 tunables_get(c->d)->hello_timeout);
 		conn_fail(c, EPROTO, why);
-		if (c->closing == 2)
+		if (!conn_flush(c))
 			conn_close(c);
 	}
 	worker_leave(w);
@@ -261,68 +312,87 @@ static bool conn_run(struct conn *c)
 	return true;
 }
 
-static void conn_read_cb(struct bufferevent *bev, void *arg)
+/* The peer closed its side: answer what was asked (conn_settle_eof), or
+ * close now. */
+static void conn_eof(struct conn *c)
 {
-	struct conn *c = arg;
-	struct worker *w = c->w;
-
-	worker_enter(w);
-	conn_run(c);
-	worker_leave(w);
-}
-
-static void conn_write_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-	struct worker *w = c->w;
-
-	size_t queued = evbuffer_get_length(bufferevent_get_output(bev));
-
-	worker_enter(w);
-	if (c->closing) {
-		if (queued == 0)
-			conn_close(c);	/* flushed: a closing connection may go */
-	} else if (c->paused && !c->parked_req && (c->pool || queued == 0)) {
-		c->paused = 0;
-		if (!c->eof)
-			bufferevent_enable(bev, EV_READ);
-		conn_run(c);
-	}
-	worker_leave(w);
-}
-
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-	struct worker *w = c->w;
-
-	worker_enter(w);
-	if ((what & BEV_EVENT_EOF) && !c->closing) {
-		/* Answer what was asked before the peer closed its side. */
-		c->eof = 1;
-		bufferevent_disable(bev, EV_READ);
-		if (conn_settle_eof(c)) {
-			worker_leave(w);
-			return;
-		}
-		if (evbuffer_get_length(bufferevent_get_input(bev))) {
-			static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
-
-			log_info_rl(&rl, "%s: closed in the middle of a frame", c->name);
-		} else {
-			log_debug("%s: closed", c->name);
-		}
-	} else if (what & BEV_EVENT_TIMEOUT) {
+	c->eof = 1;
+	conn_read_stop(c);
+	if (conn_settle_eof(c))
+		return;
+	if (c->in_len != c->in_off) {
 		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
 
-		log_warnx_rl(&rl, "%s: not reading its responses; disconnecting", c->name);
-	} else if (what & BEV_EVENT_ERROR) {
-		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
-
-		log_info_rl(&rl, "%s: connection error: %s", c->name,
-			    strerror(EVUTIL_SOCKET_ERROR()));
+		log_info_rl(&rl, "%s: closed in the middle of a frame", c->name);
+	} else {
+		log_debug("%s: closed", c->name);
 	}
 	conn_close(c);
+}
+
+/*
+ * One read into what is free of the input buffer (no FIONREAD: the buffer
+ * holds a frame and a half), then every complete frame in it is answered
+ * (conn_run).  Reading is stopped whenever frames must wait (backpressure,
+ * parking, closing), so a full buffer is never read into.
+ */
+static void conn_read(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->in_off) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	if (c->in_len == c->in_cap) {
+		conn_read_stop(c);	/* cannot happen: see above; read_timeout ends it */
+		return;
+	}
+	do
+		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		c->in_len += (size_t)n;
+		conn_run(c);
+	} else if (n == 0) {
+		conn_eof(c);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_info_rl(&rl, "%s: connection error: %s", c->name, strerror(errno));
+		conn_close(c);
+	}
+}
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+
+	worker_enter(w);
+	conn_read(c);
+	worker_leave(w);
+}
+
+/* The socket takes output again: write on; a closing connection goes once
+ * flushed, a paused one reads again once its output is down to a quarter
+ * of max_output (and empty before hello, for the welcome's fd). */
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+
+	worker_enter(w);
+	if (!conn_flush(c)) {
+		conn_close(c);
+	} else if (c->paused && !c->parked_req && !c->closing &&
+		   c->out_queued <= c->d->cfg.max_output / 4 && (c->pool || c->out_queued == 0)) {
+		c->paused = 0;
+		if (!c->eof)
+			conn_read_start(c);
+		conn_run(c);
+	}
 	worker_leave(w);
 }
 
@@ -344,7 +414,7 @@ static void conn_unpark(struct conn *c)
 		return;
 	}
 	if (!c->eof)
-		bufferevent_enable(c->bev, EV_READ);
+		conn_read_start(c);
 	conn_run(c);
 }
 
@@ -375,24 +445,24 @@ int conn_attach(struct worker *w, struct conn *c)
 		w->conns->prev = c;
 	w->conns = c;
 	c->listed = true;
-	c->bev = bufferevent_socket_new(w->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	/* Room for a frame and a half, as the read watermark once allowed. */
+	c->in_cap = w->d->cfg.max_frame + w->d->cfg.max_frame / 2 + 64;
+	c->in = malloc(c->in_cap);
+	c->ev_read = event_new(w->base, c->fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->ev_write = event_new(w->base, c->fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
 	c->ev_stall = evtimer_new(w->base, conn_stall_cb, c);
 	c->ev_hello = evtimer_new(w->base, conn_hello_cb, c);
 	c->ev_drain = evtimer_new(w->base, conn_drain_cb, c);
-	if (!c->bev || conn_out_attach(c) < 0 || !c->ev_stall || !c->ev_hello || !c->ev_drain) {
+	if (!c->in || !c->ev_read || !c->ev_write || !c->ev_stall || !c->ev_hello ||
+	    !c->ev_drain || conn_read_start(c) < 0) {
 		log_warnx("%s: out of memory; closing", c->name);
 		conn_close(c);
 		return -ENOMEM;
 	}
 	snprintf(c->name, sizeof(c->name), "client %lu (pid %d uid %d, worker %u)",
 		 (unsigned long)c->id, (int)c->pid, (int)c->uid, w->idx);
-	/* Stop reading while more than a frame and a half is buffered. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, w->d->cfg.max_frame + w->d->cfg.max_frame / 2 + 64);
-	bufferevent_setwatermark(c->bev, EV_WRITE, w->d->cfg.max_output / 4, 0);
-	/* No libevent write timeout: the drain rule (conn_drain_cb) covers a
-	 * peer that takes nothing as well as one that takes too little. */
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* No write timeout: the drain rule (conn_drain_cb) covers a peer that
+	 * takes nothing as well as one that takes too little. */
 	if (hello.tv_sec)
 		evtimer_add(c->ev_hello, &hello);
 	log_debug("%s: connected", c->name);
@@ -441,10 +511,12 @@ void conn_close(struct conn *c)
 		event_free(c->ev_hello);
 	if (c->ev_drain)
 		event_free(c->ev_drain);
-	if (c->bev)
-		bufferevent_free(c->bev);
-	else
-		close(c->fd);
+	if (c->ev_read)
+		event_free(c->ev_read);
+	if (c->ev_write)
+		event_free(c->ev_write);
+	close(c->fd);
+	free(c->in);
 	free(c->groups);
 	free(c);
 }

@@ -21,16 +21,20 @@
 #include "daemon.h"
 
 struct worker;
-struct bufferevent;
 struct event;
-struct evbuffer_cb_entry;
 
 struct conn {
 	struct conn *next, *prev;	/* worker's list (or hand-off queue) */
 	struct worker *w;
 	struct daemon *d;
 	int fd;
-	struct bufferevent *bev;
+	struct event *ev_read;		/* persistent; added while reading */
+	struct event *ev_write;		/* persistent; added while output waits */
+	bool reading, writing;		/* ev_read, ev_write added */
+	uint8_t *in;			/* input: in_cap bytes, frames at in_off */
+	size_t in_off, in_len, in_cap;
+	uint8_t *out;			/* output: bytes [out_off, out_len) queued */
+	size_t out_off, out_len, out_cap;
 	uint64_t id;
 	pid_t pid;
 	uid_t uid;
@@ -52,7 +56,6 @@ struct conn {
 	struct event *ev_stall;		/* read_timeout: a partial frame waits */
 	struct event *ev_hello;		/* hello_timeout */
 	struct event *ev_drain;		/* the drain rule's check (config.h) */
-	struct evbuffer_cb_entry *out_cb; /* output accounting */
 	size_t out_queued;		/* bytes in the output, charged to uu */
 	uint64_t out_taken;		/* bytes of output the peer took, all told */
 	uint64_t drain_mark;		/* out_taken at the last drain check */

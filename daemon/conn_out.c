@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conn_out.c - a client connection's output (see conn_out.h): answers are
- * framed into the bufferevent's output, the welcome goes with its fd by
- * sendmsg, every byte queued is charged to the uid (daemon_output_account)
- * and every byte taken counts for the drain rule (config.h).
+ * framed into the connection's own output buffer and written with one send
+ * when the input in hand is answered; EV_WRITE waits only while the socket
+ * would block.  The welcome goes with its fd by sendmsg, every byte queued
+ * is charged to the uid (daemon_output_account) and every byte the peer
+ * took counts for the drain rule (config.h).
  */
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +18,49 @@
 #include "log.h"
 #include "wire.h"
 
-/* Every change to the output: what is queued is charged to the uid, what
- * the peer took is counted for the drain rule. */
-static void conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-	struct conn *c = arg;
+/* An emptied buffer bigger than this is given back rather than kept. */
+#define OUT_KEEP	(64 * 1024)
 
-	c->out_queued += info->n_added;
-	c->out_queued -= info->n_deleted;
-	c->out_taken += info->n_deleted;
-	daemon_output_account(c->uu, info->n_added, info->n_deleted);
+/* The peer took n bytes of the output: uncharge the uid, count them for
+ * the drain rule. */
+static void conn_out_taken(struct conn *c, size_t n)
+{
+	c->out_off += n;
+	c->out_queued -= n;
+	c->out_taken += n;
+	daemon_output_account(c->uu, 0, n);
+	if (c->out_queued == 0) {
+		c->out_off = c->out_len = 0;
+		if (c->out_cap > OUT_KEEP) {
+			free(c->out);
+			c->out = NULL;
+			c->out_cap = 0;
+		}
+	}
+}
+
+/* Room for len more bytes at out_len: compact, then grow.  0 or -ENOMEM. */
+static int conn_out_reserve(struct conn *c, size_t len)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (c->out_off) {
+		memmove(c->out, c->out + c->out_off, c->out_queued);
+		c->out_len = c->out_queued;
+		c->out_off = 0;
+	}
+	if (c->out_cap - c->out_len >= len)
+		return 0;
+	cap = c->out_cap ? 2 * c->out_cap : 4096;
+	if (cap < c->out_len + len)
+		cap = c->out_len + len;
+	p = realloc(c->out, cap);
+	if (!p)
+		return -ENOMEM;
+	c->out = p;
+	c->out_cap = cap;
+	return 0;
 }
 
 /* Start a drain-rule period: what is queued now is owed by the next check. */
@@ -40,19 +73,48 @@ static void conn_out_drain_arm(struct conn *c)
 	evtimer_add(c->ev_drain, &tv);
 }
 
-int conn_out_attach(struct conn *c)
-{
-	c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev), conn_out_cb, c);
-	return c->out_cb ? 0 : -ENOMEM;
-}
-
 void conn_out_detach(struct conn *c)
 {
-	if (c->out_cb) {
-		/* The buffer may outlive this call (libevent frees it later). */
-		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
-		daemon_output_account(c->uu, 0, c->out_queued);
+	daemon_output_account(c->uu, 0, c->out_queued);
+	c->out_queued = 0;
+	free(c->out);
+	c->out = NULL;
+}
+
+int conn_out_flush(struct conn *c)
+{
+	bool wait;
+
+	while (c->out_queued) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_queued,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		bool full = n >= 0 && (size_t)n < c->out_queued;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+			int err = errno;
+
+			log_info_rl(&rl, "%s: connection error: %s", c->name, strerror(err));
+			return -err;
+		}
+		/* A short write means the socket is full: another try would
+		 * only cost a system call to learn EAGAIN. */
+		conn_out_taken(c, (size_t)n);
+		if (full)
+			break;
 	}
+	/* EV_WRITE only while something waits: no epoll_ctl per answer. */
+	wait = c->out_queued > 0;
+	if (wait != c->writing) {
+		if (wait ? event_add(c->ev_write, NULL) : event_del(c->ev_write))
+			return -ENOMEM;
+		c->writing = wait;
+	}
+	return 0;
 }
 
 /*
@@ -93,18 +155,20 @@ bool conn_out_drain_check(struct conn *c)
 /* Queue one framed message; the connection closes if its output exceeds the cap. */
 static int conn_out_queue(struct conn *c, const uint8_t *buf, size_t len)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-
-	if (evbuffer_add(out, buf, len) < 0)
+	if (conn_out_reserve(c, len) < 0)
 		return -ENOMEM;
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	c->out_queued += len;
+	daemon_output_account(c->uu, len, 0);
 	if (!evtimer_pending(c->ev_drain, NULL))
 		conn_out_drain_arm(c);
 	/* Backpressure keeps a reading client well below this. */
-	if (evbuffer_get_length(out) > c->d->cfg.max_output) {
+	if (c->out_queued > c->d->cfg.max_output) {
 		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
 
 		log_warnx_rl(&rl, "%s: %zu bytes of responses queued; disconnecting", c->name,
-			     evbuffer_get_length(out));
+			     c->out_queued);
 		return -ENOBUFS;
 	}
 	return 0;
@@ -113,7 +177,6 @@ static int conn_out_queue(struct conn *c, const uint8_t *buf, size_t len)
 /* Send a frame with an fd attached: flush what is queued first, so order holds. */
 static int conn_out_send_fd(struct conn *c, const uint8_t *buf, size_t len, int fd)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
@@ -124,7 +187,7 @@ static int conn_out_send_fd(struct conn *c, const uint8_t *buf, size_t len, int 
 	/* conn_process() pauses a connection that has not joined until its
 	 * output is flushed (conn_out_should_pause), so nothing can be queued
 	 * ahead of the welcome. */
-	if (evbuffer_get_length(out) > 0)
+	if (c->out_queued > 0)
 		return -EAGAIN;
 	memset(cbuf, 0, sizeof(cbuf));
 	cm = CMSG_FIRSTHDR(&msg);
@@ -170,7 +233,7 @@ int conn_out_send(struct conn *c, const ProtobufCMessage *msg, int fd)
  */
 bool conn_out_should_pause(const struct conn *c)
 {
-	size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+	size_t queued = c->out_queued;
 
 	if (!c->pool)
 		return queued > 0;

@@ -7,6 +7,10 @@
  * backpressure, and the drain rule (min_drain_rate per write_timeout,
  * config.h).
  *
+ * Answers are queued by conn_out_send and written by conn_out_flush, which
+ * the connection calls once the input in hand is answered, so frames that
+ * arrived together leave together.
+ *
  * Thread rules: the worker thread that owns the connection (conn.h), inside
  * its callbacks.  The uid's budget is shared with other workers through
  * daemon_output_account(), which is atomic.
@@ -19,14 +23,19 @@
 
 struct conn;
 
-/* Start accounting c's output (c->bev exists): sets c->out_cb.  0 or -ENOMEM. */
-int conn_out_attach(struct conn *c);
-/* Stop accounting and give the uid back what is still queued (teardown;
- * nothing if conn_out_attach never succeeded). */
+/* Teardown: give the uid back what is still queued and free the output. */
 void conn_out_detach(struct conn *c);
 
 /*
- * Frame msg and queue it; with fd >= 0, send it now with fd attached
+ * Write what is queued, as much as the socket takes now, and keep
+ * c->ev_write added exactly while something is left (the write callback
+ * calls this again).  0, or -errno if the connection failed (logged): c
+ * must close.
+ */
+int conn_out_flush(struct conn *c);
+
+/*
+ * Frame msg and queue it (conn_out_flush writes it); with fd >= 0, send it now with fd attached
  * (-EAGAIN if anything is queued ahead of it).  Queuing arms the drain
  * rule's check (c->ev_drain) if it is not armed.  0, or -ENOBUFS when the
  * output is now over max_output (logged), or -errno: either way c must

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * frame.h - take the next framed protobuf message off a libevent input
- * buffer: the daemon's side of proto/wire.h, shared by client connections
- * (conn.c) and admin connections (admin.c).
+ * frame.h - take the next framed protobuf message off an input buffer: the
+ * daemon's side of proto/wire.h, shared by client connections (conn.c, a
+ * flat buffer of their own) and admin connections (admin.c, a libevent
+ * input buffer).
  */
 #ifndef PP_FRAME_H
 #define PP_FRAME_H
@@ -23,6 +24,13 @@ struct evbuffer;
  */
 ProtobufCMessage *frame_take(struct evbuffer *in, uint32_t max,
 			     const ProtobufCMessageDescriptor *desc, int *err);
+
+/*
+ * frame_take() on the `len` bytes at `buf`: the same results, and *used is
+ * set to the bytes the frame took (0 when it is incomplete or too long).
+ */
+ProtobufCMessage *frame_take_buf(const uint8_t *buf, size_t len, uint32_t max,
+				 const ProtobufCMessageDescriptor *desc, size_t *used, int *err);
 
 /* Words for a frame_take() error, for the last response before closing. */
 const char *frame_strerror(int err);

@@ -55,7 +55,6 @@
  */
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -902,9 +901,7 @@ static void check_closed(void)
 			fprintf(stderr, "fuzz_proto: left: %s: pool %s, closing %d, paused %d, "
 				"eof %d, reading %s, %zu bytes in, %zu bytes out\n", c->name,
 				c->pool ? c->pool->name : "-", c->closing, c->paused, c->eof,
-				bufferevent_get_enabled(c->bev) & EV_READ ? "on" : "off",
-				evbuffer_get_length(bufferevent_get_input(c->bev)),
-				evbuffer_get_length(bufferevent_get_output(c->bev)));
+				c->reading ? "on" : "off", c->in_len - c->in_off, c->out_queued);
 	}
 	if (left)
 		die("peers closed, but %u client connections and %u admin connections remain",
