@@ -31,6 +31,14 @@
 #include "wire.h"
 #include "worker.h"
 
+/* The input buffer starts at IN_MIN: small frames need no more, and a
+ * peer that pipelines requests while backpressure holds keeps them in its
+ * socket, not in our heap.  Grown for a longer frame, it is kept up to
+ * IN_KEEP when emptied (so a client of large batches does not make it grow
+ * each time) and shrunk back above that. */
+#define IN_MIN		(4 * 1024)
+#define IN_KEEP		(64 * 1024)
+
 /* Supplementary groups; the kernel says how much room it needs (ERANGE). */
 static void conn_read_groups(struct conn *c)
 {
@@ -331,30 +339,77 @@ static void conn_eof(struct conn *c)
 }
 
 /*
- * One read into what is free of the input buffer (no FIONREAD: the buffer
- * holds a frame and a half), then every complete frame in it is answered
- * (conn_run).  Reading is stopped whenever frames must wait (backpressure,
- * parking, closing), so a full buffer is never read into.
+ * The input buffer before a read: what is left of it moved to the front,
+ * and room for the frame it starts (up to a frame and a half, as the read
+ * watermark once allowed), or back to IN_MIN once empty and above IN_KEEP.
+ * 0 or -ENOMEM.
  */
-static void conn_read(struct conn *c)
+static int conn_in_room(struct conn *c)
 {
-	ssize_t n;
+	size_t max = c->d->cfg.max_frame + c->d->cfg.max_frame / 2 + 64, cap = c->in_cap;
+	uint8_t *p;
 
 	if (c->in_off) {
 		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
 		c->in_len -= c->in_off;
 		c->in_off = 0;
 	}
-	if (c->in_len == c->in_cap) {
-		conn_read_stop(c);	/* cannot happen: see above; read_timeout ends it */
-		return;
+	if (c->in_len == 0 && cap > IN_KEEP)
+		cap = IN_MIN;
+	else if (c->in_len >= WIRE_HDR && WIRE_HDR + (size_t)wire_frame_len(c->in) > cap)
+		cap = WIRE_HDR + (size_t)wire_frame_len(c->in);
+	if (cap > max)
+		cap = max;	/* a longer frame was refused (conn_fail) */
+	if (cap == c->in_cap)
+		return 0;
+	p = realloc(c->in, cap);
+	if (!p)
+		return -ENOMEM;
+	c->in = p;
+	c->in_cap = cap;
+	return 0;
+}
+
+/*
+ * One read into what is free of the input buffer (no FIONREAD), then every
+ * complete frame in it is answered (conn_run).  Reading is stopped whenever
+ * frames must wait (backpressure, parking, closing), and a frame always
+ * fits (conn_in_room), so a full buffer is never read into.
+ */
+static void conn_read(struct conn *c)
+{
+	ssize_t n;
+	size_t room, got = 0;
+
+	for (int tries = 0;; tries++) {
+		if (conn_in_room(c) < 0) {
+			static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+			log_warnx_rl(&rl, "%s: out of memory for its input; closing", c->name);
+			conn_close(c);
+			return;
+		}
+		room = c->in_cap - c->in_len;
+		if (room == 0) {
+			conn_read_stop(c);	/* cannot happen: see above; read_timeout ends it */
+			return;
+		}
+		do
+			n = recv(c->fd, c->in + c->in_len, room, MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			got += (size_t)n;
+		}
+		/* A read that filled the buffer with part of a longer frame: the
+		 * rest is most likely there already, so read it now rather than
+		 * after another wait (once; the buffer then holds the frame). */
+		if (n <= 0 || (size_t)n < room || tries > 0 || c->in_len < WIRE_HDR ||
+		    WIRE_HDR + (size_t)wire_frame_len(c->in) <= c->in_len)
+			break;
 	}
-	do
-		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		c->in_len += (size_t)n;
-		conn_run(c);
+	if (got) {
+		conn_run(c);	/* an end or error after it shows at the next read */
 	} else if (n == 0) {
 		conn_eof(c);
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -445,8 +500,7 @@ int conn_attach(struct worker *w, struct conn *c)
 		w->conns->prev = c;
 	w->conns = c;
 	c->listed = true;
-	/* Room for a frame and a half, as the read watermark once allowed. */
-	c->in_cap = w->d->cfg.max_frame + w->d->cfg.max_frame / 2 + 64;
+	c->in_cap = IN_MIN;	/* grown for a longer frame: conn_in_room */
 	c->in = malloc(c->in_cap);
 	c->ev_read = event_new(w->base, c->fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->ev_write = event_new(w->base, c->fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
