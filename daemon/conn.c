@@ -31,13 +31,9 @@
 #include "wire.h"
 #include "worker.h"
 
-/* The input buffer starts at IN_MIN: small frames need no more, and a
- * peer that pipelines requests while backpressure holds keeps them in its
- * socket, not in our heap.  Grown for a longer frame, it is kept up to
- * IN_KEEP when emptied (so a client of large batches does not make it grow
- * each time) and shrunk back above that. */
+/* A buffer of a connection's own (conn_in_settle) holds at least IN_MIN
+ * bytes, and the frame its input starts with. */
 #define IN_MIN		(4 * 1024)
-#define IN_KEEP		(64 * 1024)
 
 /* Supplementary groups; the kernel says how much room it needs (ERANGE). */
 static void conn_read_groups(struct conn *c)
@@ -201,6 +197,78 @@ static bool conn_pause(struct conn *c, bool *fail)
 	return true;
 }
 
+/* Room for the frame at buf (len bytes of it in hand): at least IN_MIN,
+ * and at most a frame and a half (a longer frame is refused: conn_fail). */
+static size_t conn_in_want(const struct conn *c, const uint8_t *buf, size_t len)
+{
+	size_t max = c->d->cfg.max_frame + c->d->cfg.max_frame / 2 + 64, want = IN_MIN;
+
+	if (len >= WIRE_HDR && WIRE_HDR + (size_t)wire_frame_len(buf) > want)
+		want = WIRE_HDR + (size_t)wire_frame_len(buf);
+	if (want < len)
+		want = len;
+	return want > max ? max : want;
+}
+
+/*
+ * The connection's own input buffer before a read: what is left of it moved
+ * to the front, and room for the frame it starts.  0 or -ENOMEM.
+ */
+static int conn_in_room(struct conn *c)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (c->in_off) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	cap = conn_in_want(c, c->in, c->in_len);
+	if (cap <= c->in_cap)
+		return 0;
+	p = realloc(c->in, cap);
+	if (!p)
+		return -ENOMEM;
+	c->in = p;
+	c->in_cap = cap;
+	return 0;
+}
+
+/*
+ * After the input in hand was answered: what is left (part of a frame, or
+ * frames that must wait for backpressure, parking or closing) moves out of
+ * the worker's buffer into one of the connection's own, and an emptied
+ * buffer of its own is freed.  0 or -ENOMEM.
+ */
+static int conn_in_settle(struct conn *c)
+{
+	size_t left = c->in_len - c->in_off, cap;
+	uint8_t *p;
+
+	if (left == 0) {
+		if (!c->in_borrowed)
+			free(c->in);
+		c->in = NULL;
+		c->in_off = c->in_len = c->in_cap = 0;
+		c->in_borrowed = false;
+		return 0;
+	}
+	if (!c->in_borrowed)
+		return 0;
+	cap = conn_in_want(c, c->in + c->in_off, left);
+	p = malloc(cap);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, c->in + c->in_off, left);
+	c->in = p;
+	c->in_off = 0;
+	c->in_len = left;
+	c->in_cap = cap;
+	c->in_borrowed = false;
+	return 0;
+}
+
 /* Handle every complete frame in the input, then write the answers.
  * Returns false if c must close now. */
 static bool conn_process(struct conn *c)
@@ -316,6 +384,13 @@ static bool conn_run(struct conn *c)
 		conn_close(c);
 		return false;
 	}
+	if (conn_in_settle(c) < 0) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "%s: out of memory for its input; closing", c->name);
+		conn_close(c);
+		return false;
+	}
 	conn_stall_watch(c, frames);
 	return true;
 }
@@ -339,74 +414,57 @@ static void conn_eof(struct conn *c)
 }
 
 /*
- * The input buffer before a read: what is left of it moved to the front,
- * and room for the frame it starts (up to a frame and a half, as the read
- * watermark once allowed), or back to IN_MIN once empty and above IN_KEEP.
- * 0 or -ENOMEM.
- */
-static int conn_in_room(struct conn *c)
-{
-	size_t max = c->d->cfg.max_frame + c->d->cfg.max_frame / 2 + 64, cap = c->in_cap;
-	uint8_t *p;
-
-	if (c->in_off) {
-		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-		c->in_len -= c->in_off;
-		c->in_off = 0;
-	}
-	if (c->in_len == 0 && cap > IN_KEEP)
-		cap = IN_MIN;
-	else if (c->in_len >= WIRE_HDR && WIRE_HDR + (size_t)wire_frame_len(c->in) > cap)
-		cap = WIRE_HDR + (size_t)wire_frame_len(c->in);
-	if (cap > max)
-		cap = max;	/* a longer frame was refused (conn_fail) */
-	if (cap == c->in_cap)
-		return 0;
-	p = realloc(c->in, cap);
-	if (!p)
-		return -ENOMEM;
-	c->in = p;
-	c->in_cap = cap;
-	return 0;
-}
-
-/*
- * One read into what is free of the input buffer (no FIONREAD), then every
- * complete frame in it is answered (conn_run).  Reading is stopped whenever
- * frames must wait (backpressure, parking, closing), and a frame always
- * fits (conn_in_room), so a full buffer is never read into.
+ * One read, then every complete frame in hand is answered (conn_run).  With
+ * nothing held, the read goes into the worker's buffer (no FIONREAD, no
+ * copy); a connection holding part of a frame reads on into its own buffer,
+ * which always has room for that frame (conn_in_room).  Reading is stopped
+ * whenever frames must wait (backpressure, parking, closing), so what a
+ * connection holds is bounded by one read and one frame.
  */
 static void conn_read(struct conn *c)
 {
 	ssize_t n;
 	size_t room, got = 0;
 
-	for (int tries = 0;; tries++) {
-		if (conn_in_room(c) < 0) {
-			static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
-
-			log_warnx_rl(&rl, "%s: out of memory for its input; closing", c->name);
-			conn_close(c);
-			return;
-		}
-		room = c->in_cap - c->in_len;
-		if (room == 0) {
-			conn_read_stop(c);	/* cannot happen: see above; read_timeout ends it */
-			return;
-		}
+	if (!c->in) {
 		do
-			n = recv(c->fd, c->in + c->in_len, room, MSG_DONTWAIT);
+			n = recv(c->fd, c->w->rbuf, WORKER_IOBUF, MSG_DONTWAIT);
 		while (n < 0 && errno == EINTR);
 		if (n > 0) {
-			c->in_len += (size_t)n;
-			got += (size_t)n;
+			c->in = c->w->rbuf;
+			c->in_borrowed = true;
+			c->in_off = 0;
+			c->in_len = got = (size_t)n;
+			c->in_cap = WORKER_IOBUF;
 		}
-		/* A read that filled the buffer with part of a longer frame: the
-		 * rest is most likely there already, so read it now rather than
-		 * after another wait (once; the buffer then holds the frame). */
-		if (n <= 0 || (size_t)n < room || tries > 0 || c->in_len < WIRE_HDR ||
-		    WIRE_HDR + (size_t)wire_frame_len(c->in) <= c->in_len)
-			break;
+	} else {
+		for (int tries = 0;; tries++) {
+			if (conn_in_room(c) < 0) {
+				static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+				log_warnx_rl(&rl, "%s: out of memory for its input; closing", c->name);
+				conn_close(c);
+				return;
+			}
+			room = c->in_cap - c->in_len;
+			if (room == 0) {
+				conn_read_stop(c);	/* cannot happen: see above; read_timeout ends it */
+				return;
+			}
+			do
+				n = recv(c->fd, c->in + c->in_len, room, MSG_DONTWAIT);
+			while (n < 0 && errno == EINTR);
+			if (n > 0) {
+				c->in_len += (size_t)n;
+				got += (size_t)n;
+			}
+			/* A read that filled the buffer with part of a longer frame: the
+			 * rest is most likely there already, so read it now rather than
+			 * after another wait (once; the buffer then holds the frame). */
+			if (n <= 0 || (size_t)n < room || tries > 0 || c->in_len < WIRE_HDR ||
+			    WIRE_HDR + (size_t)wire_frame_len(c->in) <= c->in_len)
+				break;
+		}
 	}
 	if (got) {
 		conn_run(c);	/* an end or error after it shows at the next read */
@@ -500,14 +558,12 @@ int conn_attach(struct worker *w, struct conn *c)
 		w->conns->prev = c;
 	w->conns = c;
 	c->listed = true;
-	c->in_cap = IN_MIN;	/* grown for a longer frame: conn_in_room */
-	c->in = malloc(c->in_cap);
 	c->ev_read = event_new(w->base, c->fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->ev_write = event_new(w->base, c->fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
 	c->ev_stall = evtimer_new(w->base, conn_stall_cb, c);
 	c->ev_hello = evtimer_new(w->base, conn_hello_cb, c);
 	c->ev_drain = evtimer_new(w->base, conn_drain_cb, c);
-	if (!c->in || !c->ev_read || !c->ev_write || !c->ev_stall || !c->ev_hello ||
+	if (!c->ev_read || !c->ev_write || !c->ev_stall || !c->ev_hello ||
 	    !c->ev_drain || conn_read_start(c) < 0) {
 		log_warnx("%s: out of memory; closing", c->name);
 		conn_close(c);
@@ -570,7 +626,8 @@ void conn_close(struct conn *c)
 	if (c->ev_write)
 		event_free(c->ev_write);
 	close(c->fd);
-	free(c->in);
+	if (!c->in_borrowed)
+		free(c->in);
 	free(c->groups);
 	free(c);
 }

@@ -32,9 +32,10 @@ struct conn {
 	struct event *ev_write;		/* persistent; added while output waits */
 	bool reading, writing;		/* ev_read, ev_write added */
 	uint8_t *in;			/* input: in_cap bytes, frames at in_off */
-	size_t in_off, in_len, in_cap;
+	size_t in_off, in_len, in_cap;	/* (NULL between callbacks when empty) */
 	uint8_t *out;			/* output: bytes [out_off, out_len) queued */
-	size_t out_off, out_len, out_cap;
+	size_t out_off, out_len, out_cap; /* (NULL when empty) */
+	bool in_borrowed, out_borrowed;	/* in, out are the worker's rbuf, wbuf */
 	uint64_t id;
 	pid_t pid;
 	uid_t uid;

@@ -17,12 +17,25 @@
 #include "conn_out.h"
 #include "log.h"
 #include "wire.h"
+#include "worker.h"
 
-/* An emptied buffer bigger than this is given back rather than kept. */
-#define OUT_KEEP	(64 * 1024)
+/* The output buffer: the worker's wbuf while the connection's callback
+ * runs (no malloc per answer), one of the connection's own for what the
+ * socket did not take by the end of it (conn_out_keep), freed once empty. */
+
+/* Stop using the worker's buffer (its content is dropped or was copied). */
+static void conn_out_unborrow(struct conn *c)
+{
+	if (c->out_borrowed) {
+		c->w->wbuf_user = NULL;
+		c->out_borrowed = false;
+		c->out = NULL;
+		c->out_cap = 0;
+	}
+}
 
 /* The peer took n bytes of the output: uncharge the uid, count them for
- * the drain rule. */
+ * the drain rule; an emptied buffer of the connection's own is freed. */
 static void conn_out_taken(struct conn *c, size_t n)
 {
 	c->out_off += n;
@@ -31,7 +44,7 @@ static void conn_out_taken(struct conn *c, size_t n)
 	daemon_output_account(c->uu, 0, n);
 	if (c->out_queued == 0) {
 		c->out_off = c->out_len = 0;
-		if (c->out_cap > OUT_KEEP) {
+		if (!c->out_borrowed) {
 			free(c->out);
 			c->out = NULL;
 			c->out_cap = 0;
@@ -39,12 +52,20 @@ static void conn_out_taken(struct conn *c, size_t n)
 	}
 }
 
-/* Room for len more bytes at out_len: compact, then grow.  0 or -ENOMEM. */
+/* Room for len more bytes at out_len: the worker's buffer when it is free,
+ * else compact, then grow (into a buffer of the connection's own).  0 or
+ * -ENOMEM. */
 static int conn_out_reserve(struct conn *c, size_t len)
 {
 	size_t cap;
 	uint8_t *p;
 
+	if (!c->out && !c->w->wbuf_user) {
+		c->w->wbuf_user = c;
+		c->out = c->w->wbuf;
+		c->out_cap = WORKER_IOBUF;
+		c->out_borrowed = true;
+	}
 	if (c->out_off) {
 		memmove(c->out, c->out + c->out_off, c->out_queued);
 		c->out_len = c->out_queued;
@@ -55,11 +76,44 @@ static int conn_out_reserve(struct conn *c, size_t len)
 	cap = c->out_cap ? 2 * c->out_cap : 4096;
 	if (cap < c->out_len + len)
 		cap = c->out_len + len;
-	p = realloc(c->out, cap);
+	if (c->out_borrowed) {
+		p = malloc(cap);
+		if (p)
+			memcpy(p, c->out, c->out_len);
+	} else {
+		p = realloc(c->out, cap);
+	}
 	if (!p)
 		return -ENOMEM;
+	conn_out_unborrow(c);
 	c->out = p;
 	c->out_cap = cap;
+	return 0;
+}
+
+/* End of a flush: what the socket did not take leaves the worker's buffer
+ * for one of the connection's own.  0 or -ENOMEM. */
+static int conn_out_keep(struct conn *c)
+{
+	size_t cap = c->out_queued < 4096 ? 4096 : c->out_queued;
+	uint8_t *p;
+
+	if (!c->out_borrowed)
+		return 0;
+	if (c->out_queued == 0) {
+		c->out_off = c->out_len = 0;
+		conn_out_unborrow(c);
+		return 0;
+	}
+	p = malloc(cap);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, c->out + c->out_off, c->out_queued);
+	conn_out_unborrow(c);
+	c->out = p;
+	c->out_cap = cap;
+	c->out_off = 0;
+	c->out_len = c->out_queued;
 	return 0;
 }
 
@@ -77,7 +131,10 @@ void conn_out_detach(struct conn *c)
 {
 	daemon_output_account(c->uu, 0, c->out_queued);
 	c->out_queued = 0;
-	free(c->out);
+	if (c->out_borrowed)
+		conn_out_unborrow(c);
+	else
+		free(c->out);
 	c->out = NULL;
 }
 
@@ -106,6 +163,12 @@ int conn_out_flush(struct conn *c)
 		conn_out_taken(c, (size_t)n);
 		if (full)
 			break;
+	}
+	if (conn_out_keep(c) < 0) {
+		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+		log_warnx_rl(&rl, "%s: out of memory for its output; closing", c->name);
+		return -ENOMEM;
 	}
 	/* EV_WRITE only while something waits: no epoll_ctl per answer. */
 	wait = c->out_queued > 0;
@@ -152,12 +215,10 @@ bool conn_out_drain_check(struct conn *c)
 	return true;
 }
 
-/* Queue one framed message; the connection closes if its output exceeds the cap. */
-static int conn_out_queue(struct conn *c, const uint8_t *buf, size_t len)
+/* len bytes were framed at out_len: queue them; the connection closes if
+ * its output exceeds the cap. */
+static int conn_out_commit(struct conn *c, size_t len)
 {
-	if (conn_out_reserve(c, len) < 0)
-		return -ENOMEM;
-	memcpy(c->out + c->out_len, buf, len);
 	c->out_len += len;
 	c->out_queued += len;
 	daemon_output_account(c->uu, len, 0);
@@ -172,6 +233,15 @@ static int conn_out_queue(struct conn *c, const uint8_t *buf, size_t len)
 		return -ENOBUFS;
 	}
 	return 0;
+}
+
+/* Queue len framed bytes. */
+static int conn_out_queue(struct conn *c, const uint8_t *buf, size_t len)
+{
+	if (conn_out_reserve(c, len) < 0)
+		return -ENOMEM;
+	memcpy(c->out + c->out_len, buf, len);
+	return conn_out_commit(c, len);
 }
 
 /* Send a frame with an fd attached: flush what is queued first, so order holds. */
@@ -214,12 +284,23 @@ int conn_out_send(struct conn *c, const ProtobufCMessage *msg, int fd)
 	size_t len;
 	int ret;
 
-	ret = wire_encode(msg, UINT32_MAX, &buf, &len);
-	if (ret < 0)
+	if (fd >= 0) {
+		ret = wire_encode(msg, UINT32_MAX, &buf, &len);
+		if (ret < 0)
+			return ret;
+		ret = conn_out_send_fd(c, buf, len, fd);
+		free(buf);
 		return ret;
-	ret = fd >= 0 ? conn_out_send_fd(c, buf, len, fd) : conn_out_queue(c, buf, len);
-	free(buf);
-	return ret;
+	}
+	/* Framed in place, straight into the output. */
+	len = protobuf_c_message_get_packed_size(msg);
+	if (len > UINT32_MAX)
+		return -E2BIG;
+	if (conn_out_reserve(c, WIRE_HDR + len) < 0)
+		return -ENOMEM;
+	wire_put_hdr(c->out + c->out_len, (uint32_t)len);
+	protobuf_c_message_pack(msg, c->out + c->out_len + WIRE_HDR);
+	return conn_out_commit(c, WIRE_HDR + len);
 }
 
 /*

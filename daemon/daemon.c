@@ -167,8 +167,8 @@ bool daemon_trim(struct daemon *d)
 	pthread_mutex_unlock(&d->quota_lock);
 	if (!trim)
 		return false;
-	/* Since glibc 2.8 this walks every arena, the workers' too, and
-	 * returns the whole free pages inside them, not only the top. */
+	/* The daemon's one arena (M_ARENA_MAX, main.c): its free top, and
+	 * since glibc 2.8 the whole free pages inside it too. */
 	malloc_trim(0);
 	log_debug("connections down from %u to %u: freed memory trimmed", peak, now);
 	return true;

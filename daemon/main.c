@@ -11,6 +11,7 @@
  * progress or idles, and STOPPING=1 announces a shutdown.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -234,6 +235,13 @@ int main(int argc, char **argv)
 	static struct service_tick tick;
 	char err[8192];
 
+	/* One malloc arena for every thread.  malloc_trim (daemon_trim) gives
+	 * back the free top of the main arena only; a worker's own arena kept
+	 * what a burst of connections left at its top (RssAnon 2.4x idle after
+	 * 1,000 pipelining connections closed, 1.1x with one arena).  Requests
+	 * allocate little, mostly from the per-thread tcache, which takes no
+	 * arena lock. */
+	mallopt(M_ARENA_MAX, 1);
 	parse_args(argc, argv, &o);
 	log_init(LOG_LVL_INFO, service_stderr_is_journal());
 	d.config_path = o.config;

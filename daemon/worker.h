@@ -22,6 +22,15 @@ struct conn;
 struct event_base;
 struct event;
 
+/*
+ * The worker's I/O buffers (conn.c, conn_out.c).  A connection reads into
+ * rbuf and frames its answers into wbuf; only what is left over when its
+ * callback ends (part of a frame, frames that must wait, output the socket
+ * did not take) is copied into buffers of its own, freed once empty.  So an
+ * idle connection holds no buffer at all, and a request costs no malloc.
+ */
+#define WORKER_IOBUF	(64 * 1024)
+
 struct worker {
 	struct daemon *d;
 	unsigned idx;
@@ -40,6 +49,9 @@ struct worker {
 	uint64_t wakeups;		/* eventfd wake-ups (stat) */
 	uint64_t loops;			/* callbacks run (stat) */
 	uint32_t *scratch;		/* max_count pfns for one request */
+	uint8_t *rbuf;			/* WORKER_IOBUF: a connection's read lands here */
+	uint8_t *wbuf;			/* WORKER_IOBUF: answers are framed here... */
+	struct conn *wbuf_user;		/* ...for this connection until its flush */
 	int ready_err;			/* start-up result, read after the barrier */
 	int park;			/* atomic: admin asks the worker to park */
 	uint32_t seq;			/* atomic: +1 entering, +1 leaving a callback */

@@ -32,10 +32,7 @@ int wire_encode(const ProtobufCMessage *msg, uint32_t max, uint8_t **out, size_t
 	buf = malloc(WIRE_HDR + len);
 	if (!buf)
 		return -ENOMEM;
-	buf[0] = (uint8_t)(len >> 24);
-	buf[1] = (uint8_t)(len >> 16);
-	buf[2] = (uint8_t)(len >> 8);
-	buf[3] = (uint8_t)len;
+	wire_put_hdr(buf, (uint32_t)len);
 	protobuf_c_message_pack(msg, buf + WIRE_HDR);
 	*out = buf;
 	*outlen = WIRE_HDR + len;

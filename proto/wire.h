@@ -32,6 +32,15 @@ static inline uint32_t wire_frame_len(const uint8_t *hdr)
 	return (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
 }
 
+/* Write the 4 header bytes of a frame of `len` body bytes at hdr. */
+static inline void wire_put_hdr(uint8_t *hdr, uint32_t len)
+{
+	hdr[0] = (uint8_t)(len >> 24);
+	hdr[1] = (uint8_t)(len >> 16);
+	hdr[2] = (uint8_t)(len >> 8);
+	hdr[3] = (uint8_t)len;
+}
+
 /* Check a frame length: 0, or -E2BIG above `max`.  0 itself is valid. */
 int wire_check_len(uint32_t len, uint32_t max);
 
