@@ -153,15 +153,80 @@ int buddy_alloc(struct zone *z, unsigned order, uint8_t state, uint32_t *pfn)
 	return ret;
 }
 
+/* Give the block at pfn the head state of an order-`order` block. */
+static inline void buddy_set_head(struct zone *z, uint32_t pfn, unsigned order, uint8_t state)
+{
+	struct page *p = &z->pages[pfn];
+
+	page_set_state(p, state);
+	p->order = (uint8_t)order;
+	p->flags = 0;
+	page_set_owner(p, 0);
+}
+
+/*
+ * Take up to `want` blocks of `order` out of the free block at pfn of order
+ * o (already unlinked), lowest first into pfns[]: whole halves are handed
+ * out as they are, without being put on a free list and taken off again,
+ * and only what is not wanted goes back (expand()).  Returns the number
+ * taken: `want`, or all 2^(o - order) blocks if fewer.
+ */
+static unsigned buddy_take_locked(struct zone *z, uint32_t pfn, unsigned o, unsigned order,
+				  unsigned want, uint8_t state, uint32_t *pfns)
+{
+	unsigned got = 0, blocks;
+
+	for (;;) {
+		if (got == want) {
+			free_list_add(z, pfn, o, false);
+			return got;
+		}
+		blocks = 1u << (o - order);
+		if (want - got >= blocks) {
+			for (unsigned j = 0; j < blocks; j++, pfn += 1u << order) {
+				buddy_set_head(z, pfn, order, state);
+				pfns[got++] = pfn;
+			}
+			return got;
+		}
+		/* Split: the lower half is wanted whole, or it is split further
+		 * and the upper half goes back. */
+		o--;
+		if (want - got >= blocks / 2) {
+			for (unsigned j = 0; j < blocks / 2; j++, pfn += 1u << order) {
+				buddy_set_head(z, pfn, order, state);
+				pfns[got++] = pfn;
+			}
+		} else {
+			free_list_add(z, pfn + (1u << o), o, false);
+		}
+	}
+}
+
 unsigned buddy_alloc_bulk(struct zone *z, unsigned order, unsigned n, uint8_t state,
 			  uint32_t *pfns)
 {
-	unsigned i;
+	unsigned i = 0, o;
+	uint32_t p;
 
+	if (order > PP_MAX_ORDER)
+		return 0;
 	buddy_lock(z);
-	for (i = 0; i < n; i++)
-		if (buddy_alloc_locked(z, order, state, &pfns[i]) < 0)
-			break;
+	while (i < n) {
+		for (o = order; o <= PP_MAX_ORDER; o++)
+			if (z->free_area[o].head != PFN_NIL)
+				break;
+		if (o > PP_MAX_ORDER) {
+			if (z->init_pfn >= z->npages)
+				break;
+			buddy_carve_one(z);
+			o = PP_MAX_ORDER;
+		}
+		p = z->free_area[o].head;
+		buddy_unlink_locked(z, p);
+		i += buddy_take_locked(z, p, o, order, n - i, state, pfns + i);
+	}
+	WRITE_ONCE(z->nr_free, z->nr_free - ((uint64_t)i << order));
 	buddy_unlock(z);
 	return i;
 }
@@ -199,6 +264,47 @@ void buddy_free_locked(struct zone *z, uint32_t pfn, unsigned order)
 	}
 }
 
+/* Free nblocks order-`order` blocks laid end to end from pfn as the
+ * largest aligned blocks they make up: a run of 2^k pages costs one merge
+ * walk, not 2^k.  Chunks never cross a max-order block, so isolation is
+ * uniform in each. */
+void buddy_free_run_locked(struct zone *z, uint32_t pfn, uint32_t nblocks,
+				  unsigned order)
+{
+	uint32_t end = pfn + (nblocks << order);
+
+	while (pfn < end) {
+		unsigned k = order;
+
+		while (k < PP_MAX_ORDER && !(pfn & ((2u << k) - 1)) && pfn + (2u << k) <= end)
+			k++;
+		/* The heads inside the chunk become its tail pages. */
+		for (uint32_t q = pfn + (1u << order); q < pfn + (1u << k); q += 1u << order) {
+			page_set_state(&z->pages[q], PG_NONE);
+			page_set_owner(&z->pages[q], 0);
+			z->pages[q].flags = 0;
+		}
+		buddy_free_locked(z, pfn, k);
+		pfn += 1u << k;
+	}
+}
+
+void buddy_batch_start_locked(struct zone *z, struct buddy_batch *b, uint32_t pfn,
+			      unsigned order)
+{
+	buddy_batch_flush_locked(z, b);
+	b->first = b->last = pfn;
+	b->order = (uint8_t)order;
+	b->n = 1;
+}
+
+void buddy_batch_flush_locked(struct zone *z, struct buddy_batch *b)
+{
+	if (b->n)
+		buddy_free_run_locked(z, b->first < b->last ? b->first : b->last, b->n, b->order);
+	b->n = 0;
+}
+
 void buddy_free(struct zone *z, uint32_t pfn, unsigned order)
 {
 	buddy_lock(z);
@@ -208,9 +314,12 @@ void buddy_free(struct zone *z, uint32_t pfn, unsigned order)
 
 void buddy_free_bulk(struct zone *z, const uint32_t *pfns, unsigned n, unsigned order)
 {
+	struct buddy_batch b = { 0 };
+
 	buddy_lock(z);
 	for (unsigned i = 0; i < n; i++)
-		buddy_free_locked(z, pfns[i], order);
+		buddy_batch_add_locked(z, &b, pfns[i], order);
+	buddy_batch_flush_locked(z, &b);
 	buddy_unlock(z);
 }
 

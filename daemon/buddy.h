@@ -71,7 +71,9 @@ int buddy_alloc_locked(struct zone *z, unsigned order, uint8_t state, uint32_t *
 int buddy_alloc(struct zone *z, unsigned order, uint8_t state, uint32_t *pfn);
 
 /* rmqueue_bulk: up to `n` blocks of `order` in one locked section.  Returns
- * how many were taken (0 when the zone is exhausted). */
+ * how many were taken (0 when the zone is exhausted).  A free block that is
+ * wanted whole is handed out whole: its blocks come in ascending order,
+ * with no split through the free lists. */
 unsigned buddy_alloc_bulk(struct zone *z, unsigned order, unsigned n, uint8_t state,
 			  uint32_t *pfns);
 
@@ -79,8 +81,51 @@ unsigned buddy_alloc_bulk(struct zone *z, unsigned order, unsigned n, uint8_t st
  * validated that pfn heads a block of `order` that it owns. */
 void buddy_free_locked(struct zone *z, uint32_t pfn, unsigned order);
 void buddy_free(struct zone *z, uint32_t pfn, unsigned order);
-/* free_pcppages_bulk for one order: one locked section. */
+/* free_pcppages_bulk for one order: one locked section (runs merged as
+ * with struct buddy_batch). */
 void buddy_free_bulk(struct zone *z, const uint32_t *pfns, unsigned n, unsigned order);
+
+/*
+ * Blocks on their way back to the zone, gathered into a run while they are
+ * consecutive blocks of one order (ascending or descending): the run is
+ * freed as the largest aligned blocks it makes up, so returning a contiguous
+ * refill costs a merge walk per aligned chunk instead of one per block.
+ * Same result as buddy_free_locked() on each block.  Under the zone lock;
+ * flush before unlocking.
+ */
+struct buddy_batch {
+	uint32_t first, last;	/* the run's first and latest block */
+	uint32_t n;		/* blocks in it; 0: empty */
+	uint8_t order;
+};
+
+void buddy_batch_flush_locked(struct zone *z, struct buddy_batch *b);
+/* Flush, then start a new run with pfn (buddy_batch_add_locked's slow path). */
+void buddy_batch_start_locked(struct zone *z, struct buddy_batch *b, uint32_t pfn,
+			      unsigned order);
+/* Free nblocks order-`order` blocks laid end to end from pfn, all claimed
+ * (the caller's), as the largest aligned blocks they make up. */
+void buddy_free_run_locked(struct zone *z, uint32_t pfn, uint32_t nblocks, unsigned order);
+
+static inline void buddy_batch_add_locked(struct zone *z, struct buddy_batch *b, uint32_t pfn,
+					  unsigned order)
+{
+	uint32_t step = 1u << order;
+
+	if (likely(b->n && order == b->order)) {
+		if (pfn == b->last + step && (b->n == 1 || b->last > b->first)) {
+			b->last = pfn;
+			b->n++;
+			return;
+		}
+		if (pfn + step == b->last && (b->n == 1 || b->last < b->first)) {
+			b->last = pfn;
+			b->n++;
+			return;
+		}
+	}
+	buddy_batch_start_locked(z, b, pfn, order);
+}
 
 /* Unlink a PG_BUDDY head from its free list (state unchanged). */
 void buddy_unlink_locked(struct zone *z, uint32_t pfn);

@@ -269,6 +269,40 @@ static int conn_in_settle(struct conn *c)
 	return 0;
 }
 
+/*
+ * The next request in the input, or NULL (see frame_take_buf for *ret).
+ * A Free of a packed list, the bulk of a large batch's work, is decoded by
+ * hand into the worker's freebuf and `fast` (wire_fast_free_decode: the
+ * same result as protobuf-c, at a fraction of the cost); anything else by
+ * protobuf-c.  The caller frees what is not `fast`.
+ */
+static wire_request *conn_next(struct conn *c, wire_request *fast, Pagepool__V1__Free *ffree,
+			       int *ret)
+{
+	const uint8_t *buf = c->in + c->in_off;
+	size_t len = c->in_len - c->in_off, used, n;
+	uint32_t flen = wire_frame_len(buf);
+	wire_request *req;
+
+	pagepool__v1__request__init(fast);
+	if (flen <= c->d->cfg.max_frame && len - WIRE_HDR >= flen &&
+	    wire_fast_free_decode(buf + WIRE_HDR, flen, &fast->id, c->w->freebuf,
+				  c->d->cfg.max_count, &n)) {
+		pagepool__v1__free__init(ffree);
+		ffree->pfns = c->w->freebuf;
+		ffree->n_pfns = n;
+		fast->body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
+		fast->free = ffree;
+		c->in_off += WIRE_HDR + flen;
+		*ret = 0;
+		return fast;
+	}
+	req = (wire_request *)frame_take_buf(buf, len, c->d->cfg.max_frame,
+					     &pagepool__v1__request__descriptor, &used, ret);
+	c->in_off += used;
+	return req;
+}
+
 /* Handle every complete frame in the input, then write the answers.
  * Returns false if c must close now. */
 static bool conn_process(struct conn *c)
@@ -276,19 +310,16 @@ static bool conn_process(struct conn *c)
 	bool fail;
 
 	while (!c->closing && !c->parked_req && c->in_len - c->in_off >= WIRE_HDR) {
-		wire_request *req;
+		wire_request *req, fast;
+		Pagepool__V1__Free ffree;
 		struct conn_reply rp;
-		size_t used;
 		int ret;
 
 		if (conn_pause(c, &fail))
 			break;
 		if (fail)
 			return false;
-		req = (wire_request *)frame_take_buf(c->in + c->in_off, c->in_len - c->in_off,
-						     c->d->cfg.max_frame,
-						     &pagepool__v1__request__descriptor, &used, &ret);
-		c->in_off += used;
+		req = conn_next(c, &fast, &ffree, &ret);
 		if (!req) {
 			if (ret < 0)
 				conn_fail(c, ret == -E2BIG ? E2BIG : EPROTO, frame_strerror(ret));
@@ -297,12 +328,13 @@ static bool conn_process(struct conn *c)
 		c->frames++;
 		conn_req_init(&rp, req->id);
 		conn_req_run(c, req, &rp);
-		if (rp.park) {
+		if (rp.park && req != &fast) {	/* only an alloc parks */
 			conn_park(c, req);
 			break;
 		}
 		ret = conn_out_send(c, &rp.r.base, rp.fd);
-		wire_request_free(req);
+		if (req != &fast)
+			wire_request_free(req);
 		if (ret < 0)
 			return false;
 	}

@@ -278,6 +278,22 @@ static int conn_out_send_fd(struct conn *c, const uint8_t *buf, size_t len, int 
 	return (size_t)n < len ? conn_out_queue(c, buf + n, len - (size_t)n) : 0;
 }
 
+/* A Pages answer, framed by wire_fast_pages_pack. */
+static int conn_out_pages(struct conn *c, const wire_response *r)
+{
+	const Pagepool__V1__Pages *pg = r->pages;
+	size_t len;
+
+	if (pg->n_pfns > UINT32_MAX / 8)
+		return -E2BIG;
+	if (conn_out_reserve(c, WIRE_HDR + wire_fast_pages_max(pg->n_pfns)) < 0)
+		return -ENOMEM;
+	len = wire_fast_pages_pack(c->out + c->out_len + WIRE_HDR, r->id, pg->pfns, pg->n_pfns,
+				   pg->order);
+	wire_put_hdr(c->out + c->out_len, (uint32_t)len);
+	return conn_out_commit(c, WIRE_HDR + len);
+}
+
 int conn_out_send(struct conn *c, const ProtobufCMessage *msg, int fd)
 {
 	uint8_t *buf;
@@ -292,7 +308,14 @@ int conn_out_send(struct conn *c, const ProtobufCMessage *msg, int fd)
 		free(buf);
 		return ret;
 	}
-	/* Framed in place, straight into the output. */
+	/* Framed in place, straight into the output; a Pages answer by hand. */
+	if (msg->descriptor == &pagepool__v1__response__descriptor) {
+		const wire_response *r = (const wire_response *)msg;
+
+		if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_PAGES && r->status == 0 &&
+		    !*r->error && !r->bad_index && !r->pages->base.n_unknown_fields)
+			return conn_out_pages(c, r);
+	}
 	len = protobuf_c_message_get_packed_size(msg);
 	if (len > UINT32_MAX)
 		return -E2BIG;

@@ -121,9 +121,12 @@ static unsigned pcp_flush_list(struct pcp *pcp, struct pcplist *l, unsigned orde
 
 	while (i < l->n) {
 		unsigned end = i + per < l->n ? i + per : l->n;
+		struct buddy_batch b = { 0 };
+
 		buddy_lock(pcp->zone);
 		for (; i < end; i++)
-			buddy_free_locked(pcp->zone, l->pfns[i], order);
+			buddy_batch_add_locked(pcp->zone, &b, l->pfns[i], order);
+		buddy_batch_flush_locked(pcp->zone, &b);
 		buddy_unlock(pcp->zone);
 	}
 	i = l->n << order;
@@ -148,6 +151,7 @@ static void pcp_trim(struct pcp *pcp, struct pcplists *lp, unsigned first)
 {
 	int target = READ_ONCE(pcp->high) - READ_ONCE(pcp->batch);
 	int count = lp->count;
+	struct buddy_batch b = { 0 };
 
 	if (target < 0)
 		target = 0;
@@ -157,13 +161,28 @@ static void pcp_trim(struct pcp *pcp, struct pcplists *lp, unsigned first)
 		struct pcplist *l = &lp->lists[o];
 
 		while (l->n && count > target) {
-			buddy_free_locked(pcp->zone, l->pfns[--l->n], o);
+			buddy_batch_add_locked(pcp->zone, &b, l->pfns[--l->n], o);
 			count -= 1 << o;
 		}
 	}
+	buddy_batch_flush_locked(pcp->zone, &b);
 	buddy_unlock(pcp->zone);
 	WRITE_ONCE(lp->count, count);
 	STAT_INC(&pcp->stats, bulk_frees);
+}
+
+/* A refill comes from the zone in ascending order; lists pop from the end,
+ * so store it reversed: blocks then leave in ascending order, a client of
+ * large batches gets runs of consecutive pfns, and their return merges in
+ * runs (struct buddy_batch). */
+static void pcp_store_reversed(uint32_t *pfns, unsigned n)
+{
+	for (unsigned i = 0, j = n; i + 1 < j; i++, j--) {
+		uint32_t t = pfns[i];
+
+		pfns[i] = pfns[j - 1];
+		pfns[j - 1] = t;
+	}
 }
 
 /* rmqueue_bulk into an empty list, then hand out one block. */
@@ -182,6 +201,7 @@ static int pcp_refill(struct pcp *pcp, struct pcplists *lp, unsigned order,
 	got = buddy_alloc_bulk(pcp->zone, order, n, PG_PCP, l->pfns);
 	if (got == 0)
 		return -ENOMEM;
+	pcp_store_reversed(l->pfns, got);
 	STAT_INC(&pcp->stats, refills);
 	l->n = got - 1;
 	*pfn = l->pfns[got - 1];
@@ -375,6 +395,7 @@ void pcp_prefill(struct pcp *pcp, unsigned order, unsigned blocks)
 		if (want > PCP_LIST_CAP - l->n)
 			want = PCP_LIST_CAP - l->n;
 		got = buddy_alloc_bulk(pcp->zone, order, want, PG_PCP, l->pfns + l->n);
+		pcp_store_reversed(l->pfns + l->n, got);
 		if (got) {
 			l->n += got;
 			WRITE_ONCE(lp->count, lp->count + (int)(got << order));
@@ -384,12 +405,38 @@ void pcp_prefill(struct pcp *pcp, unsigned order, unsigned blocks)
 	pcp_unlock(pcp, locked);
 }
 
+unsigned pcp_alloc_bulk(struct pcp *pcp, unsigned order, unsigned n, uint32_t *pfns)
+{
+	struct pcplists *lp;
+	struct pcplist *l;
+	unsigned k;
+	int locked;
+
+	if (order > PCP_MAX_ORDER || READ_ONCE(pcp->high) == 0)
+		return 0;
+	locked = READ_ONCE(pcp->locked);
+	pcp_lock(pcp, locked);
+	lp = pp_rcu_dereference(pcp->lp);
+	l = &lp->lists[order];
+	k = n < l->n ? n : l->n;
+	/* In pop order: the top of the list first. */
+	for (unsigned i = 0; i < k; i++)
+		pfns[i] = l->pfns[l->n - 1 - i];
+	l->n -= k;
+	WRITE_ONCE(lp->count, lp->count - (int)(k << order));
+	pcp_unlock(pcp, locked);
+	STAT_ADD(&pcp->stats, pcp_hits, k);
+	STAT_ADD(&pcp->stats, alloc_pages, (uint64_t)k << order);
+	return k;
+}
+
 void pcp_free_bulk(struct pcp *pcp, const uint32_t *pfns, unsigned n)
 {
 	struct pcplists *lp;
 	int locked, high = READ_ONCE(pcp->high), count;
 	uint64_t pages = 0;
 	bool zone_locked = false;
+	struct buddy_batch b = { 0 };
 
 	if (high == 0) {
 		for (unsigned i = 0; i < n; i++)
@@ -419,9 +466,10 @@ void pcp_free_bulk(struct pcp *pcp, const uint32_t *pfns, unsigned n)
 			buddy_lock(pcp->zone);
 			zone_locked = true;
 		}
-		buddy_free_locked(pcp->zone, pfn, order);
+		buddy_batch_add_locked(pcp->zone, &b, pfn, order);
 	}
 	if (zone_locked) {
+		buddy_batch_flush_locked(pcp->zone, &b);
 		buddy_unlock(pcp->zone);
 		STAT_INC(&pcp->stats, bulk_frees);
 	}

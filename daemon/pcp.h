@@ -121,6 +121,14 @@ void pcp_free(struct pcp *pcp, uint32_t pfn, unsigned order);
 void pcp_prefill(struct pcp *pcp, unsigned order, unsigned blocks);
 
 /*
+ * Worker: take up to n cached blocks of `order` off the list at once, in
+ * the order pcp_alloc() would pop them, with the same counters (pcp_hits,
+ * alloc_pages).  Returns how many (0 for uncached orders or a disabled
+ * pcp); the caller takes the rest one by one with pcp_alloc().
+ */
+unsigned pcp_alloc_bulk(struct pcp *pcp, unsigned order, unsigned n, uint32_t *pfns);
+
+/*
  * Worker: give back n validated blocks (orders read from their heads) at
  * once: those that fit below high join the lists, the rest return to the
  * buddy in one locked section, instead of a batch-sized trim per `batch`

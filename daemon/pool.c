@@ -124,7 +124,7 @@ void owner_init(struct owner *o, uint32_t id)
 	WRITE_ONCE(o->pages, 0);
 }
 
-static void owner_link(struct pool *pool, struct owner *o, uint32_t pfn)
+static inline void owner_link(struct pool *pool, struct owner *o, uint32_t pfn)
 {
 	struct page *p = &pool->pages[pfn];
 
@@ -136,7 +136,7 @@ static void owner_link(struct pool *pool, struct owner *o, uint32_t pfn)
 	COUNTER_ADD(o->pages, 1u << p->order);
 }
 
-static void owner_unlink(struct pool *pool, struct owner *o, uint32_t pfn)
+static inline void owner_unlink(struct pool *pool, struct owner *o, uint32_t pfn)
 {
 	struct page *p = &pool->pages[pfn];
 
@@ -180,9 +180,20 @@ int pool_alloc(struct pool *pool, struct pcp *pcp, struct owner *o, unsigned ord
 	*got = 0;
 	if (order > PP_MAX_ORDER || count == 0)
 		return -EINVAL;
-	if (pcp && count > 1 && !(flags & POOL_NOWAIT))
+	i = 0;
+	if (pcp && count > 1 && !(flags & POOL_NOWAIT)) {
+		/* A batch: top the list up once, take it off in one go. */
 		pcp_prefill(pcp, order, count);
-	for (i = 0; i < count; i++) {
+		i = pcp_alloc_bulk(pcp, order, count, pfns);
+		for (unsigned k = 0; k < i; k++) {
+			struct page *p = &pool->pages[pfns[k]];
+
+			page_set_owner(p, o->id);
+			page_set_state(p, PG_ALLOC);
+			owner_link(pool, o, pfns[k]);
+		}
+	}
+	for (; i < count; i++) {
 		struct page *p;
 
 		ret = pool_get_block(pool, pcp, order, flags, &pfns[i]);
@@ -274,15 +285,18 @@ int pool_free(struct pool *pool, struct pcp *pcp, struct owner *o, const uint32_
 			break;
 		pool->pages[pfns[i]].flags |= PGF_SEEN;
 	}
-	for (unsigned k = 0; k < i; k++)
-		pool->pages[pfns[k]].flags &= (uint16_t)~PGF_SEEN;
 	if (ret < 0) {
+		for (unsigned k = 0; k < i; k++)
+			pool->pages[pfns[k]].flags &= (uint16_t)~PGF_SEEN;
 		if (bad)
 			*bad = i;
 		return ret;
 	}
-	for (i = 0; i < n; i++)
+	/* All valid: one more pass unmarks and unlinks. */
+	for (i = 0; i < n; i++) {
+		pool->pages[pfns[i]].flags &= (uint16_t)~PGF_SEEN;
 		owner_unlink(pool, o, pfns[i]);
+	}
 	if (pcp && n > 1) {
 		pcp_free_bulk(pcp, pfns, n);
 	} else {

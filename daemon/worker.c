@@ -267,6 +267,7 @@ void worker_destroy(struct worker *w)
 		close(w->efd);
 	pthread_mutex_destroy(&w->qlock);
 	free(w->scratch);
+	free(w->freebuf);
 	free(w->rbuf);
 	free(w->wbuf);
 	free(w);
@@ -284,10 +285,11 @@ struct worker *worker_create(struct daemon *d, unsigned idx)
 	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&w->qlock, NULL);
 	w->scratch = calloc(d->cfg.max_count, sizeof(uint32_t));
+	w->freebuf = calloc(d->cfg.max_count, sizeof(uint32_t));
 	w->rbuf = malloc(WORKER_IOBUF);
 	w->wbuf = malloc(WORKER_IOBUF);
 	w->base = event_base_new();
-	if (w->efd < 0 || !w->scratch || !w->rbuf || !w->wbuf || !w->base)
+	if (w->efd < 0 || !w->scratch || !w->freebuf || !w->rbuf || !w->wbuf || !w->base)
 		goto fail;
 	/* Resident from the start: a fixed cost per worker, not a growth that
 	 * the first pipelining client seems to cause. */

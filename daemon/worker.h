@@ -49,6 +49,7 @@ struct worker {
 	uint64_t wakeups;		/* eventfd wake-ups (stat) */
 	uint64_t loops;			/* callbacks run (stat) */
 	uint32_t *scratch;		/* max_count pfns for one request */
+	uint32_t *freebuf;		/* max_count pfns of a Free decoded by hand */
 	uint8_t *rbuf;			/* WORKER_IOBUF: a connection's read lands here */
 	uint8_t *wbuf;			/* WORKER_IOBUF: answers are framed here... */
 	struct conn *wbuf_user;		/* ...for this connection until its flush */

@@ -15,6 +15,7 @@
 #define PP_WIRE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pagepool.pb-c.h"
@@ -70,6 +71,37 @@ void wire_response_free(wire_response *resp);
 /* Does the decoded message carry fields this version does not know?  The
  * daemon refuses those (strict parsing) with EPROTO. */
 int wire_has_unknown_fields(const ProtobufCMessage *msg);
+
+/*
+ * The hot messages of large batches, without protobuf-c's generic walk (two
+ * size passes, an allocation and a copy per packed list).  Both produce or
+ * accept exactly what protobuf-c does for these shapes; anything else is
+ * left to protobuf-c, so they change no behaviour, only its cost.
+ *
+ * wire_fast_free_decode: a Request body that is exactly `id` (optional,
+ * first) then a Free holding one packed list of pfns, each varint at most 5
+ * bytes and below 2^32, with at most `max` pfns: true and *id, pfns[],
+ * *n set.  false for anything else (another body, unknown fields, fields
+ * out of order or repeated, a longer list): decode it with wire_unpack.
+ *
+ * wire_fast_pages_pack: the body of Response{id, status OK, Pages{pfns,
+ * order}}, byte for byte what protobuf-c packs, in one pass: out must have
+ * room for wire_fast_pages_max(n) bytes.  Returns the body's length.
+ */
+bool wire_fast_free_decode(const uint8_t *body, size_t len, uint64_t *id, uint32_t *pfns,
+			   size_t max, size_t *n);
+
+/* Id tag + 10, pages tag + 5, list tag + 5 (a list is below 2^32 bytes). */
+#define WIRE_FAST_PAGES_HEAD	(1 + 10 + 1 + 5 + 1 + 5)
+
+static inline size_t wire_fast_pages_max(size_t n)
+{
+	/* The head, 5 bytes a pfn, the order's tag and varint. */
+	return WIRE_FAST_PAGES_HEAD + 5 * n + 1 + 5;
+}
+
+size_t wire_fast_pages_pack(uint8_t *out, uint64_t id, const uint32_t *pfns, size_t n,
+			    uint32_t order);
 
 /* Statuses are errno numbers.  An errno the schema has no status for maps
  * to EINVAL (never to OK). */
