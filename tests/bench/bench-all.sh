@@ -10,7 +10,8 @@
 #   core.md         in-process core: ns/op and callgrind instructions/op
 #   peers.md        the pcp-hit pair against DPDK rte_mempool (per-lcore
 #                   cache), glibc malloc, jemalloc, tcmalloc (those built)
-#   rpc.md          case 1: alloc+free round trip against the echo floor
+#   rpc.md          case 1: alloc+free round trip against the echo floors
+#                   (blocking, and event-driven: epoll_wait before each receive)
 #   load.md         cases 2-3: throughput pcp on/off, drains, drain storms
 #   *.dat, *.png    the load data and its gnuplot plots (when gnuplot exists)
 #
@@ -69,7 +70,7 @@ step "case 4: the pcp-hit pair against peer allocators"
 BENCH_PEERS_ROUNDS=${BENCH_PEERS_ROUNDS:-5} "$here/bench-peers.sh" "$core" "$@"
 cp "$(dirname "$core")/bench-peers.md" "$out/peers.md"
 
-step "case 1: round-trip latency against the transport floor"
+step "case 1: round-trip latency against the transport floors"
 BENCH_RPC_ITERS=${BENCH_RPC_ITERS:-$([ -n "$quick" ] && echo 5000 || echo 50000)} \
 	"$here/bench-rpc.sh" "$daemon" "$rpc"
 cp "$(dirname "$rpc")/bench-rpc.md" "$out/rpc.md"
@@ -92,7 +93,7 @@ done
 	echo
 	echo "Total time: $(($(date +%s) - t0)) s."
 	echo
-	echo "## Case 1: alloc+free round trip against the transport floor"
+	echo "## Case 1: alloc+free round trip against the transport floors"
 	echo
 	cat "$out/rpc.md"
 	echo

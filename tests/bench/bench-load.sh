@@ -23,7 +23,8 @@
 #
 # Output: Markdown on stdout and in bench-load.md next to BENCH_LOAD, plus
 # throughput.dat, drain.dat and storm.dat there for tests/bench/plots.gp
-# (run it when gnuplot is installed).
+# (run it when gnuplot is installed).  The throughput run gets the daemon's
+# pid (--daemon-pid) to read its workers' CPU time per page.
 set -eu
 
 usage="usage: bench-load.sh PAGEPOOLD BENCH_LOAD [BENCH_RPC]"
@@ -82,7 +83,8 @@ wait_ready() {
 }
 
 # start_daemon DIR DRAIN_MODE POOLS: write DIR/pagepoold.conf (POOLS is the
-# pool sections), start pagepoold, wait for READY on --ready-fd.
+# pool sections), start pagepoold, wait for READY on --ready-fd; its pid in
+# daemon_pid.
 start_daemon() {
 	dir=$1
 	mkdir -p "$dir"
@@ -101,7 +103,8 @@ start_daemon() {
 	EOF
 	mkfifo "$dir/ready"
 	"$daemon" -f -c "$dir/pagepoold.conf" --ready-fd 3 3>"$dir/ready" 2>"$dir/daemon.log" &
-	pids="$pids $!"
+	daemon_pid=$!
+	pids="$pids $daemon_pid"
 	wait_ready "$dir/ready" "$dir/daemon.log" "pagepoold did not start ($dir/pagepoold.conf)"
 }
 
@@ -126,11 +129,12 @@ started=$(date +%s)
 # ---- case 2: throughput ----
 echo "== bench-load: throughput, pcp on vs off${quick:+ (QUICK)}" >&2
 start_daemon "$tmp/tp" rcu "$(pool on; pool off 'pcp_high = 0')"
+tp_pid=$daemon_pid
 start_echo "$tmp/tp"
 # shellcheck disable=SC2086
 "$bin" throughput --socket "$tmp/tp/pp.sock" --admin "$tmp/tp/admin.sock" \
-	--pool-on on --pool-off off $echo_opt --dat "$out/throughput.dat" $tp_args \
-	>"$tmp/throughput.md"
+	--pool-on on --pool-off off $echo_opt --dat "$out/throughput.dat" \
+	--daemon-pid "$tp_pid" $tp_args >"$tmp/throughput.md"
 stop_all
 
 # ---- case 3: drains ----
@@ -161,6 +165,8 @@ stop_all
 	echo "as libpagepool's) over the same socket type, no allocator; it bounds what"
 	echo "one connection can reach.  Small batches are bound by the round trip, so on/off stays"
 	echo "near 1 there; only large batches with both workers busy put the zone lock under contention."
+	echo "The daemon's CPU per page (1 connection) is its workers' time alone, the client's excluded:"
+	echo "what a page costs the server, whatever the round trip's latency."
 	echo
 	echo "### Case 3: remote drains"
 	echo

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * echo.c - the transport floor: the echo server (`bench_rpc --echo-server`)
- * and its client, both on proto/transport.h.  See echo.h.
+ * echo.c - the transport floor: the echo server (`bench_rpc --echo-server`,
+ * blocking or with `--epoll` event-driven) and its client, both on
+ * proto/transport.h.  See echo.h.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -79,12 +81,35 @@ static void echo_answer(struct pp_transport *t, struct echo_store *s, const wire
 		die("echo server: send: %s", t->error);
 }
 
-int echo_serve(const char *path)
+/*
+ * The event-driven server's wait: block in epoll_wait() until the
+ * connection is readable, unless the transport already holds unread bytes
+ * (a pipelined request read ahead), which a worker would answer without
+ * asking the kernel.  The connection's EPOLLIN is registered once, level
+ * triggered, as a persistent libevent read event is.
+ */
+static void echo_wait(int epfd, const struct pp_transport *t)
+{
+	struct epoll_event ev;
+
+	if (t->rend != t->rstart)
+		return;
+	for (;;) {
+		int n = epoll_wait(epfd, &ev, 1, -1);
+
+		if (n == 1)
+			return;
+		if (n < 0 && errno != EINTR)
+			die_err("epoll_wait", errno);
+	}
+}
+
+int echo_serve(const char *path, int use_epoll)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct echo_store store = { 0 };
 	static struct pp_transport t;
-	int lfd, fd;
+	int lfd, fd, epfd = -1;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		die_err(path, ENAMETOOLONG);
@@ -105,12 +130,24 @@ int echo_serve(const char *path)
 		die_err("accept", errno);
 	close(lfd);
 	unlink(path);
+	if (use_epoll) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+		epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (epfd < 0)
+			die_err("epoll_create1", errno);
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			die_err("epoll_ctl", errno);
+	}
 	/* No deadline: the client may pause between its measurements. */
 	transport_init_fd(&t, fd, -1);
 	for (;;) {
 		ProtobufCMessage *msg;
-		int err = transport_recv(&t, &pagepool__v1__request__descriptor, &msg, NULL);
+		int err;
 
+		if (epfd >= 0)
+			echo_wait(epfd, &t);
+		err = transport_recv(&t, &pagepool__v1__request__descriptor, &msg, NULL);
 		if (err == -ECONNRESET)
 			break;		/* the client closed */
 		if (err)
@@ -119,6 +156,8 @@ int echo_serve(const char *path)
 		wire_request_free((wire_request *)msg);
 	}
 	transport_close(&t);
+	if (epfd >= 0)
+		close(epfd);
 	free(store.pfn);
 	free(store.out);
 	return 0;

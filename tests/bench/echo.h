@@ -8,6 +8,10 @@
  * floor pays the same framing, encoding and decoding as a pp_alloc round
  * trip and nothing else.
  *
+ * The server comes in two kinds (echo_serve()): blocking, the floor of a
+ * thread that serves one connection, and event-driven, which waits in
+ * epoll_wait() before each receive like a worker serving many connections.
+ *
  * The server has no pages: it answers an Alloc of n pages with the first n
  * pfns it was last given by Frees (a Free of k pfns overwrites the first k
  * it keeps), so a benchmark first frees to it the pfns pagepoold handed out
@@ -32,10 +36,15 @@ struct echo {
 };
 
 /*
- * `bench_rpc --echo-server PATH`: listen on PATH, print "READY" on stdout
- * once listening, serve one connection until it closes.  Returns 0.
+ * `bench_rpc --echo-server PATH [--epoll]`: listen on PATH, print "READY"
+ * on stdout once listening, serve one connection until it closes.  Returns
+ * 0.  Blocking (use_epoll 0), a request costs 2 system calls: recvmsg and
+ * send.  Event-driven (use_epoll 1), the server first waits in
+ * epoll_wait() for the connection whenever the transport holds no unread
+ * bytes, as a server multiplexing many connections on one thread must:
+ * epoll_wait, a receive, a send: the 3 calls pagepoold's workers make.
  */
-int echo_serve(const char *path);
+int echo_serve(const char *path, int use_epoll);
 
 /* Connect the client to the echo server at `path`. */
 void echo_connect(struct echo *e, const char *path);

@@ -9,7 +9,7 @@
  *
  *   bench_load throughput --socket S --admin A [--pool-on P] [--pool-off P]
  *		[--echo E] [--echo-cpu C] [--batches LIST] [--conns LIST]
- *		[--reps R] [--ms T] [--warmup-ms W] [--dat FILE]
+ *		[--reps R] [--ms T] [--warmup-ms W] [--dat FILE] [--daemon-pid PID]
  *	Pages per second of iterations "pp_alloc(order 0, B) + pp_free of the
  *	B pages" for every batch size B and connection count N, against two
  *	pools of one daemon that differ only in pcp_high (default: on; 0: off),
@@ -21,7 +21,12 @@
  *	alike.  A cell opens N fresh connections (the daemon hands each to the
  *	worker with the fewest), pins every client thread to the CPU of the
  *	worker serving it, warms up for W ms and counts pages for T ms; the
- *	cell's rate is the sum of the threads' rates.
+ *	cell's rate is the sum of the threads' rates.  With --daemon-pid (the
+ *	pid of the daemon at S, checked), every 1-connection cell against the
+ *	daemon also reads the CPU time of the daemon's pp-worker* threads
+ *	(/proc/PID/task/TID/schedstat) at the start of the counted window and
+ *	at its deadline: worker CPU ns per page counted (a page = one order-0
+ *	page allocated and freed), the server's cost without the client's.
  *
  *   bench_load drain --target MODE,SOCKET,ADMIN ... [--pool P] [--reps R]
  *		[--idle N] [--batch B] [--rate HZ] [--sat-rate HZ]
@@ -144,6 +149,7 @@ static void usage(void)
 		"usage: bench_load throughput --socket S --admin A [--pool-on P] [--pool-off P]\n"
 		"                  [--echo E] [--echo-cpu C] [--batches LIST] [--conns LIST]\n"
 		"                  [--reps R] [--ms T] [--warmup-ms W] [--dat FILE]\n"
+		"                  [--daemon-pid PID]\n"
 		"       bench_load drain --target MODE,SOCKET,ADMIN ... [--pool P] [--reps R]\n"
 		"                  [--idle N] [--batch B] [--rate HZ] [--sat-rate HZ]\n"
 		"                  [--window-ms T] [--sat-ms S] [--warmup-ms W] [--echo E]\n"

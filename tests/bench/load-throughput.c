@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * load-throughput.c - bench_load throughput (benchmark case 2): pages per
- * second with the pcp on and off, side by side with the echo floor.  See
- * load-main.c for the method.
+ * second with the pcp on and off, side by side with the echo floor, and
+ * (--daemon-pid) the CPU time the daemon's workers spend per page in the
+ * one-connection cells.  See load-main.c for the method.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "benchutil.h"
 #include "load.h"
@@ -18,6 +23,7 @@ enum { TP_ON, TP_OFF, TP_FLOOR, TP_NR };
 struct tp {
 	const char *sock, *admin_path, *pool[2], *echo_path, *dat;
 	int echo_cpu;
+	pid_t dpid;		/* --daemon-pid, or 0: no CPU accounting */
 	unsigned batches[MAX_LIST], nbatch, conns[MAX_LIST], nconns, reps;
 	uint64_t ms, warm_ms;
 	struct admin adm;
@@ -25,19 +31,111 @@ struct tp {
 	struct echo echo;
 	uint32_t *floor_pfns[MAX_LIST];	/* the echo server's answers, per batch */
 	double *res;		/* [rep][conns][batch][variant] pages/s */
+	double *nspp;		/* the same cells: worker CPU ns per page, 0 unmeasured */
 };
+
+static size_t tp_index(const struct tp *t, unsigned r, unsigned ci, unsigned bi, unsigned v)
+{
+	return ((r * t->nconns + ci) * t->nbatch + bi) * TP_NR + v;
+}
 
 static double *tp_cell(struct tp *t, unsigned r, unsigned ci, unsigned bi, unsigned v)
 {
-	return &t->res[((r * t->nconns + ci) * t->nbatch + bi) * TP_NR + v];
+	return &t->res[tp_index(t, r, ci, bi, v)];
 }
 
-/* One cell: pages/s of n client threads on pool `variant`, or of the echo client. */
-static double tp_measure(struct tp *t, unsigned variant, unsigned n, unsigned bi)
+/* Whether the cell's worker CPU per page is measured: 1 connection to the
+ * daemon (with more, the workers' time is no single client's). */
+static int tp_has_cpu(const struct tp *t, unsigned ci)
+{
+	return t->dpid > 0 && t->conns[ci] == 1;
+}
+
+/* Read /proc/PID/task/TID/FILE into buf (NUL-terminated); 0 or -errno (a
+ * thread may end meanwhile). */
+static int tp_read_task(pid_t pid, const char *tid, const char *file, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", (int)pid, tid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		err = -errno;
+	else
+		buf[n] = '\0';
+	close(fd);
+	return err;
+}
+
+/*
+ * The CPU time (ns) the daemon's worker threads - every task of pid whose
+ * comm starts with "pp-worker" - have run so far: the sum of the first
+ * field of their schedstat (the scheduler's sum_exec_runtime).  The kernel
+ * brings it up to date whenever a thread leaves its CPU; a worker serving
+ * one connection sleeps in epoll_wait between requests, so it is current
+ * at the edges of a window to within one request.  Ends the program if
+ * pid has no such thread.
+ */
+static uint64_t tp_worker_cpu_ns(pid_t pid)
+{
+	char path[64], buf[128];
+	struct dirent *de;
+	uint64_t sum = 0;
+	unsigned found = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		die("%s: %s", path, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (tp_read_task(pid, de->d_name, "comm", buf, sizeof(buf)) ||
+		    strncmp(buf, "pp-worker", 9) != 0)
+			continue;
+		if (tp_read_task(pid, de->d_name, "schedstat", buf, sizeof(buf)))
+			continue;
+		sum += strtoull(buf, NULL, 10);
+		found++;
+	}
+	closedir(d);
+	if (!found)
+		die("pid %d has no pp-worker thread with a readable schedstat", (int)pid);
+	return sum;
+}
+
+/* loaders_run's `during`: the workers' CPU time from the start of the
+ * measured window to its deadline. */
+struct tp_cpu {
+	pid_t pid;
+	uint64_t ns;
+};
+
+static void tp_cpu_during(void *arg, uint64_t end)
+{
+	struct tp_cpu *c = arg;
+	uint64_t t0 = tp_worker_cpu_ns(c->pid);
+
+	sleep_until_ns(end);
+	c->ns = tp_worker_cpu_ns(c->pid) - t0;
+}
+
+/* One cell: pages/s of n client threads on pool `variant`, or of the echo
+ * client.  *nspp (not NULL: a 1-connection daemon cell with --daemon-pid)
+ * gets the workers' CPU ns per page counted in the window. */
+static double tp_measure(struct tp *t, unsigned variant, unsigned n, unsigned bi, double *nspp)
 {
 	struct pp_client *cs[MAX_CONNS];
 	struct loader ls[MAX_CONNS];
 	int cpu[MAX_CONNS], phase = PH_WARM;
+	struct tp_cpu tc = { .pid = t->dpid };
+	uint64_t pages = 0;
 	double rate = 0;
 
 	memset(ls, 0, sizeof(ls));
@@ -56,13 +154,17 @@ static double tp_measure(struct tp *t, unsigned variant, unsigned n, unsigned bi
 	}
 	for (unsigned i = 0; i < n; i++)
 		loader_start(&ls[i], &phase, t->batches[bi], 0);
-	loaders_run(ls, n, &phase, t->warm_ms * 1000000, t->ms * 1000000, NULL, NULL);
+	loaders_run(ls, n, &phase, t->warm_ms * 1000000, t->ms * 1000000,
+		    nspp ? tp_cpu_during : NULL, &tc);
 	for (unsigned i = 0; i < n; i++) {
 		rate += loader_rate(&ls[i], ls[i].pages);
+		pages += ls[i].pages;
 		free(ls[i].pfns);
 		if (ls[i].c)
 			pp_close(ls[i].c);
 	}
+	if (nspp)
+		*nspp = pages ? (double)tc.ns / (double)pages : 0;
 	return rate;
 }
 
@@ -99,14 +201,15 @@ static void tp_run(struct tp *t)
 		for (unsigned ci = 0; ci < t->nconns; ci++) {
 			for (unsigned bi = 0; bi < t->nbatch; bi++) {
 				unsigned first = (r + ci + bi) & 1;
+				int cpu = tp_has_cpu(t, ci);
 
-				*tp_cell(t, r, ci, bi, first) =
-					tp_measure(t, first, t->conns[ci], bi);
-				*tp_cell(t, r, ci, bi, !first) =
-					tp_measure(t, !first, t->conns[ci], bi);
+				*tp_cell(t, r, ci, bi, first) = tp_measure(t, first, t->conns[ci], bi,
+					cpu ? &t->nspp[tp_index(t, r, ci, bi, first)] : NULL);
+				*tp_cell(t, r, ci, bi, !first) = tp_measure(t, !first, t->conns[ci], bi,
+					cpu ? &t->nspp[tp_index(t, r, ci, bi, !first)] : NULL);
 				if (t->echo_path && t->conns[ci] == 1)
 					*tp_cell(t, r, ci, bi, TP_FLOOR) =
-						tp_measure(t, TP_FLOOR, 1, bi);
+						tp_measure(t, TP_FLOOR, 1, bi, NULL);
 			}
 		}
 		fprintf(stderr, "  throughput: repetition %u/%u done\n", r + 1, t->reps);
@@ -115,7 +218,8 @@ static void tp_run(struct tp *t)
 
 struct tp_sum {
 	double med[TP_NR], lo[TP_NR], hi[TP_NR];
-	int have_floor;
+	double nspp[TP_FLOOR];		/* medians, pcp on and off */
+	int have_floor, have_cpu;
 };
 
 static void tp_summarise(struct tp *t, unsigned ci, unsigned bi, struct tp_sum *s)
@@ -123,10 +227,16 @@ static void tp_summarise(struct tp *t, unsigned ci, unsigned bi, struct tp_sum *
 	double v[MAX_REPS];
 
 	s->have_floor = t->echo_path && t->conns[ci] == 1;
+	s->have_cpu = tp_has_cpu(t, ci);
 	for (unsigned k = 0; k < TP_NR; k++) {
 		for (unsigned r = 0; r < t->reps; r++)
 			v[r] = *tp_cell(t, r, ci, bi, k);
 		s->med[k] = median(v, t->reps, &s->lo[k], &s->hi[k]);
+		if (k == TP_FLOOR)
+			continue;
+		for (unsigned r = 0; r < t->reps; r++)
+			v[r] = t->nspp[tp_index(t, r, ci, bi, k)];
+		s->nspp[k] = median(v, t->reps, NULL, NULL);
 	}
 }
 
@@ -148,7 +258,10 @@ static void tp_write_dat(struct tp *t)
 		"and freed), medians of %u repetitions\n", t->reps);
 	fprintf(f, "# one block per connection count (gnuplot index 0..%u); \"-\" = not "
 		"measured (the floor uses one connection)\n", t->nconns - 1);
-	fprintf(f, "# conns batch on_pps off_pps ratio floor_pps on_min on_max off_min off_max\n");
+	fprintf(f, "# conns batch on_pps off_pps ratio floor_pps on_min on_max off_min off_max "
+		"on_ns_page off_ns_page\n");
+	fprintf(f, "# *_ns_page: the daemon's worker CPU ns per page (--daemon-pid, 1 "
+		"connection; \"-\" otherwise)\n");
 	for (unsigned ci = 0; ci < t->nconns; ci++) {
 		if (ci)
 			fprintf(f, "\n\n");
@@ -163,8 +276,12 @@ static void tp_write_dat(struct tp *t)
 				fprintf(f, "%.0f ", s.med[TP_FLOOR]);
 			else
 				fprintf(f, "- ");
-			fprintf(f, "%.0f %.0f %.0f %.0f\n", s.lo[TP_ON], s.hi[TP_ON], s.lo[TP_OFF],
+			fprintf(f, "%.0f %.0f %.0f %.0f ", s.lo[TP_ON], s.hi[TP_ON], s.lo[TP_OFF],
 				s.hi[TP_OFF]);
+			if (s.have_cpu)
+				fprintf(f, "%.1f %.1f\n", s.nspp[TP_ON], s.nspp[TP_OFF]);
+			else
+				fprintf(f, "- -\n");
 		}
 	}
 	fclose(f);
@@ -176,8 +293,9 @@ static void tp_report(struct tp *t)
 	char a[32], b[32], c[32];
 
 	printf("| conns | batch | pcp on, pages/s | pcp off, pages/s | on / off | "
-	       "floor (echo, 1 conn), pages/s | on / floor |\n");
-	printf("| --- | --- | --- | --- | --- | --- | --- |\n");
+	       "floor (echo, 1 conn), pages/s | on / floor |%s\n",
+	       t->dpid > 0 ? " daemon ns/page (pcp on) |" : "");
+	printf("| --- | --- | --- | --- | --- | --- | --- |%s\n", t->dpid > 0 ? " --- |" : "");
 	for (unsigned ci = 0; ci < t->nconns; ci++) {
 		for (unsigned bi = 0; bi < t->nbatch; bi++) {
 			struct tp_sum s;
@@ -192,11 +310,24 @@ static void tp_report(struct tp *t)
 			       t->batches[bi], a, b, ratio >= 3 ? "**" : "", ratio,
 			       ratio >= 3 ? "**" : "", s.have_floor ? c : "");
 			if (s.have_floor && s.med[TP_FLOOR] > 0)
-				printf("%.2f |\n", s.med[TP_ON] / s.med[TP_FLOOR]);
+				printf("%.2f |", s.med[TP_ON] / s.med[TP_FLOOR]);
 			else
-				printf(" |\n");
+				printf(" |");
+			if (s.have_cpu)
+				printf(" %.0f |", s.nspp[TP_ON]);
+			else if (t->dpid > 0)
+				printf(" |");
+			printf("\n");
 		}
 	}
+	if (t->dpid > 0)
+		printf("\ndaemon ns/page (pcp on): CPU time of pagepoold's worker threads (pid %d, "
+		       "every thread named pp-worker*: sum of the first field of "
+		       "/proc/PID/task/TID/schedstat) from the start of the counted window to its "
+		       "deadline, divided by the pages the client counted in it (each page one "
+		       "order-0 page allocated and then freed: its alloc and its free are both in "
+		       "the figure); 1-connection rows, medians over repetitions (pcp off too in "
+		       "the .dat file).\n", (int)t->dpid);
 	printf("\nAim (pcp on >= 3x pcp off with %u workers under contention): at batch %u "
 	       "with the connections spread over both workers,", t->view.nworkers,
 	       t->batches[last]);
@@ -291,6 +422,8 @@ int cmd_throughput(int argc, char **argv)
 			t.warm_ms = parse_uint(v, 0, 600000);
 		else if (!strcmp(o, "--dat"))
 			t.dat = v;
+		else if (!strcmp(o, "--daemon-pid"))
+			t.dpid = (pid_t)parse_uint(v, 1, 0x7fffffff);
 		else
 			die("unknown option %s", o);
 	}
@@ -310,7 +443,16 @@ int cmd_throughput(int argc, char **argv)
 	if (t.view.pcp[0].high == 0 || off.pcp[0].high != 0)
 		die("pool %s must have its pcp on and pool %s off (pcp_high = 0)",
 		    t.pool[TP_ON], t.pool[TP_OFF]);
+	if (t.dpid > 0) {
+		pid_t p = peer_pid(t.adm.t.fd);
+
+		if (p != t.dpid)
+			die("--daemon-pid %d is not the daemon at %s (pid %d)", (int)t.dpid,
+			    t.admin_path, (int)p);
+		(void)tp_worker_cpu_ns(t.dpid);	/* ends here without worker threads */
+	}
 	t.res = xcalloc((size_t)t.reps * t.nconns * t.nbatch * TP_NR, sizeof(double));
+	t.nspp = xcalloc((size_t)t.reps * t.nconns * t.nbatch * TP_NR, sizeof(double));
 	tp_echo_setup(&t);
 	tp_run(&t);
 	tp_describe(&t);
