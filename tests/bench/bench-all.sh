@@ -13,6 +13,7 @@
 #   rpc.md          case 1: alloc+free round trip against the echo floors
 #                   (blocking, and event-driven: epoll_wait before each receive)
 #   load.md         cases 2-3: throughput pcp on/off, drains, drain storms
+#   cg-daemon.md    case 5: a worker's instructions per page (callgrind)
 #   *.dat, *.png    the load data and its gnuplot plots (when gnuplot exists)
 #
 # Order: the CPU-bound in-process runs first, on a quiet machine; then the
@@ -84,6 +85,17 @@ for f in throughput.dat drain.dat storm.dat throughput.png throughput-ratio.png 
 	[ -f "$ldir/$f" ] && cp "$ldir/$f" "$out/"
 done
 
+step "case 5: a worker's instructions per page (callgrind)"
+if command -v valgrind >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+	if [ -n "$quick" ]; then
+		"$here/callgrind-daemon.sh" "$daemon" 1:500 1024:20
+	else
+		"$here/callgrind-daemon.sh" "$daemon"
+	fi | tee "$out/cg-daemon.md"
+else
+	echo "(skipped: valgrind or python3 missing)" | tee "$out/cg-daemon.md"
+fi
+
 {
 	echo "# pagepool benchmarks"
 	echo
@@ -103,6 +115,10 @@ done
 	for p in throughput.png throughput-ratio.png drain.png storm.png; do
 		[ -f "$out/$p" ] && echo && echo "![$p]($p)"
 	done
+	echo
+	echo "## Case 5: where a worker's instructions go, per page"
+	echo
+	cat "$out/cg-daemon.md"
 	echo
 	echo "## Case 4: the pcp-hit pair against peer allocators"
 	echo
