@@ -293,6 +293,14 @@ $(BUILD)/tests/test_pcpstats: tests/unit/test_pcpstats.c daemon/stats.h $(PROTO_
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $< -o $@ $(ALL_LDFLAGS) \
 		$(BUILD)/proto/pagepool.pb-c.o $(PROTO_LIBS) $(CMOCKA_LIBS)
 
+# The hand codec of proto/wire.c against protobuf-c.
+$(BUILD)/tests/test_wire_fast: tests/unit/test_wire_fast.c proto/wire.h $(PROTO_GEN) \
+		$(BUILD)/proto/wire.o $(BUILD)/proto/pagepool.pb-c.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $< -o $@ $(ALL_LDFLAGS) \
+		$(BUILD)/proto/wire.o $(BUILD)/proto/pagepool.pb-c.o $(PROTO_LIBS) $(CMOCKA_LIBS)
+
 # Reads the DT_NEEDED entries of the programs it checks.
 $(BUILD)/tests/test_ctl_deps: $(BUILD)/pagepoolctl $(DAEMON)
 

@@ -212,11 +212,6 @@ static inline size_t fast_varint_size(uint64_t v)
 	return v ? (size_t)(63 - __builtin_clzll(v)) / 7 + 1 : 1;
 }
 
-static inline size_t fast_u32_size(uint32_t v)
-{
-	return 1 + (v >= 1u << 7) + (v >= 1u << 14) + (v >= 1u << 21) + (v >= 1u << 28);
-}
-
 static inline uint8_t *fast_put_u32(uint8_t *p, uint32_t v)
 {
 	if (v < 1u << 7) {
