@@ -57,6 +57,7 @@ struct pp_client {
 	uint64_t npages;
 	unsigned page_shift;
 	struct pp_info info;
+	uint32_t features;	/* Feature bits the welcome granted */
 };
 
 /* pp_last_error(NULL): why this thread's last pp_connect failed. */
@@ -226,6 +227,15 @@ static void info_fill(struct pp_client *c, const Pagepool__V1__Welcome *w)
 	c->page_shift = (unsigned)__builtin_ctz(w->page_size);
 }
 
+/* The features to ask for: runs, unless $PAGEPOOL_RUNS is "0" (plain lists,
+ * as a client from before the feature sends). */
+static uint32_t env_features(void)
+{
+	const char *s = secure_getenv("PAGEPOOL_RUNS");
+
+	return s && strcmp(s, "0") == 0 ? 0 : PAGEPOOL__V1__FEATURE__FEATURE_RUNS;
+}
+
 /* Say hello, check the welcome, map the arena. */
 static int handshake(struct pp_client *c, const char *pool)
 {
@@ -236,17 +246,26 @@ static int handshake(struct pp_client *c, const char *pool)
 
 	hello.version = WIRE_VERSION;
 	hello.pool = (char *)pool;
+	hello.features = env_features();
 	req.body_case = PAGEPOOL__V1__REQUEST__BODY_HELLO;
 	req.hello = &hello;
 	err = call(c, &req, &resp, &fd);
+	if (err == -EPROTO && hello.features && !c->t.broken) {
+		/* A daemon older than the features field refuses the hello
+		 * (unknown fields) and keeps the connection: ask again. */
+		hello.features = 0;
+		err = call(c, &req, &resp, &fd);
+	}
 	if (!err)
 		err = expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_WELCOME);
 	if (!err) {
 		err = welcome_check(c, resp->welcome, pool);
 		if (!err)
 			err = arena_map(c, fd, resp->welcome->arena_size);
-		if (!err)
+		if (!err) {
 			info_fill(c, resp->welcome);
+			c->features = resp->welcome->features & hello.features;
+		}
 		wire_response_free(resp);
 	}
 	if (fd >= 0)
@@ -374,20 +393,43 @@ PP_EXPORT const struct pp_info *pp_info(const struct pp_client *c)
 	return c ? &c->info : NULL;
 }
 
-/* Check the Pages answer to an Alloc of count blocks of order. */
-static int pages_check(struct pp_client *c, const Pagepool__V1__Pages *p, unsigned order,
-		       unsigned count, unsigned flags)
+/*
+ * The Pages answer to an Alloc of count blocks of order, into pfns[] (room
+ * for count): its list, or its runs expanded (FEATURE_RUNS), each block
+ * checked to lie in the arena.  0 and *n, or -EPROTO (the connection is
+ * broken: its answers can no longer be trusted).
+ */
+static int pages_take(struct pp_client *c, const Pagepool__V1__Pages *p, unsigned order,
+		      unsigned count, unsigned flags, uint32_t *pfns, size_t *n)
 {
-	size_t n = p->n_pfns;
+	uint64_t total = p->n_pfns;
+	size_t k = 0;
 
-	if (p->order != order || n == 0 || n > count || (n < count && !(flags & PP_PARTIAL)))
-		return fail_break(c, -EPROTO, "alloc of %u order-%u blocks answered with %zu "
-				  "of order %u", count, order, n, p->order);
-	for (size_t i = 0; i < n; i++)
-		if ((uint64_t)p->pfns[i] + (1ULL << order) > c->npages)
+	if (p->n_runs && !(c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS))
+		return fail_break(c, -EPROTO, "alloc answered with runs it was not asked for");
+	if (p->n_runs % 2)
+		return fail_break(c, -EPROTO, "alloc answered with an odd runs list");
+	for (size_t i = 1; i < p->n_runs; i += 2) {
+		if (p->runs[i] == 0)
+			return fail_break(c, -EPROTO, "alloc answered with an empty run");
+		total += p->runs[i];
+	}
+	if (p->order != order || total == 0 || total > count ||
+	    (total < count && !(flags & PP_PARTIAL)))
+		return fail_break(c, -EPROTO, "alloc of %u order-%u blocks answered with %llu "
+				  "of order %u", count, order, (unsigned long long)total,
+				  p->order);
+	for (size_t i = 0; i < p->n_pfns; i++)
+		pfns[k++] = p->pfns[i];
+	for (size_t i = 0; i < p->n_runs; i += 2)
+		for (uint64_t j = 0, pfn = p->runs[i]; j < p->runs[i + 1]; j++, pfn += 1u << order)
+			pfns[k++] = pfn > UINT32_MAX ? UINT32_MAX : (uint32_t)pfn;
+	for (size_t i = 0; i < k; i++)
+		if ((uint64_t)pfns[i] + (1ULL << order) > c->npages)
 			return fail_break(c, -EPROTO, "alloc answered pfn %u outside the arena "
-					  "(%llu pages)", p->pfns[i],
+					  "(%llu pages)", pfns[i],
 					  (unsigned long long)c->npages);
+	*n = k;
 	return 0;
 }
 
@@ -397,6 +439,7 @@ PP_EXPORT int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsi
 	Pagepool__V1__Alloc alloc = PAGEPOOL__V1__ALLOC__INIT;
 	wire_request req = PAGEPOOL__V1__REQUEST__INIT;
 	wire_response *resp;
+	size_t n = 0;
 	int err;
 
 	if (got)
@@ -422,14 +465,48 @@ PP_EXPORT int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsi
 		err = expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_PAGES);
 	if (err)
 		return err;
-	err = pages_check(c, resp->pages, order, count, flags);
-	if (!err) {
-		memcpy(pfns, resp->pages->pfns, resp->pages->n_pfns * sizeof(*pfns));
-		if (got)
-			*got = (unsigned)resp->pages->n_pfns;
-	}
+	err = pages_take(c, resp->pages, order, count, flags, pfns, &n);
+	if (!err && got)
+		*got = (unsigned)n;
 	wire_response_free(resp);
 	return err;
+}
+
+/* Most numbers of runs a Free carries (pairs: half as many runs). */
+#define FREE_RUNS_MAX	256
+
+/*
+ * pfns[] as runs in the same order (the daemon's bad_index then counts as
+ * the caller does), with the stride of the first two pfns when it is a
+ * power of two up to max_order pages (else 1): true and runs[], *nruns,
+ * *run_order when that is less than half the list and fits FREE_RUNS_MAX.
+ */
+static bool free_runs(const uint32_t *pfns, unsigned n, unsigned max_order, uint32_t *runs,
+		      size_t *nruns, unsigned *run_order)
+{
+	uint32_t d = n > 1 ? pfns[1] - pfns[0] : 0;
+	unsigned o = d && !(d & (d - 1)) ? (unsigned)__builtin_ctz(d) : 0;
+	size_t k = 0;
+
+	if (n < 4)
+		return false;
+	if (o > max_order)
+		o = 0;
+	for (unsigned i = 0; i < n;) {
+		unsigned j = i + 1;
+
+		while (j < n && pfns[j - 1] <= UINT32_MAX - (1u << o) &&
+		       pfns[j] == pfns[j - 1] + (1u << o))
+			j++;
+		if (k + 2 > FREE_RUNS_MAX || k + 2 > n / 2)
+			return false;
+		runs[k++] = pfns[i];
+		runs[k++] = j - i;
+		i = j;
+	}
+	*nruns = k;
+	*run_order = o;
+	return true;
 }
 
 /*
@@ -453,8 +530,19 @@ PP_EXPORT int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n,
 		return fail(c, -EINVAL, "pp_free: %s", !pfns ? "pfns is NULL" : "n is 0");
 	if (n > c->info.max_count)
 		return fail(c, -E2BIG, "pp_free: %u pfns, max_count %u", n, c->info.max_count);
-	f.n_pfns = n;
-	f.pfns = (uint32_t *)pfns;	/* only read by the packer */
+	uint32_t runs[FREE_RUNS_MAX];
+	size_t nruns = 0;
+	unsigned run_order = 0;
+
+	if ((c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS) &&
+	    free_runs(pfns, n, c->info.max_order, runs, &nruns, &run_order)) {
+		f.runs = runs;
+		f.n_runs = nruns;
+		f.run_order = run_order;
+	} else {
+		f.n_pfns = n;
+		f.pfns = (uint32_t *)pfns;	/* only read by the packer */
+	}
 	req.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
 	req.free = &f;
 	err = call(c, &req, &resp, NULL);

@@ -43,6 +43,7 @@ struct conn {
 	int ngroups;
 	gid_t *groups;			/* supplementary groups (SO_PEERGROUPS) */
 	int pool_idx;			/* -1 until hello */
+	uint32_t features;		/* Feature bits granted at hello */
 	struct pool *pool;
 	struct pcp *pcp;
 	struct owner owner;

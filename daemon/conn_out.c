@@ -313,7 +313,8 @@ int conn_out_send(struct conn *c, const ProtobufCMessage *msg, int fd)
 		const wire_response *r = (const wire_response *)msg;
 
 		if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_PAGES && r->status == 0 &&
-		    !*r->error && !r->bad_index && !r->pages->base.n_unknown_fields)
+		    !*r->error && !r->bad_index && !r->pages->n_runs &&
+		    !r->pages->base.n_unknown_fields)
 			return conn_out_pages(c, r);
 	}
 	len = protobuf_c_message_get_packed_size(msg);

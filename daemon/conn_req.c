@@ -109,6 +109,9 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h,
 	welcome->max_order = PP_MAX_ORDER;
 	welcome->quota_pages = tunables_get(d)->pools[idx].quota_pages;
 	welcome->worker = c->w->idx;
+	/* Only the features this daemon knows; the rest of the bits are ignored. */
+	c->features = h->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS;
+	welcome->features = c->features;
 	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_WELCOME;
 	rp->r.welcome = welcome;
 	rp->fd = c->pool->arena.fd;
@@ -178,6 +181,83 @@ static int conn_alloc(struct conn *c, const Pagepool__V1__Alloc *a, unsigned *go
 	return -EINPROGRESS;
 }
 
+/*
+ * FEATURE_RUNS: the answer's blocks as runs (first, n) of blocks laid end to
+ * end, into the worker's freebuf (free while an Alloc is answered), when
+ * that is shorter than the list: a refill from the buddy is mostly
+ * consecutive.  The blocks keep their order.
+ */
+static void conn_pages_runs(struct conn *c, Pagepool__V1__Pages *pages)
+{
+	const uint32_t *p = pages->pfns, step = 1u << pages->order;
+	uint32_t *runs = c->w->freebuf;
+	size_t n = pages->n_pfns, k = 0, max = n / 2;
+
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && p[j] == p[j - 1] + step)
+			j++;
+		if (k + 2 > max || k + 2 > c->d->cfg.max_count)
+			return;		/* no shorter: keep the list */
+		runs[k++] = p[i];
+		runs[k++] = (uint32_t)(j - i);
+		i = j;
+	}
+	pages->runs = runs;
+	pages->n_runs = k;
+	pages->pfns = NULL;
+	pages->n_pfns = 0;
+}
+
+/*
+ * A Free's blocks, `runs` expanded after `pfns` (FEATURE_RUNS), into the
+ * worker's freebuf; *pfns points at the list to free (f->pfns itself when
+ * there are no runs).  0 and *n, or an error answered in rp.
+ */
+static int conn_free_list(struct conn *c, const Pagepool__V1__Free *f, const uint32_t **pfns,
+			  size_t *n, struct conn_reply *rp)
+{
+	uint32_t max = c->d->cfg.max_count, *out = c->w->freebuf;
+	uint64_t total = f->n_pfns;
+
+	*pfns = f->pfns;
+	*n = f->n_pfns;
+	if (f->n_runs == 0 && f->run_order == 0)
+		return 0;
+	if (!(c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS)) {
+		conn_req_err(rp, EPROTO, "runs in a free without FEATURE_RUNS in hello");
+		return -EPROTO;
+	}
+	if (f->n_runs % 2 || f->run_order > PP_MAX_ORDER) {
+		conn_req_err(rp, EINVAL, "runs: %zu numbers (pairs expected), run_order %u",
+			     f->n_runs, f->run_order);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < f->n_runs; i += 2) {
+		uint64_t first = f->runs[i], cnt = f->runs[i + 1];
+
+		if (cnt == 0 || first + ((cnt - 1) << f->run_order) > UINT32_MAX) {
+			conn_req_err(rp, EINVAL, "run %zu: %lu blocks from pfn %lu", i / 2,
+				     (unsigned long)cnt, (unsigned long)first);
+			return -EINVAL;
+		}
+		total += cnt;
+		if (total > max) {
+			conn_req_err(rp, E2BIG, "more than %u blocks to free (the limit)", max);
+			return -E2BIG;
+		}
+	}
+	if (f->n_pfns)
+		memcpy(out, f->pfns, f->n_pfns * sizeof(*out));
+	for (size_t i = 0, k = f->n_pfns; i < f->n_runs; i += 2)
+		for (uint32_t j = 0; j < f->runs[i + 1]; j++)
+			out[k++] = f->runs[i] + (j << f->run_order);
+	*pfns = out;
+	*n = (size_t)total;
+	return 0;
+}
+
 static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
 			 struct conn_reply *rp)
 {
@@ -230,6 +310,8 @@ static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
 	pages->pfns = c->w->scratch;
 	pages->n_pfns = got;
 	pages->order = a->order;
+	if (c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS)
+		conn_pages_runs(c, pages);
 	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_PAGES;
 	rp->r.pages = pages;
 }
@@ -239,19 +321,23 @@ static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
 {
 	Pagepool__V1__Freed *freed = &rp->u.freed;
 	uint64_t before = c->owner.pages;
+	const uint32_t *pfns;
 	unsigned bad = 0;
+	size_t n;
 	int ret;
 
-	if (f->n_pfns == 0) {
-		conn_req_err(rp, EINVAL, "no pfns to free");
-		return;
-	}
 	if (f->n_pfns > c->d->cfg.max_count) {
 		conn_req_err(rp, E2BIG, "%zu pfns above the limit %u", f->n_pfns,
 			     c->d->cfg.max_count);
 		return;
 	}
-	ret = pool_free(c->pool, c->pcp, &c->owner, f->pfns, (unsigned)f->n_pfns, -1, &bad);
+	if (conn_free_list(c, f, &pfns, &n, rp) < 0)
+		return;
+	if (n == 0) {
+		conn_req_err(rp, EINVAL, "no pfns to free");
+		return;
+	}
+	ret = pool_free(c->pool, c->pcp, &c->owner, pfns, (unsigned)n, -1, &bad);
 	if (ret < 0) {
 		static const char *const why[] = {
 			[EINVAL] = "out of range, or not the first page of a block",
@@ -259,7 +345,7 @@ static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
 			[EPERM] = "held by another client",
 		};
 		int e = -ret;
-		conn_req_err(rp, e, "pfn %u (index %u): %s", f->pfns[bad], bad,
+		conn_req_err(rp, e, "pfn %u (index %u): %s", pfns[bad], bad,
 			     e < (int)ARRAY_SIZE(why) && why[e] ? why[e] : strerror(e));
 		rp->r.bad_index = bad;
 		return;
