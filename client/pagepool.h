@@ -34,6 +34,12 @@
  *                        (connect and handshake together; unset or empty:
  *                        it blocks until the daemon answers).  Not a
  *                        decimal number from 0 to INT_MAX: -EINVAL.
+ *   PAGEPOOL_RUNS        "0": send and ask for plain pfn lists, as clients
+ *                        before FEATURE_RUNS did; otherwise the library asks
+ *                        the daemon for runs (consecutive blocks as (first,
+ *                        n) pairs, pagepool.proto), which shrink a large
+ *                        batch's messages to a few bytes.  The API is the
+ *                        same either way.
  */
 #ifndef PAGEPOOL_H
 #define PAGEPOOL_H

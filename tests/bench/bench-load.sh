@@ -161,10 +161,12 @@ stop_all
 	echo
 	cat "$tmp/throughput.md"
 	echo "The floor is \`bench_rpc --echo-server\`: the daemon's requests and answers for each"
-	echo "batch (same pfns, same frame sizes, encoded and decoded through the same request loop"
-	echo "as libpagepool's) over the same socket type, no allocator; it bounds what"
-	echo "one connection can reach.  Small batches are bound by the round trip, so on/off stays"
-	echo "near 1 there; only large batches with both workers busy put the zone lock under contention."
+	echo "batch as plain pfn lists (same pfns, same frame sizes as a client without runs, encoded and"
+	echo "decoded through the same request loop as libpagepool's) over the same socket type, no"
+	echo "allocator.  pcp on and off use libpagepool as shipped, which asks for runs (FEATURE_RUNS:"
+	echo "consecutive pfns as (first, n) pairs); \"pcp on, plain lists\" is the same client with"
+	echo "PAGEPOOL_RUNS=0, the frames the floor carries, so plain / floor is the like-for-like ratio."
+	echo "Small batches are bound by the round trip, so on/off stays near 1 there; only large batches with both workers busy put the zone lock under contention."
 	echo "The daemon's CPU per page (1 connection) is its workers' time alone, the client's excluded:"
 	echo "what a page costs the server, whatever the round trip's latency."
 	echo

@@ -18,7 +18,9 @@
 #include "benchutil.h"
 #include "load.h"
 
-enum { TP_ON, TP_OFF, TP_FLOOR, TP_NR };
+/* TP_PLAIN: pcp on, the client asking for plain pfn lists (PAGEPOOL_RUNS=0)
+ * instead of runs; 1-connection rows. */
+enum { TP_ON, TP_OFF, TP_FLOOR, TP_PLAIN, TP_NR };
 
 struct tp {
 	const char *sock, *admin_path, *pool[2], *echo_path, *dat;
@@ -146,7 +148,20 @@ static double tp_measure(struct tp *t, unsigned variant, unsigned n, unsigned bi
 		ls[0].cpu = t->echo_cpu;
 		n = 1;
 	} else {
-		connect_spread(t->sock, t->pool[variant], &t->adm, &t->view, 0, n, cs, cpu, NULL);
+		const char *env = getenv("PAGEPOOL_RUNS");
+		char *saved = env ? strdup(env) : NULL;
+
+		if (variant == TP_PLAIN)
+			setenv("PAGEPOOL_RUNS", "0", 1);
+		connect_spread(t->sock, t->pool[variant == TP_PLAIN ? TP_ON : variant], &t->adm,
+			       &t->view, 0, n, cs, cpu, NULL);
+		if (variant == TP_PLAIN) {
+			if (saved)
+				setenv("PAGEPOOL_RUNS", saved, 1);
+			else
+				unsetenv("PAGEPOOL_RUNS");
+		}
+		free(saved);
 		for (unsigned i = 0; i < n; i++) {
 			ls[i].c = cs[i];
 			ls[i].cpu = cpu[i];
@@ -210,6 +225,9 @@ static void tp_run(struct tp *t)
 				if (t->echo_path && t->conns[ci] == 1)
 					*tp_cell(t, r, ci, bi, TP_FLOOR) =
 						tp_measure(t, TP_FLOOR, 1, bi, NULL);
+				if (t->conns[ci] == 1)
+					*tp_cell(t, r, ci, bi, TP_PLAIN) = tp_measure(t, TP_PLAIN, 1, bi,
+						cpu ? &t->nspp[tp_index(t, r, ci, bi, TP_PLAIN)] : NULL);
 			}
 		}
 		fprintf(stderr, "  throughput: repetition %u/%u done\n", r + 1, t->reps);
@@ -218,8 +236,8 @@ static void tp_run(struct tp *t)
 
 struct tp_sum {
 	double med[TP_NR], lo[TP_NR], hi[TP_NR];
-	double nspp[TP_FLOOR];		/* medians, pcp on and off */
-	int have_floor, have_cpu;
+	double nspp[TP_NR];		/* medians (not TP_FLOOR) */
+	int have_floor, have_cpu, have_plain;
 };
 
 static void tp_summarise(struct tp *t, unsigned ci, unsigned bi, struct tp_sum *s)
@@ -227,6 +245,7 @@ static void tp_summarise(struct tp *t, unsigned ci, unsigned bi, struct tp_sum *
 	double v[MAX_REPS];
 
 	s->have_floor = t->echo_path && t->conns[ci] == 1;
+	s->have_plain = t->conns[ci] == 1;
 	s->have_cpu = tp_has_cpu(t, ci);
 	for (unsigned k = 0; k < TP_NR; k++) {
 		for (unsigned r = 0; r < t->reps; r++)
@@ -259,9 +278,10 @@ static void tp_write_dat(struct tp *t)
 	fprintf(f, "# one block per connection count (gnuplot index 0..%u); \"-\" = not "
 		"measured (the floor uses one connection)\n", t->nconns - 1);
 	fprintf(f, "# conns batch on_pps off_pps ratio floor_pps on_min on_max off_min off_max "
-		"on_ns_page off_ns_page\n");
+		"on_ns_page off_ns_page plain_pps plain_ns_page\n");
 	fprintf(f, "# *_ns_page: the daemon's worker CPU ns per page (--daemon-pid, 1 "
-		"connection; \"-\" otherwise)\n");
+		"connection; \"-\" otherwise); plain_*: pcp on, plain pfn lists "
+		"(PAGEPOOL_RUNS=0), 1 connection\n");
 	for (unsigned ci = 0; ci < t->nconns; ci++) {
 		if (ci)
 			fprintf(f, "\n\n");
@@ -279,9 +299,17 @@ static void tp_write_dat(struct tp *t)
 			fprintf(f, "%.0f %.0f %.0f %.0f ", s.lo[TP_ON], s.hi[TP_ON], s.lo[TP_OFF],
 				s.hi[TP_OFF]);
 			if (s.have_cpu)
-				fprintf(f, "%.1f %.1f\n", s.nspp[TP_ON], s.nspp[TP_OFF]);
+				fprintf(f, "%.1f %.1f ", s.nspp[TP_ON], s.nspp[TP_OFF]);
 			else
-				fprintf(f, "- -\n");
+				fprintf(f, "- - ");
+			if (s.have_plain)
+				fprintf(f, "%.0f ", s.med[TP_PLAIN]);
+			else
+				fprintf(f, "- ");
+			if (s.have_plain && s.have_cpu)
+				fprintf(f, "%.1f\n", s.nspp[TP_PLAIN]);
+			else
+				fprintf(f, "-\n");
 		}
 	}
 	fclose(f);
@@ -293,9 +321,10 @@ static void tp_report(struct tp *t)
 	char a[32], b[32], c[32];
 
 	printf("| conns | batch | pcp on, pages/s | pcp off, pages/s | on / off | "
-	       "floor (echo, 1 conn), pages/s | on / floor |%s\n",
-	       t->dpid > 0 ? " daemon ns/page (pcp on) |" : "");
-	printf("| --- | --- | --- | --- | --- | --- | --- |%s\n", t->dpid > 0 ? " --- |" : "");
+	       "floor (echo, 1 conn), pages/s | on / floor | pcp on, plain lists | plain / floor |%s\n",
+	       t->dpid > 0 ? " daemon ns/page (pcp on; plain) |" : "");
+	printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |%s\n",
+	       t->dpid > 0 ? " --- |" : "");
 	for (unsigned ci = 0; ci < t->nconns; ci++) {
 		for (unsigned bi = 0; bi < t->nbatch; bi++) {
 			struct tp_sum s;
@@ -313,8 +342,14 @@ static void tp_report(struct tp *t)
 				printf("%.2f |", s.med[TP_ON] / s.med[TP_FLOOR]);
 			else
 				printf(" |");
+			fmt_rate(c, sizeof(c), s.med[TP_PLAIN]);
+			printf(" %s |", s.have_plain ? c : "");
+			if (s.have_plain && s.have_floor && s.med[TP_FLOOR] > 0)
+				printf(" %.2f |", s.med[TP_PLAIN] / s.med[TP_FLOOR]);
+			else
+				printf(" |");
 			if (s.have_cpu)
-				printf(" %.0f |", s.nspp[TP_ON]);
+				printf(" %.0f; %.0f |", s.nspp[TP_ON], s.nspp[TP_PLAIN]);
 			else if (t->dpid > 0)
 				printf(" |");
 			printf("\n");
