@@ -172,6 +172,13 @@ int conn_out_flush(struct conn *c)
 	}
 	/* EV_WRITE only while something waits: no epoll_ctl per answer. */
 	wait = c->out_queued > 0;
+	/* The drain rule's clock runs only while output waits too: no timer
+	 * pending between requests, so the worker waits in epoll_wait with no
+	 * timeout (no hrtimer to arm and cancel per request). */
+	if (wait && !evtimer_pending(c->ev_drain, NULL))
+		conn_out_drain_arm(c);
+	else if (!wait && evtimer_pending(c->ev_drain, NULL))
+		evtimer_del(c->ev_drain);
 	if (wait != c->writing) {
 		if (wait ? event_add(c->ev_write, NULL) : event_del(c->ev_write))
 			return -ENOMEM;
@@ -222,8 +229,6 @@ static int conn_out_commit(struct conn *c, size_t len)
 	c->out_len += len;
 	c->out_queued += len;
 	daemon_output_account(c->uu, len, 0);
-	if (!evtimer_pending(c->ev_drain, NULL))
-		conn_out_drain_arm(c);
 	/* Backpressure keeps a reading client well below this. */
 	if (c->out_queued > c->d->cfg.max_output) {
 		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;

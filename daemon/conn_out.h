@@ -28,18 +28,17 @@ void conn_out_detach(struct conn *c);
 
 /*
  * Write what is queued, as much as the socket takes now, and keep
- * c->ev_write added exactly while something is left (the write callback
- * calls this again).  0, or -errno if the connection failed (logged): c
- * must close.
+ * c->ev_write added, and the drain rule's check (c->ev_drain) armed,
+ * exactly while something is left (the write callback calls this again).
+ * 0, or -errno if the connection failed (logged): c must close.
  */
 int conn_out_flush(struct conn *c);
 
 /*
- * Frame msg and queue it (conn_out_flush writes it); with fd >= 0, send it now with fd attached
- * (-EAGAIN if anything is queued ahead of it).  Queuing arms the drain
- * rule's check (c->ev_drain) if it is not armed.  0, or -ENOBUFS when the
- * output is now over max_output (logged), or -errno: either way c must
- * close.
+ * Frame msg and queue it (conn_out_flush writes it); with fd >= 0, send it
+ * now with fd attached (-EAGAIN if anything is queued ahead of it).  0, or
+ * -ENOBUFS when the output is now over max_output (logged), or -errno:
+ * either way c must close.
  */
 int conn_out_send(struct conn *c, const ProtobufCMessage *msg, int fd);
 

@@ -6,6 +6,7 @@
  * gets an error answer here; framing errors never reach this file.
  */
 #include <errno.h>
+#include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,6 +110,7 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h,
 	welcome->max_order = PP_MAX_ORDER;
 	welcome->quota_pages = tunables_get(d)->pools[idx].quota_pages;
 	welcome->worker = c->w->idx;
+	evtimer_del(c->ev_hello);	/* joined: hello_timeout is over */
 	/* Only the features this daemon knows; the rest of the bits are ignored. */
 	c->features = h->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS;
 	welcome->features = c->features;
