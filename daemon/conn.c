@@ -197,17 +197,18 @@ static bool conn_pause(struct conn *c, bool *fail)
 	return true;
 }
 
-/* Room for the frame at buf (len bytes of it in hand): at least IN_MIN,
- * and at most a frame and a half (a longer frame is refused: conn_fail). */
+/* Room for the len bytes at buf and the frame they start: at least
+ * IN_MIN, never less than len, and for the frame at most a frame and a half
+ * (a longer frame is refused: conn_fail). */
 static size_t conn_in_want(const struct conn *c, const uint8_t *buf, size_t len)
 {
 	size_t max = c->d->cfg.max_frame + c->d->cfg.max_frame / 2 + 64, want = IN_MIN;
 
 	if (len >= WIRE_HDR && WIRE_HDR + (size_t)wire_frame_len(buf) > want)
 		want = WIRE_HDR + (size_t)wire_frame_len(buf);
-	if (want < len)
-		want = len;
-	return want > max ? max : want;
+	if (want > max)
+		want = max;
+	return want < len ? len : want;
 }
 
 /*
@@ -407,15 +408,36 @@ static void conn_hello_cb(evutil_socket_t fd, short what, void *arg)
 	worker_leave(w);
 }
 
-/* Process the input; false if c was closed. */
+/*
+ * A paused connection may read again once its output is down to a quarter
+ * of max_output (and, before hello, empty, for the welcome's fd); if so, it
+ * is resumed here.  The output drains in the write callback, but also in the
+ * flush that ends the very processing that paused it, when the peer reads
+ * fast: EV_WRITE is then gone, so that flush must be able to resume it too.
+ */
+static bool conn_resume(struct conn *c)
+{
+	if (!c->paused || c->parked_req || c->closing ||
+	    c->out_queued > c->d->cfg.max_output / 4 || (!c->pool && c->out_queued))
+		return false;
+	c->paused = 0;
+	if (!c->eof)
+		conn_read_start(c);
+	return true;
+}
+
+/* Process the input (again after each resume: every pass answers at least
+ * one frame or ends paused, so this ends); false if c was closed. */
 static bool conn_run(struct conn *c)
 {
 	uint64_t frames = c->frames;
 
-	if (!conn_process(c)) {
-		conn_close(c);
-		return false;
-	}
+	do {
+		if (!conn_process(c)) {
+			conn_close(c);
+			return false;
+		}
+	} while (conn_resume(c));
 	if (conn_in_settle(c) < 0) {
 		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
 
@@ -480,7 +502,7 @@ static void conn_read(struct conn *c)
 			}
 			room = c->in_cap - c->in_len;
 			if (room == 0) {
-				conn_read_stop(c);	/* cannot happen: see above; read_timeout ends it */
+				log_warnx("DEBUG room 0: in_len %zu in_cap %zu paused %d", c->in_len, c->in_cap, c->paused); conn_read_stop(c);
 				return;
 			}
 			do
@@ -521,23 +543,17 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The socket takes output again: write on; a closing connection goes once
- * flushed, a paused one reads again once its output is down to a quarter
- * of max_output (and empty before hello, for the welcome's fd). */
+ * flushed, a paused one reads again (conn_resume). */
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	struct worker *w = c->w;
 
 	worker_enter(w);
-	if (!conn_flush(c)) {
+	if (!conn_flush(c))
 		conn_close(c);
-	} else if (c->paused && !c->parked_req && !c->closing &&
-		   c->out_queued <= c->d->cfg.max_output / 4 && (c->pool || c->out_queued == 0)) {
-		c->paused = 0;
-		if (!c->eof)
-			conn_read_start(c);
+	else if (conn_resume(c))
 		conn_run(c);
-	}
 	worker_leave(w);
 }
 

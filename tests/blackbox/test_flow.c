@@ -785,6 +785,63 @@ static void test_max_output_fits_max_count(void **state)
 	bb_stop_ok(f, SIGTERM);
 }
 
+/* ---- small frames: a paused backlog larger than a frame and a half -------- */
+
+/* The smallest max_frame: a connection's own input buffer is sized for a
+ * frame and a half (448 bytes), far less than one read can bring. */
+static const char conf_small_frame[] =
+	"[daemon]\n"
+	"socket = @SOCKET@\n"
+	"workers = auto\n"
+	"max_frame = 256\n"
+	"max_count = 32\n"
+	"max_output = 4K\n"
+	"\n"
+	"[pool default]\n"
+	"size = 16M\n";
+
+#define SMALL_STATS 20000
+
+/*
+ * 20,000 pipelined stat requests (160 KB), read only once all are sent: the
+ * daemon reads up to 64 KiB at once into its worker's buffer, answers until
+ * backpressure pauses it (2 KiB of answers), and keeps the unanswered rest of
+ * that read in a buffer of the connection's own, which must hold all of it
+ * however small max_frame is.  Every request is answered, in order, and the
+ * connection stays usable.
+ */
+static void test_small_frame_paused_backlog(void **state)
+{
+	struct bb *f = *state;
+	struct bb_conn *r;
+	struct bb_buf b = { 0 };
+	struct bb_req q;
+	struct flow fl;
+	int ret;
+
+	bb_start(f, conf_small_frame);
+	r = bb_raw(f);
+	bb_resp_free(bb_raw_hello(r, 1, NULL));
+	for (unsigned i = 0; i < SMALL_STATS; i++)
+		bb_buf_add_msg(&b, &bb_req_stat(&q, 10 + i)->base, NULL, 0);
+	ret = flow_pump_opt(&fl, r, &b, false, true, SMALL_STATS, 30000);
+	bb_buf_free(&b);
+	flow_expect(&fl, ret, SMALL_STATS, "pipelined stats, read late");
+	for (unsigned i = 0; i < SMALL_STATS; i++) {
+		assert_int_equal(fl.resp[i]->id, 10 + i);
+		bb_assert_status(fl.resp[i], ST(OK));
+	}
+	flow_free(&fl);
+	{
+		bb_response *resp = bb_rpc(r, bb_req_stat(&q, 99));
+
+		bb_assert_status(resp, ST(OK));
+		bb_resp_free(resp);
+	}
+	bb_conn_close(r);
+	bb_stop_ok(f, SIGTERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -796,6 +853,7 @@ int main(void)
 		bb_test(test_ready_fd_not_open),
 		bb_test(test_owner_id_reuse),
 		bb_test(test_max_output_fits_max_count),
+		bb_test(test_small_frame_paused_backlog),
 	};
 
 	return cmocka_run_group_tests_name("blackbox flow", tests, NULL, NULL);
