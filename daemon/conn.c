@@ -69,6 +69,7 @@ int conn_new(struct daemon *d, int fd, struct conn **out)
 	c->d = d;
 	c->fd = fd;
 	c->pool_idx = -1;
+	c->out_fd = -1;
 	c->id = __atomic_add_fetch(&d->next_client_id, 1, __ATOMIC_RELAXED);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
 		c->pid = cred.pid;

@@ -36,6 +36,7 @@ struct conn {
 	uint8_t *out;			/* output: bytes [out_off, out_len) queued */
 	size_t out_off, out_len, out_cap; /* (NULL when empty) */
 	bool in_borrowed, out_borrowed;	/* in, out are the worker's rbuf, wbuf */
+	int out_fd;			/* goes with the output's first byte; -1: none */
 	uint64_t id;
 	pid_t pid;
 	uid_t uid;

@@ -138,15 +138,51 @@ void conn_out_detach(struct conn *c)
 	c->out = NULL;
 }
 
+/* One sendmsg of len bytes at buf with fd attached (SCM_RIGHTS): the bytes
+ * sent, or -errno. */
+static ssize_t conn_out_sendmsg_fd(struct conn *c, const uint8_t *buf, size_t len, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
 int conn_out_flush(struct conn *c)
 {
 	bool wait;
 
 	while (c->out_queued) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_queued,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		bool full = n >= 0 && (size_t)n < c->out_queued;
+		ssize_t n;
+		bool full;
 
+		if (c->out_fd >= 0) {
+			/* A welcome that met a full socket: its fd goes now. */
+			n = conn_out_sendmsg_fd(c, c->out + c->out_off, c->out_queued, c->out_fd);
+			if (n < 0) {
+				errno = (int)-n;
+				n = -1;
+			} else {
+				c->out_fd = -1;
+			}
+		} else {
+			n = send(c->fd, c->out + c->out_off, c->out_queued,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		full = n >= 0 && (size_t)n < c->out_queued;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -249,35 +285,33 @@ static int conn_out_queue(struct conn *c, const uint8_t *buf, size_t len)
 	return conn_out_commit(c, len);
 }
 
-/* Send a frame with an fd attached: flush what is queued first, so order holds. */
+/*
+ * Send a frame with an fd attached (the welcome).  conn_process() pauses a
+ * connection that has not joined until its output is flushed
+ * (conn_out_should_pause), so nothing of ours is queued ahead of it; but
+ * the socket itself may be full of earlier answers the peer has not read.
+ * Then the frame is queued whole with the fd in c->out_fd, and
+ * conn_out_flush sends the fd with its first byte once the socket takes it.
+ */
 static int conn_out_send_fd(struct conn *c, const uint8_t *buf, size_t len, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
 	ssize_t n;
+	int ret;
 
-	/* conn_process() pauses a connection that has not joined until its
-	 * output is flushed (conn_out_should_pause), so nothing can be queued
-	 * ahead of the welcome. */
 	if (c->out_queued > 0)
 		return -EAGAIN;
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	do
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	n = conn_out_sendmsg_fd(c, buf, len, fd);
+	if (n == -EAGAIN || n == -EWOULDBLOCK) {
+		ret = conn_out_queue(c, buf, len);
+		if (ret == 0)
+			c->out_fd = fd;
+		return ret;
+	}
 	if (n < 0) {
 		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
 
-		log_warn_rl(&rl, "%s: cannot send the welcome", c->name);
-		return -errno;
+		log_warnx_rl(&rl, "%s: cannot send the welcome: %s", c->name, strerror((int)-n));
+		return (int)n;
 	}
 	/* The fd went with the first byte; the rest may follow normally. */
 	return (size_t)n < len ? conn_out_queue(c, buf + n, len - (size_t)n) : 0;

@@ -36,7 +36,9 @@ int conn_out_flush(struct conn *c);
 
 /*
  * Frame msg and queue it (conn_out_flush writes it); with fd >= 0, send it
- * now with fd attached (-EAGAIN if anything is queued ahead of it).  0, or
+ * now with fd attached (-EAGAIN if anything is queued ahead of it), or,
+ * when the socket is full, queue it with the fd to go with its first byte
+ * (c->out_fd).  0, or
  * -ENOBUFS when the output is now over max_output (logged), or -errno:
  * either way c must close.
  */
