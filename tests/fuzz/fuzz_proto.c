@@ -13,8 +13,11 @@
  * decodes everything the daemon sends.
  *
  * Input: one setup byte (bits 0-2: which configuration file a `reload`
- * reads; bit 3: connect client B at once), then chunks.  A chunk header's top
- * two bits pick a stream - client A, client B, admin - or a control
+ * reads; bit 3: connect client B at once; bits 4-5: what the harness's
+ * hellos ask for - nothing, FEATURE_RUNS, every bit, FEATURE_RUNS and an
+ * unknown bit; bits 6-7: how its frees carry their blocks - a list, runs,
+ * a list then runs, runs of the wrong order), then chunks.  A chunk
+ * header's top two bits pick a stream - client A, client B, admin - or a control
  * operation; for a stream the low five bits are a length (bit 5 set: a second
  * byte extends it) and that many bytes follow.  Control operations
  * half-close or reconnect a stream, stop or resume reading a stream's
@@ -22,8 +25,8 @@
  * well-formed request built from what the daemon answered so far (free the
  * pfns it handed out - all, one, twice, another client's, a tail, out of
  * range - offline/online the block they live in, drain, verify, reload,
- * hello).  After each chunk the event loops run, non-blocking, until
- * nothing moves.  tests/fuzz/decode-proto-input.py prints an input.
+ * hello, a Free in runs spoilt one way or another).  After each chunk the
+ * event loops run, non-blocking, until nothing moves.  tests/fuzz/decode-proto-input.py prints an input.
  *
  * Oracles, each of which aborts:
  *  - every frame the daemon sends decodes; every whole request gets exactly
@@ -31,8 +34,17 @@
  *    answer with id 0 and then the close; the daemon closes a connection
  *    only after a framing error or the client's half-close, and always then;
  *  - the welcome, and only the welcome, brings the arena's descriptor (in
- *    the read that brings its first byte); Pages hold aligned, distinct pfns inside the pool;
+ *    the read that brings its first byte), and grants exactly FEATURE_RUNS
+ *    of the features its hello asked for; Pages hold aligned, distinct
+ *    pfns inside the pool, as runs only on a connection granted them, and
+ *    then exactly when runs are at most half as long as the list;
  *    Freed and Stat agree with the pages the answers handed out;
+ *  - a Free gets the status its shape calls for (unknown fields, before
+ *    hello, too many pfns, runs not granted, runs malformed, no blocks);
+ *    one that reaches the pool, its blocks counted pfns first and then
+ *    runs expanded, succeeds exactly when every block is one this
+ *    connection holds (by its own answers), listed once, and frees their
+ *    pages; else it blames the first block that is not;
  *  - an admin `verify` finds every pool ok; a reload of the unchanged file
  *    changes nothing (unless a set-pcp came first: the file's values win);
  *  - after every chunk, the connections open and quiet: pool_verify() with
@@ -89,6 +101,19 @@ enum { ST_A, ST_B, ST_ADMIN, NSTREAMS };
 #define MAX_PFNS	1024
 #define MAX_ROUNDS	100000
 #define MAX_WANT	16384
+#define F_RUNS		PAGEPOOL__V1__FEATURE__FEATURE_RUNS
+#define MAX_POOL_PAGES	4096		/* the largest pool of the configurations */
+
+/* What a Free sent calls for, whatever its fate (free_shape, check_free). */
+struct free_shape {
+	bool unknown;			/* fields the daemon does not know */
+	bool over;			/* more pfns than max_count */
+	bool runs;			/* runs or a run_order: FEATURE_RUNS only */
+	int shape;			/* 0, or the errno its runs call for */
+	uint64_t blocks;		/* pfns + blocks of the runs (shape 0) */
+	size_t list;			/* shape 0, not over: the byte of the stream's
+					 * fq[] where its blocks, runs expanded, start */
+};
 
 struct stream {
 	int peer;			/* our end of the socketpair; -1: none */
@@ -109,6 +134,10 @@ struct stream {
 	uint64_t want[MAX_WANT];
 	int want_kind[MAX_WANT];	/* the request's body_case */
 	bool want_fail[MAX_WANT];	/* the framing error itself: answered with id 0 */
+	bool want_unknown[MAX_WANT];	/* an admin request's fields the daemon does
+					 * not know: refused, whatever its body */
+	uint32_t want_features[MAX_WANT];	/* a hello's: what it asked for */
+	struct free_shape want_free[MAX_WANT];	/* a Free's */
 	unsigned want_head, want_tail;
 	/* What the daemon told this client. */
 	char pool[64];
@@ -116,6 +145,13 @@ struct stream {
 	uint32_t pfns[MAX_PFNS];	/* the last Pages answer */
 	unsigned npfns, order;
 	uint64_t held;			/* pages: Pages answers minus Freed answers */
+	uint32_t features;		/* granted by the welcome */
+	/* The blocks this connection holds, from its own answers alone (no one
+	 * else frees them): own[pfn] is 1 + the order of a block starting at
+	 * pfn, cover[] marks each of its pages. */
+	uint8_t own[MAX_POOL_PAGES], cover[MAX_POOL_PAGES];
+	uint8_t *fq;			/* the blocks of the Frees in flight, */
+	size_t fq_len, fq_cap;		/* as uint32_t: bytes */
 	/* The welcome's memfd must come with the read of the welcome's first byte. */
 	uint64_t rx_seen;		/* bytes received so far */
 	uint64_t rx_decoded;		/* bytes of whole frames decoded so far */
@@ -135,6 +171,8 @@ static struct stream st[NSTREAMS];
 static uint64_t req_id, moved;
 static unsigned cfg_variant;
 static bool pcp_set;			/* this input sent a set-pcp */
+static uint32_t hello_features;		/* what the harness's hellos ask for */
+static unsigned free_form;		/* how the harness's frees carry their blocks */
 static enum log_level log_level_run;	/* err; debug with FUZZ_PROTO_DEBUG */
 
 __attribute__((noreturn, format(printf, 1, 2)))
@@ -260,16 +298,64 @@ static const char *stream_name(const struct stream *s)
  * max_frame, or not decoding) wants one last answer with id 0, after which
  * nothing more is read.
  */
-static void want_push(struct stream *s, uint64_t id, int kind, bool fail)
+static unsigned want_push(struct stream *s, uint64_t id, int kind, bool fail)
 {
+	unsigned i = s->want_tail % MAX_WANT;
+
 	if (s->want_tail - s->want_head == MAX_WANT)
 		die("%s: too many requests in flight", stream_name(s));
-	s->want[s->want_tail % MAX_WANT] = id;
-	s->want_kind[s->want_tail % MAX_WANT] = kind;
-	s->want_fail[s->want_tail % MAX_WANT] = fail;
+	s->want[i] = id;
+	s->want_kind[i] = kind;
+	s->want_fail[i] = fail;
+	s->want_unknown[i] = false;
+	s->want_features[i] = 0;
+	memset(&s->want_free[i], 0, sizeof(s->want_free[i]));
 	s->want_tail++;
 	if (fail)
 		s->tx_failed = true;
+	return i;
+}
+
+/*
+ * The shape of a Free as conn_req.c's handle_free and conn_free_list must
+ * judge it, before any block is looked at: pfns above max_count, then
+ * (with runs or a run_order) an odd runs list or a run_order above
+ * PP_MAX_ORDER, then run by run an empty one or one past 2^32 (EINVAL) or
+ * one that takes the blocks above max_count (E2BIG); none at all is EINVAL.
+ */
+static void free_shape(struct stream *s, const Pagepool__V1__Request *q, struct free_shape *fs)
+{
+	const Pagepool__V1__Free *f = q->free;
+	uint64_t total = f->n_pfns;
+
+	fs->unknown = wire_has_unknown_fields(&q->base);
+	fs->over = f->n_pfns > d.cfg.max_count;
+	fs->runs = f->n_runs || f->run_order;
+	fs->shape = 0;
+	if (fs->runs && (f->n_runs % 2 || f->run_order > PP_MAX_ORDER))
+		fs->shape = EINVAL;
+	for (size_t i = 0; fs->runs && !fs->shape && i < f->n_runs; i += 2) {
+		uint64_t first = f->runs[i], n = f->runs[i + 1];
+
+		if (n == 0 || first + ((n - 1) << f->run_order) > UINT32_MAX)
+			fs->shape = EINVAL;
+		else if ((total += n) > d.cfg.max_count)
+			fs->shape = E2BIG;
+	}
+	if (!fs->shape && total == 0)
+		fs->shape = EINVAL;
+	fs->blocks = total;
+	if (fs->shape || fs->over)
+		return;
+	/* Its blocks in the order bad_index counts them: pfns, then runs. */
+	fs->list = s->fq_len;
+	buf_add(&s->fq, &s->fq_len, &s->fq_cap, f->pfns, f->n_pfns * sizeof(uint32_t));
+	for (size_t i = 0; i < f->n_runs; i += 2)
+		for (uint32_t j = 0; j < f->runs[i + 1]; j++) {
+			uint32_t pfn = f->runs[i] + (j << f->run_order);
+
+			buf_add(&s->fq, &s->fq_len, &s->fq_cap, &pfn, sizeof(pfn));
+		}
 }
 
 static void tx_parse(struct stream *s)
@@ -296,11 +382,16 @@ static void tx_parse(struct stream *s)
 			/* set-pcp is undone by a reload of the file: see check_admin_frame */
 			if (q->body_case == PAGEPOOL__V1__ADMIN_REQUEST__BODY_SET_PCP)
 				pcp_set = true;
-			want_push(s, q->id, (int)q->body_case, false);
+			s->want_unknown[want_push(s, q->id, (int)q->body_case, false)] =
+				wire_has_unknown_fields(m);
 		} else if (m) {
 			const Pagepool__V1__Request *q = (const Pagepool__V1__Request *)m;
+			unsigned i = want_push(s, q->id, (int)q->body_case, false);
 
-			want_push(s, q->id, (int)q->body_case, false);
+			if (q->body_case == PAGEPOOL__V1__REQUEST__BODY_HELLO)
+				s->want_features[i] = q->hello->features;
+			else if (q->body_case == PAGEPOOL__V1__REQUEST__BODY_FREE)
+				free_shape(s, q, &s->want_free[i]);
 		} else {
 			want_push(s, 0, 0, true);
 		}
@@ -313,8 +404,9 @@ static void tx_parse(struct stream *s)
 }
 
 /* An answer came: it must be the next one owed, echoing its request's id.
- * Returns the request's body_case (0 for a framing error). */
-static int want_pop(struct stream *s, uint64_t id, int status)
+ * Returns the request's body_case (0 for a framing error); *slot (may be
+ * NULL) its place in the ring, valid until the next request is sent. */
+static int want_pop(struct stream *s, uint64_t id, int status, unsigned *slot)
 {
 	unsigned i = s->want_head % MAX_WANT;
 
@@ -333,6 +425,8 @@ static int want_pop(struct stream *s, uint64_t id, int status)
 		    (unsigned long)id, (unsigned long)s->want[i]);
 	}
 	s->want_head++;
+	if (slot)
+		*slot = i;
 	return s->want_fail[i] ? 0 : s->want_kind[i];
 }
 
@@ -354,14 +448,167 @@ static void check_client_body(const struct stream *s, int kind, const Pagepool__
 		    r->status, r->body_case);
 }
 
+/* How many run numbers (two a run) blocks p[0..n) make, a run going on
+ * while the next block is `step` pages on (conn_req.c conn_pages_runs). */
+static size_t runs_len(const uint32_t *p, size_t n, uint32_t step)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && p[j] == p[j - 1] + step)
+			j++;
+		k += 2;
+		i = j;
+	}
+	return k;
+}
+
+/*
+ * A Pages answer: its blocks (runs expanded after the pfns) become what s
+ * was last given.  Runs only where granted, pairs of n >= 1; 1..max_count
+ * blocks, aligned, in the pool, none twice; where runs are granted, the
+ * answer is in runs exactly when they are at most half as long as the
+ * list, and then they are maximal (one form or the other, never both).
+ */
+static void check_pages(struct stream *s, const Pagepool__V1__Pages *p)
+{
+	uint64_t total = p->n_pfns;
+	uint32_t step;
+	size_t k = 0;
+
+	if (p->n_runs && !(s->features & F_RUNS))
+		die("%s: pages answer with %zu run numbers, runs not granted", stream_name(s),
+		    p->n_runs);
+	if (p->n_runs % 2)
+		die("%s: pages answer with an odd runs list (%zu)", stream_name(s), p->n_runs);
+	for (size_t i = 1; i < p->n_runs; i += 2) {
+		if (p->runs[i] == 0)
+			die("%s: pages answer with an empty run", stream_name(s));
+		total += p->runs[i];
+	}
+	if (p->order > PP_MAX_ORDER || total == 0 || total > d.cfg.max_count || !s->npages)
+		die("pages answer: order %u, %zu pfns and %zu run numbers (%lu blocks), pool of %u "
+		    "pages", p->order, p->n_pfns, p->n_runs, (unsigned long)total, s->npages);
+	step = 1u << p->order;
+	for (size_t i = 0; i < p->n_pfns; i++)
+		s->pfns[k++] = p->pfns[i];
+	for (size_t i = 0; i < p->n_runs; i += 2) {
+		for (uint32_t j = 0; j < p->runs[i + 1]; j++) {
+			uint64_t pfn = (uint64_t)p->runs[i] + (uint64_t)j * step;
+
+			if (pfn >= s->npages)
+				die("pages answer: run %zu (%u, %u) of order %u leaves the pool of %u "
+				    "pages", i / 2, p->runs[i], p->runs[i + 1], p->order, s->npages);
+			s->pfns[k++] = (uint32_t)pfn;
+		}
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (s->pfns[i] >= s->npages || s->npages - s->pfns[i] < step ||
+		    s->pfns[i] & (step - 1))
+			die("pages answer: pfn %u of order %u in a pool of %u pages", s->pfns[i],
+			    p->order, s->npages);
+		/* Neither twice nor over a block this connection holds. */
+		for (uint32_t j = 0; j < step; j++)
+			if (s->cover[s->pfns[i] + j])
+				die("%s: pages answer: block %u of order %u over page %u, already "
+				    "held", stream_name(s), s->pfns[i], p->order, s->pfns[i] + j);
+		memset(&s->cover[s->pfns[i]], 1, step);
+		s->own[s->pfns[i]] = (uint8_t)(p->order + 1);
+	}
+	if (s->features & F_RUNS) {
+		size_t len = runs_len(s->pfns, k, step);
+
+		if ((p->n_pfns && p->n_runs) || (p->n_runs ? p->n_runs != len || len > k / 2
+							    : len <= k / 2))
+			die("%s: pages answer of %zu blocks as %zu pfns and %zu run numbers; "
+			    "as runs they take %zu numbers", stream_name(s), k, p->n_pfns,
+			    p->n_runs, len);
+	}
+	s->npfns = (unsigned)k;
+	s->order = p->order;
+	s->held += total << p->order;
+}
+
+/*
+ * The answer to a Free of shape fs: the status the shape calls for, with
+ * no bad_index; or, for one that reaches the pool (its blocks in
+ * s->fq[fs->list]), success when every block is one this connection
+ * holds, listed once, freeing exactly their pages (then they are no
+ * longer held); or a per-block status blaming the first block that is
+ * not such a one.
+ */
+static void check_free(struct stream *s, const struct free_shape *fs,
+		       const Pagepool__V1__Response *r)
+{
+	const uint32_t *list;
+	uint8_t ord[MAX_PFNS];
+	uint64_t pages = 0;
+	size_t i, n;
+	int want = -1;
+
+	if (fs->unknown || !s->npages)
+		want = EPROTO;
+	else if (fs->over)
+		want = E2BIG;
+	else if (fs->runs && !(s->features & F_RUNS))
+		want = EPROTO;
+	else if (fs->shape)
+		want = fs->shape;
+	if (want >= 0) {
+		if ((int)r->status != want || r->bad_index)
+			die("%s: free (%s%s%s, shape %d) answered status %d bad_index %u \"%s\", "
+			    "expected status %d", stream_name(s), fs->unknown ? "unknown fields, " : "",
+			    fs->over ? "too many pfns, " : "", fs->runs ? "runs" : "no runs",
+			    fs->shape, r->status, r->bad_index, r->error, want);
+		return;
+	}
+	list = (const uint32_t *)(s->fq + fs->list);
+	if (r->status != 0 && ((r->status != EINVAL && r->status != EALREADY &&
+				r->status != EPERM) || r->bad_index >= fs->blocks))
+		die("%s: free of %lu blocks answered status %d (\"%s\") bad_index %u",
+		    stream_name(s), (unsigned long)fs->blocks, r->status, r->error, r->bad_index);
+	/* The blocks that passed: held here, each once (own[] is cleared on
+	 * the way, so a second listing finds nothing; put back if it failed). */
+	n = r->status == 0 ? fs->blocks : r->bad_index;
+	for (i = 0; i < n; i++) {
+		if (list[i] >= s->npages || !s->own[list[i]])
+			die("%s: free %s block %zu, pfn %u, which it does not hold (or lists "
+			    "twice)", stream_name(s), r->status ? "got past" : "freed", i, list[i]);
+		ord[i] = s->own[list[i]];
+		pages += 1ull << (ord[i] - 1);
+		s->own[list[i]] = 0;
+	}
+	if (r->status != 0 && list[n] < s->npages && s->own[list[n]])
+		die("%s: free (status %d \"%s\") blamed block %zu, pfn %u, which it holds "
+		    "and lists once", stream_name(s), r->status, r->error, n, list[n]);
+	if (r->status == 0 && r->freed->pages != pages)
+		die("%s: free of %zu blocks holding %lu pages answered freed %lu", stream_name(s),
+		    n, (unsigned long)pages, (unsigned long)r->freed->pages);
+	for (i = 0; i < n; i++) {
+		if (r->status == 0)
+			memset(&s->cover[list[i]], 0, 1u << (ord[i] - 1));
+		else
+			s->own[list[i]] = ord[i];
+	}
+}
+
 static void check_client_frame(struct stream *s, const uint8_t *body, uint32_t len)
 {
 	Pagepool__V1__Response *r = pagepool__v1__response__unpack(NULL, len, body);
+	unsigned slot = 0;
+	int kind;
 
 	if (!r)
 		die("%s: the daemon sent a frame of %u bytes that does not decode",
 		    stream_name(s), len);
-	check_client_body(s, want_pop(s, r->id, r->status), r);
+	kind = want_pop(s, r->id, r->status, &slot);
+	check_client_body(s, kind, r);
+	if (kind == PAGEPOOL__V1__REQUEST__BODY_FREE)
+		check_free(s, &s->want_free[slot], r);
+	if (s->want_head == s->want_tail)
+		s->fq_len = 0;		/* no Free in flight */
 	if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_WELCOME) {
 		const Pagepool__V1__Welcome *w = r->welcome;
 		struct pool *pool = pool_named(w->pool);
@@ -377,29 +624,20 @@ static void check_client_frame(struct stream *s, const uint8_t *body, uint32_t l
 		if (!pool || w->arena_size != pool->arena.size ||
 		    w->page_size != pool->arena.page_size || w->max_count != d.cfg.max_count)
 			die("welcome to pool \"%s\" does not describe it", w->pool);
+		if (pool->npages > MAX_POOL_PAGES)
+			die("pool %s: %u pages, more than the harness tracks", w->pool,
+			    pool->npages);
+		/* Of the features asked for, exactly those this daemon knows. */
+		if (w->features != (s->want_features[slot] & F_RUNS))
+			die("%s: hello asking features %#x granted %#x", stream_name(s),
+			    s->want_features[slot], w->features);
 		snprintf(s->pool, sizeof(s->pool), "%s", w->pool);
 		s->npages = pool->npages;
 		s->held = 0;
+		s->features = w->features;
 	}
 	if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_PAGES) {
-		const Pagepool__V1__Pages *p = r->pages;
-
-		if (p->order > PP_MAX_ORDER || p->n_pfns == 0 || p->n_pfns > d.cfg.max_count ||
-		    !s->npages)
-			die("pages answer: order %u, %zu pfns, pool of %u pages", p->order,
-			    p->n_pfns, s->npages);
-		for (size_t i = 0; i < p->n_pfns; i++) {
-			if (p->pfns[i] >= s->npages || p->pfns[i] & ((1u << p->order) - 1))
-				die("pages answer: pfn %u of order %u in a pool of %u pages",
-				    p->pfns[i], p->order, s->npages);
-			for (size_t k = 0; k < i; k++)
-				if (p->pfns[k] == p->pfns[i])
-					die("pages answer: pfn %u twice", p->pfns[i]);
-		}
-		memcpy(s->pfns, p->pfns, p->n_pfns * sizeof(uint32_t));
-		s->npfns = (unsigned)p->n_pfns;
-		s->order = p->order;
-		s->held += (uint64_t)p->n_pfns << p->order;
+		check_pages(s, r->pages);
 	} else if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_FREED) {
 		if (r->freed->pages == 0 || r->freed->pages > s->held)
 			die("%s: freed %lu pages, holding %lu", stream_name(s),
@@ -427,11 +665,12 @@ static void check_client_frame(struct stream *s, const uint8_t *body, uint32_t l
 static void check_admin_frame(struct stream *s, const uint8_t *body, uint32_t len)
 {
 	Pagepool__V1__AdminResponse *r = pagepool__v1__admin_response__unpack(NULL, len, body);
+	unsigned slot = 0;
 	int kind;
 
 	if (!r)
 		die("admin: the daemon sent a frame of %u bytes that does not decode", len);
-	kind = want_pop(s, r->id, r->status);
+	kind = want_pop(s, r->id, r->status, &slot);
 	if (r->body_case == PAGEPOOL__V1__ADMIN_RESPONSE__BODY_VERIFIED)
 		for (size_t i = 0; i < r->verified->n_pools; i++)
 			if (!r->verified->pools[i]->ok)
@@ -441,7 +680,8 @@ static void check_admin_frame(struct stream *s, const uint8_t *body, uint32_t le
 	    !pcp_set && r->reloaded->n_changes != 0)
 		die("reload of the unchanged configuration changed %zu things, first: %s",
 		    r->reloaded->n_changes, r->reloaded->changes[0]);
-	if (kind == PAGEPOOL__V1__ADMIN_REQUEST__BODY_RELOAD && cfg_variant == 0 && r->status != 0)
+	if (kind == PAGEPOOL__V1__ADMIN_REQUEST__BODY_RELOAD && cfg_variant == 0 && r->status != 0 &&
+	    !s->want_unknown[slot])
 		die("reload of the unchanged configuration refused: %s", r->error);
 	pagepool__v1__admin_response__free_unpacked(r, NULL);
 }
@@ -569,6 +809,10 @@ static void stream_close(struct stream *s)
 	s->npages = 0;
 	s->npfns = 0;
 	s->held = 0;
+	s->features = 0;
+	memset(s->own, 0, sizeof(s->own));
+	memset(s->cover, 0, sizeof(s->cover));
+	s->fq_len = 0;
 	s->rx_seen = s->rx_decoded = 0;
 	s->fd_waiting = false;
 	s->pool[0] = '\0';
@@ -670,18 +914,52 @@ static void send_hello(struct stream *s, unsigned which)
 
 	h.version = WIRE_VERSION;
 	h.pool = (char *)names[which % 4];
+	h.features = hello_features;
 	q.id = ++req_id;
 	q.body_case = PAGEPOOL__V1__REQUEST__BODY_HELLO;
 	q.hello = &h;
 	send_msg(s, &q.base);
 }
 
-/* Free what `src` was last given, through `s`, in one of six shapes. */
+/*
+ * pfns[0..n) of blocks of `order` into f the way `form` says: 0 the list;
+ * 1 runs (maximal, of stride 2^order, in the list's order); 2 the first
+ * half as pfns, the rest as runs; 3 runs whose run_order is not the
+ * blocks' (order ^ 1: other pages, or above max_order).  runs[] has room
+ * for 2n.
+ */
+static void free_encode(Pagepool__V1__Free *f, uint32_t *pfns, size_t n, unsigned order,
+			uint32_t *runs, unsigned form)
+{
+	size_t skip = form == 2 ? n / 2 : 0, k = 0;
+	uint32_t step = 1u << order;
+
+	f->pfns = pfns;
+	f->n_pfns = n;
+	if (form == 0)
+		return;
+	for (size_t i = skip; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && pfns[j - 1] <= UINT32_MAX - step && pfns[j] == pfns[j - 1] + step)
+			j++;
+		runs[k++] = pfns[i];
+		runs[k++] = (uint32_t)(j - i);
+		i = j;
+	}
+	f->n_pfns = skip;
+	f->runs = runs;
+	f->n_runs = k;
+	f->run_order = form == 3 ? order ^ 1 : order;
+}
+
+/* Free what `src` was last given, through `s`, in one of six shapes
+ * (encoded as free_form says). */
 static void send_free(struct stream *s, const struct stream *src, unsigned variant)
 {
 	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
 	Pagepool__V1__Free f = PAGEPOOL__V1__FREE__INIT;
-	uint32_t pfns[MAX_PFNS + 1];
+	uint32_t pfns[MAX_PFNS + 1], runs[2 * MAX_PFNS + 2];
 	size_t n = src->npfns;
 
 	memcpy(pfns, src->pfns, n * sizeof(uint32_t));
@@ -701,9 +979,62 @@ static void send_free(struct stream *s, const struct stream *src, unsigned varia
 		break;
 	case 5: pfns[n++] = src->npages ? src->npages : 1u << 20; break;	/* out of range */
 	}
-	f.pfns = pfns;
-	f.n_pfns = n;
+	free_encode(&f, pfns, n, src->order, runs, free_form);
 	q.id = ++req_id;
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
+	q.free = &f;
+	send_msg(s, &q.base);
+}
+
+/*
+ * A Free through s of what s was last given, as runs, then spoilt in one
+ * of four ways (two each, by the request id's parity): 0 an odd runs list,
+ * or no runs but a run_order (fine where runs are granted); 1 an empty run
+ * after the others, or run_order 11; 2 a run past 2^32, or one that ends
+ * exactly there (out of the pool); 3 a run of 2^32 - 1 blocks, or one that
+ * takes the blocks past max_count.
+ */
+static void send_bad_runs(struct stream *s, unsigned kind)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Free f = PAGEPOOL__V1__FREE__INIT;
+	uint32_t pfns[MAX_PFNS + 1], runs[2 * MAX_PFNS + 4];
+	size_t n = s->npfns;
+	bool odd;
+
+	memcpy(pfns, s->pfns, n * sizeof(uint32_t));
+	if (n == 0)
+		pfns[n++] = 0;
+	q.id = ++req_id;
+	odd = q.id & 1;
+	free_encode(&f, pfns, n, s->order, runs, 1);
+	switch (kind) {
+	case 0:
+		if (odd) {
+			f.n_runs = 0;
+			f.pfns = pfns;
+			f.n_pfns = n;
+		} else {
+			runs[f.n_runs++] = pfns[0];
+		}
+		break;
+	case 1:
+		if (odd) {
+			f.run_order = PP_MAX_ORDER + 1;
+		} else {
+			runs[f.n_runs++] = pfns[0];
+			runs[f.n_runs++] = 0;
+		}
+		break;
+	case 2:
+		runs[f.n_runs++] = odd ? UINT32_MAX - (1u << s->order) + 1 : UINT32_MAX;
+		runs[f.n_runs++] = 2 - odd;
+		break;
+	default:
+		runs[f.n_runs++] = odd ? pfns[0] : 0;
+		runs[f.n_runs++] = odd ? d.cfg.max_count : UINT32_MAX;
+		break;
+	}
 	q.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
 	q.free = &f;
 	send_msg(s, &q.base);
@@ -795,6 +1126,11 @@ static void control(unsigned op)
 			stream_open(s);
 		if (!s->shut)
 			send_hello(s, op & 3);
+	} else {				/* malformed runs from A or B */
+		struct stream *s = op & 4 ? b : a;
+
+		if (s->peer >= 0 && !s->shut)
+			send_bad_runs(s, op & 3);
 	}
 }
 
@@ -1037,6 +1373,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	cfg_variant = data[0] & 7;
+	hello_features = (uint32_t[]){ 0, F_RUNS, UINT32_MAX, F_RUNS | 0x80000000u }
+			 [data[0] >> 4 & 3];
+	free_form = data[0] >> 6;
 	pcp_set = false;
 	d.config_path = cfg_path[cfg_variant];
 	stream_open(&st[ST_A]);

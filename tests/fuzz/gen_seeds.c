@@ -9,8 +9,10 @@
  * head of fuzz_proto.c): framed hello/alloc/free/stat requests, every admin
  * request, the harness's control operations (free what was handed out,
  * offline the block it lives in, backpressure, half-close), requests with
- * id 0 (zero-length frames both ways), plus a few classic framing errors.  fuzz_core seeds are operation sequences in
- * fuzz_core.c's format.
+ * id 0 (zero-length frames both ways), FEATURE_RUNS (hellos asking for it,
+ * Pages answered in runs, frees with runs good and bad, with and without
+ * the feature), plus a few classic framing errors.  fuzz_core seeds are
+ * operation sequences in fuzz_core.c's format.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +32,14 @@ enum { A = 0, B = 1, ADM = 2, CTL = 3 };
 #define C_FREE(s, other, v)	(8 + ((s) | (other) << 1 | (v) << 2))
 #define C_ADMIN(src, what)	(32 + ((src) | (what) << 1))
 #define C_HELLO(s, pool)	(48 + ((s) << 2 | (pool)))
+#define C_BAD_RUNS(s, kind)	(56 + ((s) << 2 | (kind)))
+/* fuzz_proto setup byte: what the harness's hellos ask for, how its frees
+ * carry their blocks (fuzz_proto.c: LLVMFuzzerTestOneInput, free_encode) */
+#define S_HELLO_RUNS		(1 << 4)
+#define S_HELLO_ALL		(2 << 4)
+#define S_HELLO_RUNS_HIGH	(3 << 4)
+#define S_FREE_FORM(f)		((f) << 6)
+#define F_RUNS			PAGEPOOL__V1__FEATURE__FEATURE_RUNS
 
 struct seed {
 	unsigned char buf[16384];
@@ -96,17 +106,24 @@ static uint64_t seed_id(void)
 	return zero_ids ? 0 : ++next_id;
 }
 
-static void hello(struct seed *s, unsigned k, const char *pool, unsigned version)
+static void hello_features(struct seed *s, unsigned k, const char *pool, unsigned version,
+			   uint32_t features)
 {
 	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
 	Pagepool__V1__Hello h = PAGEPOOL__V1__HELLO__INIT;
 
 	h.version = version;
 	h.pool = (char *)pool;
+	h.features = features;
 	q.id = seed_id();
 	q.body_case = PAGEPOOL__V1__REQUEST__BODY_HELLO;
 	q.hello = &h;
 	msg(s, k, &q.base);
+}
+
+static void hello(struct seed *s, unsigned k, const char *pool, unsigned version)
+{
+	hello_features(s, k, pool, version, 0);
 }
 
 static void alloc(struct seed *s, unsigned k, unsigned order, unsigned count, unsigned flags)
@@ -130,6 +147,24 @@ static void free_pfns(struct seed *s, unsigned k, const uint32_t *pfns, size_t n
 
 	f.pfns = (uint32_t *)pfns;
 	f.n_pfns = n;
+	q.id = seed_id();
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
+	q.free = &f;
+	msg(s, k, &q.base);
+}
+
+/* A Free of pfns[np] then runs[nr] (pairs first, n) of order run_order. */
+static void free_runs(struct seed *s, unsigned k, const uint32_t *pfns, size_t np,
+		      const uint32_t *runs, size_t nr, uint32_t run_order)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Free f = PAGEPOOL__V1__FREE__INIT;
+
+	f.pfns = (uint32_t *)pfns;
+	f.n_pfns = np;
+	f.runs = (uint32_t *)runs;
+	f.n_runs = nr;
+	f.run_order = run_order;
 	q.id = seed_id();
 	q.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
 	q.free = &f;
@@ -429,6 +464,86 @@ static void proto_seeds(void)
 	}
 }
 
+/* FEATURE_RUNS: hellos, Pages in runs, frees with runs good and bad. */
+static void runs_seeds(void)
+{
+	static const uint32_t pfns4[] = { 0, 1, 2, 3 };
+	struct seed s;
+
+	/* A asks for runs, B for every bit (granted: runs alone); both take
+	 * batches that come back as runs, or as lists when runs are no
+	 * shorter, and free them as runs, pfns then runs, and lists. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello_features(&s, A, "", 1, F_RUNS);
+	hello_features(&s, B, "", 1, 0xffffffffu);
+	alloc(&s, A, 0, 200, 0);
+	alloc(&s, B, 2, 20, 0);
+	alloc(&s, A, 3, 3, 0);
+	req_stat(&s, A);
+	free_runs(&s, A, NULL, 0, (const uint32_t[]){ 0, 8 }, 2, 3);
+	free_runs(&s, A, NULL, 0, (const uint32_t[]){ 0, 8 }, 2, 3);	/* again: EALREADY */
+	alloc(&s, A, 0, 256, 4);
+	free_runs(&s, A, pfns4, 2, (const uint32_t[]){ 2, 2, 4, 60 }, 4, 0);
+	free_runs(&s, B, NULL, 0, (const uint32_t[]){ 0, 4 }, 2, 0);	/* A's: EPERM */
+	ctl(&s, C_FREE(A, 0, 4));
+	ctl(&s, C_FREE(B, 0, 0));
+	req_stat(&s, B);
+	save("fuzz_proto", "runs-basic", &s);
+
+	/* Runs refused: without the feature, and malformed with it. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "small", 1);
+	hello_features(&s, B, "small", 1, F_RUNS);
+	alloc(&s, A, 0, 16, 0);
+	alloc(&s, B, 0, 16, 0);
+	free_runs(&s, A, NULL, 0, (const uint32_t[]){ 0, 4 }, 2, 0);	/* EPROTO */
+	free_runs(&s, A, pfns4, 1, NULL, 0, 2);				/* EPROTO */
+	free_runs(&s, B, NULL, 0, (const uint32_t[]){ 0, 4, 8 }, 3, 0);	/* odd */
+	free_runs(&s, B, NULL, 0, (const uint32_t[]){ 0, 0 }, 2, 0);	/* empty run */
+	free_runs(&s, B, NULL, 0, (const uint32_t[]){ 0, 1 }, 2, 11);	/* run_order */
+	free_runs(&s, B, pfns4, 1, (const uint32_t[]){ 0xffffffffu, 2 }, 2, 0);
+	free_runs(&s, B, pfns4, 1, (const uint32_t[]){ 0xfffffc00u, 2 }, 2, 10);
+	free_runs(&s, B, NULL, 0, (const uint32_t[]){ 0, 0xffffffffu }, 2, 0);	/* E2BIG */
+	free_runs(&s, B, pfns4, 4, (const uint32_t[]){ 0, 253 }, 2, 0);	/* 257 */
+	free_runs(&s, B, NULL, 0, NULL, 0, 3);				/* no blocks */
+	for (unsigned k = 0; k < 4; k++) {
+		ctl(&s, C_BAD_RUNS(A, k));
+		ctl(&s, C_BAD_RUNS(B, k));
+		ctl(&s, C_BAD_RUNS(B, k));
+	}
+	req_stat(&s, A);
+	req_stat(&s, B);
+	save("fuzz_proto", "runs-refused", &s);
+
+	/* The harness's own hellos asking for runs (or every bit, or runs and
+	 * an unknown bit), its frees in each form. */
+	for (unsigned form = 0; form < 4; form++) {
+		static const unsigned asks[] = { S_HELLO_RUNS, S_HELLO_ALL, S_HELLO_RUNS_HIGH,
+						 S_HELLO_RUNS };
+		char name[64];
+
+		memset(&s, 0, sizeof(s));
+		put1(&s, asks[form] | S_FREE_FORM(form));
+		ctl(&s, C_HELLO(A, 1));
+		ctl(&s, C_HELLO(B, 1));
+		alloc(&s, A, 0, 100, 0);
+		alloc(&s, B, 1, 40, 0);
+		ctl(&s, C_FREE(A, 0, 2));		/* listed twice */
+		ctl(&s, C_FREE(A, 0, 3));		/* a tail */
+		ctl(&s, C_FREE(B, 1, 0));		/* A's */
+		ctl(&s, C_FREE(A, 0, 4));		/* reversed: all of it */
+		ctl(&s, C_FREE(B, 0, 5));		/* out of range */
+		ctl(&s, C_FREE(B, 0, 0));
+		alloc(&s, A, 2, 64, 0);
+		ctl(&s, C_BAD_RUNS(A, 0));
+		ctl(&s, C_FREE(A, 0, 0));
+		snprintf(name, sizeof(name), "runs-form-%u", form);
+		save("fuzz_proto", name, &s);
+	}
+}
+
 /* fuzz_core: shape, tunables, then operations (fuzz_core.c: the switch). */
 enum { OP_ALLOC = 0, OP_FREE = 3, OP_RELEASE = 5, OP_DRAIN = 6, OP_MODE = 7,
        OP_PCP = 8, OP_OFFLINE = 9, OP_ONLINE = 10, OP_TRIM = 11 };
@@ -491,6 +606,7 @@ int main(int argc, char **argv)
 	mkdir_p(outdir, "fuzz_proto");
 	mkdir_p(outdir, "fuzz_core");
 	proto_seeds();
+	runs_seeds();
 	core_seeds();
 	printf("gen_seeds: %u seeds in %s\n", nseeds, outdir);
 	return 0;
