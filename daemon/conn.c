@@ -468,6 +468,22 @@ static void conn_eof(struct conn *c)
 	conn_close(c);
 }
 
+/* recv, offline (worker_syscall_begin): errno as recv leaves it. */
+static ssize_t conn_recv(struct conn *c, uint8_t *buf, size_t len)
+{
+	ssize_t n;
+	int err;
+
+	worker_syscall_begin();
+	do
+		n = recv(c->fd, buf, len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	err = errno;
+	worker_syscall_end();
+	errno = err;
+	return n;
+}
+
 /*
  * One read, then every complete frame in hand is answered (conn_run).  With
  * nothing held, the read goes into the worker's buffer (no FIONREAD, no
@@ -482,9 +498,7 @@ static void conn_read(struct conn *c)
 	size_t room, got = 0;
 
 	if (!c->in) {
-		do
-			n = recv(c->fd, c->w->rbuf, WORKER_IOBUF, MSG_DONTWAIT);
-		while (n < 0 && errno == EINTR);
+		n = conn_recv(c, c->w->rbuf, WORKER_IOBUF);
 		if (n > 0) {
 			c->in = c->w->rbuf;
 			c->in_borrowed = true;
@@ -506,9 +520,7 @@ static void conn_read(struct conn *c)
 				log_warnx("DEBUG room 0: in_len %zu in_cap %zu paused %d", c->in_len, c->in_cap, c->paused); conn_read_stop(c);
 				return;
 			}
-			do
-				n = recv(c->fd, c->in + c->in_len, room, MSG_DONTWAIT);
-			while (n < 0 && errno == EINTR);
+			n = conn_recv(c, c->in + c->in_len, room);
 			if (n > 0) {
 				c->in_len += (size_t)n;
 				got += (size_t)n;

@@ -155,10 +155,14 @@ static ssize_t conn_out_sendmsg_fd(struct conn *c, const uint8_t *buf, size_t le
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	worker_syscall_begin();
 	do
 		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	if (n < 0)
+		n = -errno;
+	worker_syscall_end();
+	return n;
 }
 
 int conn_out_flush(struct conn *c)
@@ -179,8 +183,14 @@ int conn_out_flush(struct conn *c)
 				c->out_fd = -1;
 			}
 		} else {
+			int err;
+
+			worker_syscall_begin();
 			n = send(c->fd, c->out + c->out_off, c->out_queued,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			err = errno;
+			worker_syscall_end();
+			errno = err;
 		}
 		full = n >= 0 && (size_t)n < c->out_queued;
 		if (n < 0 && errno == EINTR)

@@ -115,4 +115,14 @@ void workers_test_stall(struct daemon *d, bool on);
 void worker_enter(struct worker *w);
 void worker_leave(struct worker *w);
 
+/*
+ * Inside a callback, around a socket's recv or send: the worker is a QSBR
+ * reader offline for the system call, so a drain's grace period never waits
+ * for one (and seldom has to be woken by the worker's return to offline).
+ * No RCU-protected pointer may be held across it; the callback goes on
+ * (the watchdog's sequence is untouched).
+ */
+static inline void worker_syscall_begin(void) { pp_rcu_offline(); }
+static inline void worker_syscall_end(void) { pp_rcu_online(); }
+
 #endif
