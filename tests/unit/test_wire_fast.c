@@ -119,27 +119,37 @@ static void pack_all_ids_orders(uint32_t *pfns, size_t n)
 			check_pack(ids[i], pfns, n, orders[o]);
 }
 
-/* Empty, each boundary value alone, every pair, 1024 and 65536 mixed. */
-static void test_pages_pack_matches_protobuf_c(void **state)
+/* Calls fn on the value sets both directions are checked with: empty, each
+ * boundary value alone, every pair of them, all of them, and 1024 and
+ * 65536 mixed values. */
+static void for_value_sets(void (*fn)(uint32_t *pfns, size_t n))
 {
 	uint32_t pair[2], *v;
 
-	pack_all_ids_orders(bounds, 0);
+	fn(bounds, 0);
 	for (size_t a = 0; a < ARRAY_LEN(bounds); a++)
-		pack_all_ids_orders(&bounds[a], 1);
+		fn(&bounds[a], 1);
 	for (size_t a = 0; a < ARRAY_LEN(bounds); a++)
 		for (size_t b = 0; b < ARRAY_LEN(bounds); b++) {
 			pair[0] = bounds[a];
 			pair[1] = bounds[b];
-			pack_all_ids_orders(pair, 2);
+			fn(pair, 2);
 		}
-	pack_all_ids_orders(bounds, ARRAY_LEN(bounds));
+	fn(bounds, ARRAY_LEN(bounds));
 	v = mixed_list(1024);
-	pack_all_ids_orders(v, 1024);
+	fn(v, 1024);
 	free(v);
 	v = mixed_list(65536);
-	pack_all_ids_orders(v, 65536);
+	fn(v, 65536);
 	free(v);
+}
+
+/* Empty, each boundary value alone, every pair, 1024 and 65536 mixed. */
+static void test_pages_pack_matches_protobuf_c(void **state)
+{
+	uint32_t *v;
+
+	for_value_sets(pack_all_ids_orders);
 	/* Only 5-byte pfns: the longest body for n, up to its bound. */
 	for (size_t k = 0; k < 2; k++) {
 		v = const_list(65536, k ? UINT32_MAX : 1u << 28);
@@ -268,24 +278,9 @@ static void decode_all_ids(uint32_t *pfns, size_t n)
 
 static void test_free_decode_accepts_protobuf_c(void **state)
 {
-	uint32_t pair[2], *v;
+	uint32_t *v;
 
-	decode_all_ids(bounds, 0);
-	for (size_t a = 0; a < ARRAY_LEN(bounds); a++)
-		decode_all_ids(&bounds[a], 1);
-	for (size_t a = 0; a < ARRAY_LEN(bounds); a++)
-		for (size_t b = 0; b < ARRAY_LEN(bounds); b++) {
-			pair[0] = bounds[a];
-			pair[1] = bounds[b];
-			decode_all_ids(pair, 2);
-		}
-	decode_all_ids(bounds, ARRAY_LEN(bounds));
-	v = mixed_list(1024);
-	decode_all_ids(v, 1024);
-	free(v);
-	v = mixed_list(65536);
-	decode_all_ids(v, 65536);
-	free(v);
+	for_value_sets(decode_all_ids);
 	/* The list's and the Free's lengths cross 2^7 and 2^14 bytes. */
 	for (size_t n = 120; n <= 135; n++) {
 		v = const_list(n, 1);
