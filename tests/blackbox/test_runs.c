@@ -282,7 +282,8 @@ static uint32_t window(const uint32_t *p, size_t n, size_t k, uint32_t npages)
 	uint32_t first = UINT32_MAX;
 
 	assert_non_null(s);
-	memcpy(s, p, n * sizeof(*s));
+	if (n)
+		memcpy(s, p, n * sizeof(*s));
 	qsort(s, n, sizeof(*s), cmp_u32);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && s[j] == s[j - 1] + 1; j++)
@@ -1026,7 +1027,7 @@ static void last_free(const struct relay *rl, size_t *np, size_t *nr, uint32_t *
 	*np = q->free->n_pfns;
 	*nr = q->free->n_runs;
 	*run_order = q->free->run_order;
-	if (runs) {
+	if (runs && q->free->n_runs) {	/* runs is NULL when there are none */
 		assert_true(q->free->n_runs <= max);
 		memcpy(runs, q->free->runs, q->free->n_runs * sizeof(*runs));
 	}
@@ -1052,7 +1053,8 @@ static void check_blocks(const struct pp_client *c, const uint32_t *pfns, size_t
 	uint32_t *s = malloc(n * sizeof(*s));
 
 	assert_non_null(s);
-	memcpy(s, pfns, n * sizeof(*s));
+	if (n)
+		memcpy(s, pfns, n * sizeof(*s));
 	qsort(s, n, sizeof(*s), cmp_u32);
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(s[i] % (1u << order), 0);
