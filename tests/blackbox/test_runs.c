@@ -1134,6 +1134,30 @@ static void test_lib_round_trips(void **state)
 }
 
 /*
+ * c takes 512 pages into pfns[] and gives back the last of a window of 128
+ * consecutive ones from p; then frees list[] = 64 pages from p with the 3rd
+ * replaced by that page, which must fail with EALREADY (*bad set).  Returns
+ * p.
+ */
+static uint32_t free_with_hole(struct pp_client *c, uint32_t *pfns, uint32_t *list,
+			       unsigned *bad)
+{
+	unsigned got;
+	uint32_t p;
+
+	bb_assert_rc(c, pp_alloc(c, 0, 512, 0, pfns, &got), 0);
+	p = window(pfns, 512, 128, (uint32_t)(pp_info(c)->arena_size / pp_info(c)->page_size));
+	p += 127;
+	bb_assert_rc(c, pp_free(c, &p, 1, NULL), 0);	/* p + 127: not allocated now */
+	p -= 127;
+	for (unsigned i = 0; i < 64; i++)
+		list[i] = p + i;
+	list[2] = p + 127;
+	bb_assert_rc(c, pp_free(c, list, 64, bad), -EALREADY);
+	return p;
+}
+
+/*
  * pp_free of a list sent as runs, one pfn of which is bad: the daemon
  * blames its index in the expanded runs, which is the caller's, and
  * pp_free says so.  Nothing is freed.
@@ -1151,18 +1175,9 @@ static void test_lib_bad_index(void **state)
 	bb_start(f, conf_runs);
 	c = relay_client(f, &rl, NULL);
 	other = bb_client(f, NULL);
-	bb_assert_rc(c, pp_alloc(c, 0, 512, 0, pfns, &got), 0);
 	bb_assert_rc(other, pp_alloc(other, 0, 1, 0, &theirs, &got), 0);
-	p = window(pfns, 512, 128, (uint32_t)(pp_info(c)->arena_size / pp_info(c)->page_size));
-	p += 127;
-	bb_assert_rc(c, pp_free(c, &p, 1, NULL), 0);	/* p + 127: not allocated now */
-	p -= 127;
-
 	/* 64 consecutive pages, the 3rd one not allocated: three runs. */
-	for (unsigned i = 0; i < 64; i++)
-		list[i] = p + i;
-	list[2] = p + 127;
-	bb_assert_rc(c, pp_free(c, list, 64, &bad), -EALREADY);
+	p = free_with_hole(c, pfns, list, &bad);
 	last_free(&rl, &np, &nr, &run_order, runs, 16);
 	assert_int_equal(np, 0);
 	assert_int_equal(nr, 6);
@@ -1318,23 +1333,15 @@ static void test_lib_bad_index_plain(void **state)
 {
 	struct bb *f = *state;
 	static uint32_t pfns[512];
-	uint32_t list[64], run_order, p;
+	uint32_t list[64], run_order;
 	struct pp_client *c;
 	struct relay rl;
 	size_t np, nr;
-	unsigned got, bad;
+	unsigned bad;
 
 	bb_start(f, conf_runs);
 	c = relay_client(f, &rl, "0");
-	bb_assert_rc(c, pp_alloc(c, 0, 512, 0, pfns, &got), 0);
-	p = window(pfns, 512, 128, (uint32_t)(pp_info(c)->arena_size / pp_info(c)->page_size));
-	p += 127;
-	bb_assert_rc(c, pp_free(c, &p, 1, NULL), 0);
-	p -= 127;
-	for (unsigned i = 0; i < 64; i++)
-		list[i] = p + i;
-	list[2] = p + 127;
-	bb_assert_rc(c, pp_free(c, list, 64, &bad), -EALREADY);
+	free_with_hole(c, pfns, list, &bad);
 	last_free(&rl, &np, &nr, &run_order, NULL, 0);
 	assert_int_equal(np, 64);
 	assert_int_equal(nr, 0);
