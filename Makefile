@@ -83,7 +83,7 @@ PROTO_CFLAGS := -I$(BUILD)/proto -Iproto $(shell pkg-config --cflags libprotobuf
 JSONC_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 JSONC_LIBS := $(shell pkg-config --libs json-c 2>/dev/null)
 
-CORE_SRCS := arena buddy pcp drain pool isolate verify rcu log names
+CORE_SRCS := arena buddy pcp drain pool share isolate verify rcu log names
 CORE_OBJS := $(CORE_SRCS:%=$(BUILD)/daemon/%.o)
 CORE_LIB := $(BUILD)/libppcore.a
 

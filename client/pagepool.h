@@ -74,8 +74,26 @@ struct pp_info {
 
 struct pp_stat {
 	uint64_t total, free, pcp, allocated, isolated, offline;
-	uint64_t held;		/* pages held by this connection */
+	uint64_t held;		/* pages held by this connection as its own */
+	uint64_t shared;	/* pages of the pool in shared blocks */
+	uint64_t offered;	/* pages of the pool under open offers */
+	uint64_t offers;	/* open offers in the pool */
+	uint64_t refs;		/* pages this connection holds by reference */
+	uint64_t my_offered;	/* pages under this connection's open offers */
 };
+
+/* An offer's token: 16 random bytes, valid in the pool it was made in. */
+#define PP_TOKEN_SIZE	16
+#define PP_TOKEN_STRLEN	33	/* 32 lower-case hex digits and a NUL */
+struct pp_token {
+	uint8_t b[PP_TOKEN_SIZE];
+};
+
+/* pp_offer flags */
+#define PP_OFFER_KEEP	0x1	/* shared offer: the giver keeps a reference */
+
+/* pp_take *flags */
+#define PP_TAKEN_SHARED	0x1	/* a read reference, not ownership */
 
 /*
  * Connect to the daemon at `socket_path` (NULL or "": $PAGEPOOL_SOCKET if
@@ -118,6 +136,53 @@ int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsigned flags
  * and is n when the failure is not about one pfn.
  */
 int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n, unsigned *bad_index);
+
+/*
+ * Buffers that change hands (doc/DESIGN.md, "Hand-off and shared pages").
+ *
+ * pp_offer: offer n blocks of 2^order pages that c owns.  shares = 0 is a
+ * hand-off: one taker becomes their owner.  shares = N >= 1 lets up to N
+ * clients take a read reference each; PP_OFFER_KEEP keeps one for c too
+ * (drop it with pp_free).  *token receives the token to pass to the taker by
+ * any channel of your own.  Until the offer closes (taken, pp_cancel, or c
+ * disconnects) its blocks count against c's quotas and c cannot free or
+ * offer them again.  -EINVAL with *bad_index (may be NULL) naming a block
+ * c does not own (or of another order, listed twice, under offer already,
+ * shared), -EDQUOT when c or its uid has too many offers open, -E2BIG.
+ *
+ * pp_take: take the blocks of an offer made in c's pool.  pfns[] (room for
+ * max blocks; max_count is always enough) receives them, *n how many,
+ * *order their order, *flags PP_TAKEN_SHARED for a read reference (free it
+ * with pp_free when done; the page goes back to the pool with its last
+ * holder).  Without it c owns the blocks.  -ENOENT unknown token (or
+ * another pool's), -EALREADY taken already (or by c once already),
+ * -ECANCELED cancelled, -EOWNERDEAD the giver disconnected and the pages are
+ * gone, -EDQUOT c's quota, -ENOBUFS max too small (nothing taken).
+ *
+ * pp_cancel: close an open offer of c.  Blocks nobody took come back to c as
+ * its own (*returned pages, may be NULL); a shared offer's blocks that were
+ * taken stay with their holders.  -ENOENT not an open offer of c.
+ *
+ * Threads: as every call on a client (one thread at a time per client);
+ * tokens are plain bytes, any thread or process may pass them around.
+ */
+int pp_offer(struct pp_client *c, unsigned order, const uint32_t *pfns, unsigned n,
+	     unsigned shares, unsigned flags, struct pp_token *token, unsigned *bad_index);
+/*
+ * pp_loan: allocate `count` fresh blocks of 2^order pages and offer them in
+ * one round trip (as pp_alloc, then pp_offer); pfns[] receives the blocks to
+ * fill before the token is passed on.  Flags and errors as both.
+ */
+int pp_loan(struct pp_client *c, unsigned order, unsigned count, unsigned shares,
+	    unsigned flags, uint32_t *pfns, struct pp_token *token);
+int pp_take(struct pp_client *c, const struct pp_token *token, uint32_t *pfns, unsigned max,
+	    unsigned *n, unsigned *order, unsigned *flags);
+int pp_cancel(struct pp_client *c, const struct pp_token *token, uint64_t *returned);
+
+/* A token as 32 hex digits (buf: PP_TOKEN_STRLEN bytes), and back: 0 or
+ * -EINVAL when s is not exactly 32 hex digits. */
+void pp_token_format(const struct pp_token *t, char *buf);
+int pp_token_parse(const char *s, struct pp_token *t);
 
 /* The pool's page counts as the daemon sees them. */
 int pp_stat(struct pp_client *c, struct pp_stat *st);

@@ -105,6 +105,9 @@ static void handle_status(struct daemon *d, struct admin_reply *rp)
 		pc[i].isolated = c.isolated;
 		pc[i].offline = c.offline;
 		pc[i].resident_bytes = res;
+		pc[i].shared = READ_ONCE(d->pools[i]->share.shared_pages);
+		pc[i].offered = READ_ONCE(d->pools[i]->share.offered_pages);
+		pc[i].offers = READ_ONCE(d->pools[i]->share.offers_open);
 		pp[i] = &pc[i];
 	}
 	st->n_pools = d->cfg.npools;
@@ -231,6 +234,9 @@ static void handle_clients(struct daemon *d, struct admin_reply *rp)
 		ci[n].worker = c->w ? c->w->idx : 0;
 		ci[n].pool = pool ? pool->name : (char *)"";
 		ci[n].pages = READ_ONCE(c->owner.pages);
+		ci[n].ref_pages = READ_ONCE(c->owner.ref_pages);
+		ci[n].offers = READ_ONCE(c->owner.noffers);
+		ci[n].offered_pages = READ_ONCE(c->owner.offered_pages);
 		pci[n] = &ci[n];
 		n++;
 	}
@@ -338,6 +344,7 @@ static void handle_offline(struct daemon *d, const Pagepool__V1__AdminOfflineReq
 	for (unsigned i = 0; i < nh; i++) {
 		admin_holder(d, h[i].owner, &hp[i]);
 		hp[i].pages = h[i].pages;
+		hp[i].shared_pages = h[i].shared;
 		php[i] = &hp[i];
 	}
 	off->busy_pages = busy;

@@ -232,6 +232,21 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 			BAD("out of range (1..65536 blocks)");
 		else
 			cfg->max_count = (uint32_t)v;
+	} else if (strcmp(name, "max_offers") == 0) {
+		if (parse_u64(value, 0, 65536, &v) < 0)
+			BAD("out of range (0..65536 open offers per connection)");
+		else
+			cfg->max_offers = (uint32_t)v;
+	} else if (strcmp(name, "max_offers_per_uid") == 0) {
+		if (parse_u64(value, 0, 1u << 20, &v) < 0)
+			BAD("out of range (0..1048576 open offers per uid, 0 = no limit)");
+		else
+			cfg->max_offers_per_uid = (uint32_t)v;
+	} else if (strcmp(name, "max_offer_shares") == 0) {
+		if (parse_u64(value, 1, 65536, &v) < 0)
+			BAD("out of range (1..65536 takers)");
+		else
+			cfg->max_offer_shares = (uint32_t)v;
 	} else if (strcmp(name, "max_connections") == 0) {
 		if (parse_u64(value, 1, 1000000, &v) < 0)
 			BAD("out of range (1..1000000)");
@@ -305,6 +320,7 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 		perr(p, p->line, "unknown key \"%s\" in [daemon] (socket, socket_mode, "
 		     "socket_group, workers, drain_mode, log_level, max_frame, max_count, "
 		     "max_connections, max_connections_per_uid, max_output, max_output_per_uid, "
+		     "max_offers, max_offers_per_uid, max_offer_shares, "
 		     "min_drain_rate, hello_timeout, write_timeout, read_timeout, admin_socket, "
 		     "admin_mode, admin_group, admin_idle_timeout, decay_interval, default_pool)",
 		     name);
@@ -528,6 +544,9 @@ static void config_defaults(struct config *cfg)
 	cfg->max_frame = 64 * 1024;
 	cfg->max_count = 1024;
 	cfg->max_connections = 1024;
+	cfg->max_offers = 64;
+	cfg->max_offers_per_uid = 1024;
+	cfg->max_offer_shares = 64;
 	cfg->max_connections_per_uid = UINT32_MAX;	/* config_check(): a quarter */
 	cfg->max_output = 1u << 20;
 	cfg->max_output_per_uid = 4u << 20;

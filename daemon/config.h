@@ -12,6 +12,9 @@
  *   max_frame = 65536              quota_uid_pages = 0   per uid, 0 = none
  *   max_count = 1024
  *   max_connections = 1024
+ *   max_offers = 64                open offers per connection (0: no offers)
+ *   max_offers_per_uid = 1024      open offers per uid and pool (0: no limit)
+ *   max_offer_shares = 64          most takers of one shared offer
  *   max_connections_per_uid = max(max_connections / 4, 256)   0 = no limit
  *   max_output = 1048576
  *   max_output_per_uid = 4M        answers queued for all connections of a uid
@@ -100,6 +103,9 @@ struct config {
 	uint32_t max_count;
 	uint32_t max_connections;
 	uint32_t max_connections_per_uid;	/* 0: no per-uid limit */
+	uint32_t max_offers;		/* open offers per connection */
+	uint32_t max_offers_per_uid;	/* per (pool, uid); 0: no limit */
+	uint32_t max_offer_shares;	/* most takers of one offer */
 	uint32_t max_output;
 	uint32_t max_output_per_uid;	/* bytes queued for one uid; 0: no budget */
 	uint32_t min_drain_rate;	/* bytes/s, the drain rule; 0: any progress */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conn_req.c - the client requests (see conn_req.h): one handle_*() per
- * request type - hello, alloc, free, stat - each checking what it was given
+ * request type - hello, alloc, free, stat (offer, take and cancel are
+ * conn_share.c's) - each checking what it was given
  * and filling one struct conn_reply.  A request that decodes but is wrong
  * gets an error answer here; framing errors never reach this file.
  */
@@ -98,6 +99,9 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h,
 	__atomic_store_n(&c->pool, d->pools[idx], __ATOMIC_RELEASE);
 	c->pcp = pool_pcp(c->pool, c->w->idx);
 	owner_init(&c->owner, c->slot + 1);
+	c->owner.client_id = c->id;
+	c->owner.uid_pages = &c->uq->pages;
+	c->owner.uid_offers = &c->uq->offers;
 
 	pagepool__v1__welcome__init(welcome);
 	welcome->version = WIRE_VERSION;
@@ -120,17 +124,27 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h,
 	log_debug("%s: joined pool %s on worker %u", c->name, c->pool->name, c->w->idx);
 }
 
-/* Check quotas for `pages` more; charges the uid quota. 0 or -EDQUOT. */
-static int conn_charge(struct conn *c, uint64_t pages, struct conn_reply *rp)
+void conn_share_limits(struct conn *c, struct share_limits *lim)
+{
+	const struct pool_tunables *pt = &tunables_get(c->d)->pools[c->pool_idx];
+
+	lim->max_offers = c->d->cfg.max_offers;
+	lim->max_offers_uid = c->d->cfg.max_offers_per_uid;
+	lim->max_shares = c->d->cfg.max_offer_shares;
+	lim->quota = pt->quota_pages;
+	lim->uid_quota = pt->quota_uid_pages;
+}
+
+int conn_charge(struct conn *c, uint64_t pages, struct conn_reply *rp)
 {
 	/* One snapshot: both quotas come from the same reload. */
 	const struct pool_tunables *pt = &tunables_get(c->d)->pools[c->pool_idx];
 	uint64_t quota = pt->quota_pages, uid_quota = pt->quota_uid_pages;
+	uint64_t held = share_charged(&c->owner);
 
-	if (quota && c->owner.pages + pages > quota) {
+	if (quota && held + pages > quota) {
 		conn_req_err(rp, EDQUOT, "connection quota: holding %lu of %lu pages, asked %lu",
-			     (unsigned long)c->owner.pages, (unsigned long)quota,
-			     (unsigned long)pages);
+			     (unsigned long)held, (unsigned long)quota, (unsigned long)pages);
 		return -EDQUOT;
 	}
 	if (c->uq && !daemon_quota_charge(c->uq, pages, uid_quota)) {
@@ -162,7 +176,7 @@ static void conn_zero(struct conn *c, const uint32_t *pfns, unsigned n, unsigned
  * caller parks the request (conn_park) and runs it again once the drain it
  * asks for is done.  The retry (park_ticket set) never parks.
  */
-static int conn_alloc(struct conn *c, const Pagepool__V1__Alloc *a, unsigned *got)
+int conn_alloc(struct conn *c, const Pagepool__V1__Alloc *a, unsigned *got)
 {
 	unsigned flags = a->flags & ~POOL_ZERO;
 	int ret;
@@ -184,80 +198,92 @@ static int conn_alloc(struct conn *c, const Pagepool__V1__Alloc *a, unsigned *go
 }
 
 /*
- * FEATURE_RUNS: the answer's blocks as runs (first, n) of blocks laid end to
- * end, into the worker's freebuf (free while an Alloc is answered), when
+ * FEATURE_RUNS: an answer's blocks as runs (first, n) of blocks laid end to
+ * end, into the worker's freebuf (free while one answer is built), when
  * that is shorter than the list: a refill from the buddy is mostly
  * consecutive.  The blocks keep their order.
  */
-static void conn_pages_runs(struct conn *c, Pagepool__V1__Pages *pages)
+bool conn_runs(struct conn *c, const uint32_t *p, size_t n, unsigned order, uint32_t **runsp,
+	       size_t *nruns)
 {
-	const uint32_t *p = pages->pfns, step = 1u << pages->order;
+	const uint32_t step = 1u << order;
 	uint32_t *runs = c->w->freebuf;
-	size_t n = pages->n_pfns, k = 0, max = n / 2;
+	size_t k = 0, max = n / 2;
 
+	if (!(c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS))
+		return false;
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 
 		while (j < n && p[j] == p[j - 1] + step)
 			j++;
 		if (k + 2 > max || k + 2 > c->d->cfg.max_count)
-			return;		/* no shorter: keep the list */
+			return false;	/* no shorter: keep the list */
 		runs[k++] = p[i];
 		runs[k++] = (uint32_t)(j - i);
 		i = j;
 	}
-	pages->runs = runs;
-	pages->n_runs = k;
-	pages->pfns = NULL;
-	pages->n_pfns = 0;
+	*runsp = runs;
+	*nruns = k;
+	return true;
 }
 
-/*
- * A Free's blocks, `runs` expanded after `pfns` (FEATURE_RUNS), into the
- * worker's freebuf; *pfns points at the list to free (f->pfns itself when
- * there are no runs).  0 and *n, or an error answered in rp.
- */
-static int conn_free_list(struct conn *c, const Pagepool__V1__Free *f, const uint32_t **pfns,
-			  size_t *n, struct conn_reply *rp)
+int conn_block_list(struct conn *c, const uint32_t *pfns, size_t npfns, const uint32_t *runs,
+		    size_t nruns, unsigned run_order, const uint32_t **outp, size_t *n,
+		    struct conn_reply *rp)
 {
 	uint32_t max = c->d->cfg.max_count, *out = c->w->freebuf;
-	uint64_t total = f->n_pfns;
+	uint64_t total = npfns;
 
-	*pfns = f->pfns;
-	*n = f->n_pfns;
-	if (f->n_runs == 0 && f->run_order == 0)
+	*outp = pfns;
+	*n = npfns;
+	if (nruns == 0 && run_order == 0)
 		return 0;
 	if (!(c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS)) {
-		conn_req_err(rp, EPROTO, "runs in a free without FEATURE_RUNS in hello");
+		conn_req_err(rp, EPROTO, "runs without FEATURE_RUNS in hello");
 		return -EPROTO;
 	}
-	if (f->n_runs % 2 || f->run_order > PP_MAX_ORDER) {
+	if (nruns % 2 || run_order > PP_MAX_ORDER) {
 		conn_req_err(rp, EINVAL, "runs: %zu numbers (pairs expected), run_order %u",
-			     f->n_runs, f->run_order);
+			     nruns, run_order);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < f->n_runs; i += 2) {
-		uint64_t first = f->runs[i], cnt = f->runs[i + 1];
+	for (size_t i = 0; i < nruns; i += 2) {
+		uint64_t first = runs[i], cnt = runs[i + 1];
 
-		if (cnt == 0 || first + ((cnt - 1) << f->run_order) > UINT32_MAX) {
+		if (cnt == 0 || first + ((cnt - 1) << run_order) > UINT32_MAX) {
 			conn_req_err(rp, EINVAL, "run %zu: %lu blocks from pfn %lu", i / 2,
 				     (unsigned long)cnt, (unsigned long)first);
 			return -EINVAL;
 		}
 		total += cnt;
 		if (total > max) {
-			conn_req_err(rp, E2BIG, "more than %u blocks to free (the limit)", max);
+			conn_req_err(rp, E2BIG, "more than %u blocks (the limit)", max);
 			return -E2BIG;
 		}
 	}
-	if (f->n_pfns)
-		memcpy(out, f->pfns, f->n_pfns * sizeof(*out));
-	for (size_t i = 0, k = f->n_pfns; i < f->n_runs; i += 2)
-		for (uint32_t j = 0; j < f->runs[i + 1]; j++)
-			out[k++] = f->runs[i] + (j << f->run_order);
-	*pfns = out;
+	if (npfns)
+		memcpy(out, pfns, npfns * sizeof(*out));
+	for (size_t i = 0, k = npfns; i < nruns; i += 2)
+		for (uint32_t j = 0; j < runs[i + 1]; j++)
+			out[k++] = runs[i] + (j << run_order);
+	*outp = out;
 	*n = (size_t)total;
 	return 0;
+}
+
+void conn_alloc_err(struct conn *c, int ret, unsigned count, unsigned order,
+		    struct conn_reply *rp)
+{
+	if (ret == -EINPROGRESS)
+		rp->park = true;	/* charged again when it runs again */
+	else if (ret == -ENOMEM)
+		conn_req_err(rp, ENOMEM, "pool %s exhausted: %u order-%u blocks not available",
+			     c->pool->name, count, order);
+	else if (ret == -EAGAIN)
+		conn_req_err(rp, EAGAIN, "NOWAIT: no order-%u block cached on this worker", order);
+	else
+		conn_req_err(rp, -ret, "allocation failed");
 }
 
 static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
@@ -293,17 +319,7 @@ static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
 	if (c->uq)
 		daemon_quota_uncharge(c->uq, want - ((uint64_t)got << a->order));
 	if (ret < 0) {
-		if (ret == -EINPROGRESS)
-			rp->park = true;	/* charged again when it runs again */
-		else if (ret == -ENOMEM)
-			conn_req_err(rp, ENOMEM,
-				     "pool %s exhausted: %u order-%u blocks not available",
-				     c->pool->name, a->count, a->order);
-		else if (ret == -EAGAIN)
-			conn_req_err(rp, EAGAIN, "NOWAIT: no order-%u block cached on this worker",
-				     a->order);
-		else
-			conn_req_err(rp, -ret, "allocation failed");
+		conn_alloc_err(c, ret, a->count, a->order, rp);
 		return;
 	}
 	if (a->flags & POOL_ZERO)
@@ -312,8 +328,10 @@ static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
 	pages->pfns = c->w->scratch;
 	pages->n_pfns = got;
 	pages->order = a->order;
-	if (c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS)
-		conn_pages_runs(c, pages);
+	if (conn_runs(c, pages->pfns, pages->n_pfns, a->order, &pages->runs, &pages->n_runs)) {
+		pages->pfns = NULL;
+		pages->n_pfns = 0;
+	}
 	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_PAGES;
 	rp->r.pages = pages;
 }
@@ -322,7 +340,8 @@ static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
 			struct conn_reply *rp)
 {
 	Pagepool__V1__Freed *freed = &rp->u.freed;
-	uint64_t before = c->owner.pages;
+	/* Only this thread changes these two (not offered_pages: a take). */
+	uint64_t before = c->owner.pages + c->owner.ref_pages, after;
 	const uint32_t *pfns;
 	unsigned bad = 0;
 	size_t n;
@@ -333,7 +352,8 @@ static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
 			     c->d->cfg.max_count);
 		return;
 	}
-	if (conn_free_list(c, f, &pfns, &n, rp) < 0)
+	if (conn_block_list(c, f->pfns, f->n_pfns, f->runs, f->n_runs, f->run_order, &pfns, &n,
+			    rp) < 0)
 		return;
 	if (n == 0) {
 		conn_req_err(rp, EINVAL, "no pfns to free");
@@ -344,7 +364,8 @@ static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
 		static const char *const why[] = {
 			[EINVAL] = "out of range, or not the first page of a block",
 			[EALREADY] = "not allocated (double free?)",
-			[EPERM] = "held by another client",
+			[EPERM] = "held by another client (or shared, with no reference of yours)",
+			[EBUSY] = "under an open offer of yours (cancel it first)",
 		};
 		int e = -ret;
 		conn_req_err(rp, e, "pfn %u (index %u): %s", pfns[bad], bad,
@@ -352,10 +373,11 @@ static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
 		rp->r.bad_index = bad;
 		return;
 	}
+	after = c->owner.pages + c->owner.ref_pages;
 	if (c->uq)
-		daemon_quota_uncharge(c->uq, before - c->owner.pages);
+		daemon_quota_uncharge(c->uq, before - after);
 	pagepool__v1__freed__init(freed);
-	freed->pages = before - c->owner.pages;
+	freed->pages = before - after;
 	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_FREED;
 	rp->r.freed = freed;
 }
@@ -375,6 +397,11 @@ static void handle_stat(struct conn *c, struct conn_reply *rp)
 	st->isolated = pc.isolated;
 	st->offline = pc.offline;
 	st->held = c->owner.pages;
+	st->shared = READ_ONCE(c->pool->share.shared_pages);
+	st->offered = READ_ONCE(c->pool->share.offered_pages);
+	st->offers = READ_ONCE(c->pool->share.offers_open);
+	st->refs = c->owner.ref_pages;
+	st->my_offered = READ_ONCE(c->owner.offered_pages);
 	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_POOL_STAT;
 	rp->r.pool_stat = st;
 }
@@ -403,6 +430,15 @@ void conn_req_run(struct conn *c, const wire_request *req, struct conn_reply *rp
 		break;
 	case PAGEPOOL__V1__REQUEST__BODY_STAT:
 		handle_stat(c, rp);
+		break;
+	case PAGEPOOL__V1__REQUEST__BODY_OFFER:
+		conn_offer(c, req->offer, rp);
+		break;
+	case PAGEPOOL__V1__REQUEST__BODY_TAKE:
+		conn_take(c, req->take, rp);
+		break;
+	case PAGEPOOL__V1__REQUEST__BODY_CANCEL:
+		conn_cancel(c, req->cancel, rp);
 		break;
 	default:
 		conn_req_err(rp, EPROTO, "request has no known body");

@@ -29,6 +29,7 @@ struct uid_quota {
 	uid_t uid;
 	unsigned refs;			/* connections using it; under quota_lock */
 	uint64_t pages;			/* atomic */
+	uint32_t offers;		/* open offers; under its pool's share.lock */
 };
 
 /*

@@ -67,28 +67,31 @@ static void range_isolate_locked(struct zone *z, uint32_t start, uint32_t count)
 	}
 }
 
-static void holder_add(struct pool_holder *h, unsigned max, unsigned *nh, uint32_t owner,
-		       uint64_t pages)
+void pool_holder_add(struct pool_holder *h, unsigned max, unsigned *nh, uint32_t owner,
+		     uint64_t pages, uint64_t shared)
 {
 	for (unsigned i = 0; i < *nh; i++) {
 		if (h[i].owner == owner) {
 			h[i].pages += pages;
+			h[i].shared += shared;
 			return;
 		}
 	}
 	if (*nh < max) {
 		h[*nh].owner = owner;
 		h[*nh].pages = pages;
+		h[*nh].shared = shared;
 		(*nh)++;
 	}
 }
 
 /* Scan an isolated range.  Returns the pages not yet free; fills holders and
  * *in_pcp (pages still cached in a pcplist, which needs another drain). */
-static uint64_t range_busy_locked(struct zone *z, uint32_t start, uint32_t count,
+static uint64_t range_busy_locked(struct pool *pool, uint32_t start, uint32_t count,
 				  struct pool_holder *h, unsigned max, unsigned *nh,
 				  uint64_t *in_pcp)
 {
+	struct zone *z = &pool->zone;
 	uint64_t busy = 0;
 
 	*nh = 0;
@@ -102,7 +105,10 @@ static uint64_t range_busy_locked(struct zone *z, uint32_t start, uint32_t count
 			break;
 		case PG_ALLOC:
 			busy += size;
-			holder_add(h, max, nh, page_owner(p), size);
+			if (page_owner(p) & (OWNER_OFFER | OWNER_SHARED))
+				share_holders(pool, page_owner(p), size, h, max, nh);
+			else
+				pool_holder_add(h, max, nh, page_owner(p), size, 0);
 			break;
 		default:
 			busy += size;
@@ -150,7 +156,7 @@ static int pool_offline_locked(struct pool *pool, uint32_t start, uint32_t count
 	for (int pass = 0; pass < 2; pass++) {
 		pool_drain(pool, DRAIN_RCU, DRAIN_FORCE, NULL);
 		buddy_lock(z);
-		busy = range_busy_locked(z, start, count, h, max, nh, &in_pcp);
+		busy = range_busy_locked(pool, start, count, h, max, nh, &in_pcp);
 		buddy_unlock(z);
 		if (in_pcp == 0)
 			break;

@@ -60,6 +60,12 @@ int pool_create(const struct pool_config *cfg, struct pool **out)
 	strcpy(pool->name, cfg->name);
 	pool->arena.fd = -1;
 	pthread_mutex_init(&pool->admin_lock, NULL);
+	ret = share_init(&pool->share);
+	if (ret < 0) {
+		pthread_mutex_destroy(&pool->admin_lock);
+		free(pool);
+		return ret;
+	}
 	pool->npages = (uint32_t)(cfg->size / page_size);
 	pool->drain_mode = cfg->drain_mode;
 	pool->batch = cfg->batch > 0 ? cfg->batch : pcp_default_batch(pool->npages);
@@ -113,15 +119,18 @@ void pool_destroy(struct pool *pool)
 	if (pool->pages)
 		munmap(pool->pages, pool->pages_bytes);
 	arena_destroy(&pool->arena);
+	share_destroy(&pool->share);
 	pthread_mutex_destroy(&pool->admin_lock);
 	free(pool);
 }
 
 void owner_init(struct owner *o, uint32_t id)
 {
+	memset(o, 0, sizeof(*o));
 	o->id = id;
 	o->head = PFN_NIL;
-	WRITE_ONCE(o->pages, 0);
+	o->ref_head = SHARE_NIL;
+	o->offer_head = SHARE_NIL;
 }
 
 static inline void owner_link(struct pool *pool, struct owner *o, uint32_t pfn)
@@ -149,6 +158,17 @@ static inline void owner_unlink(struct pool *pool, struct owner *o, uint32_t pfn
 	COUNTER_ADD(o->pages, -(uint64_t)(1u << p->order));
 }
 
+void pool_link_owned(struct pool *pool, struct owner *o, uint32_t pfn)
+{
+	page_set_state(&pool->pages[pfn], PG_ALLOC);
+	owner_link(pool, o, pfn);
+}
+
+void pool_unlink_owned(struct pool *pool, struct owner *o, uint32_t pfn)
+{
+	owner_unlink(pool, o, pfn);
+}
+
 /* Take one block: through the pcp when there is one, else from the buddy. */
 static int pool_get_block(struct pool *pool, struct pcp *pcp, unsigned order,
 			  unsigned flags, uint32_t *pfn)
@@ -169,6 +189,16 @@ static void pool_put_block(struct pool *pool, struct pcp *pcp, uint32_t pfn)
 		pcp_free(pcp, pfn, order);
 	else
 		buddy_free(&pool->zone, pfn, order);
+}
+
+void pool_put_blocks(struct pool *pool, struct pcp *pcp, const uint32_t *pfns, unsigned n)
+{
+	if (pcp && n > 1) {
+		pcp_free_bulk(pcp, pfns, n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		pool_put_block(pool, pcp, pfns[i]);
 }
 
 int pool_alloc(struct pool *pool, struct pcp *pcp, struct owner *o, unsigned order,
@@ -237,7 +267,7 @@ static uint8_t pool_enclosing_state(struct pool *pool, uint32_t pfn)
 }
 
 /* Check one pfn of a free request; see pool_free() for the codes. */
-static int pool_check_free(struct pool *pool, struct owner *o, uint32_t pfn, int order)
+static inline int pool_check_free(struct pool *pool, struct owner *o, uint32_t pfn, int order)
 {
 	struct page *p;
 	uint8_t st;
@@ -269,6 +299,11 @@ static int pool_check_free(struct pool *pool, struct owner *o, uint32_t pfn, int
 	return 0;
 }
 
+int pool_check_block(struct pool *pool, struct owner *o, uint32_t pfn, int order)
+{
+	return pool_check_free(pool, o, pfn, order);
+}
+
 int pool_free(struct pool *pool, struct pcp *pcp, struct owner *o, const uint32_t *pfns,
 	      unsigned n, int order, unsigned *bad)
 {
@@ -288,6 +323,17 @@ int pool_free(struct pool *pool, struct pcp *pcp, struct owner *o, const uint32_
 	if (ret < 0) {
 		for (unsigned k = 0; k < i; k++)
 			pool->pages[pfns[k]].flags &= (uint16_t)~PGF_SEEN;
+		/* Not o's own: a shared block o holds a reference to, one under
+		 * o's offer, or someone else's; share_free() sorts them out. */
+		if (ret == -EPERM &&
+		    (page_owner(&pool->pages[pfns[i]]) & (OWNER_OFFER | OWNER_SHARED))) {
+			unsigned b = 0;
+
+			ret = share_free(pool, pcp, o, pfns, n, order, &b);
+			if (ret < 0 && bad)
+				*bad = b;
+			return ret;
+		}
 		if (bad)
 			*bad = i;
 		return ret;
@@ -316,7 +362,7 @@ uint64_t pool_release_all(struct pool *pool, struct pcp *pcp, struct owner *o)
 		owner_unlink(pool, o, pfn);
 		pool_put_block(pool, pcp, pfn);
 	}
-	return pages;
+	return pages + share_release_all(pool, pcp, o);
 }
 
 int pool_drain(struct pool *pool, int mode, unsigned flags, uint64_t *drained)

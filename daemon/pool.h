@@ -24,8 +24,11 @@
 #include "buddy.h"
 #include "drain.h"
 #include "pcp.h"
+#include "share.h"
 
 #define POOL_NAME_MAX	64
+
+struct pool_holder;
 
 struct pool_config {
 	const char *name;
@@ -49,12 +52,26 @@ struct pool {
 	enum drain_mode drain_mode;
 	int high, batch;		/* configured tunables (restored after isolation) */
 	pthread_mutex_t admin_lock;	/* serialises offline/online/trim/set-pcp */
+	struct share share;		/* offers and shared blocks (share.h) */
 };
 
+/*
+ * A client of a pool.  id, head and pages belong to the owner's thread;
+ * the share fields to whoever holds pool->share.lock (others may
+ * READ_ONCE them).
+ */
 struct owner {
 	uint32_t id;			/* nonzero, unique among live owners */
 	uint32_t head;			/* first allocated block, PFN_NIL if none */
 	uint64_t pages;			/* pages held; others may READ_ONCE it */
+	uint64_t client_id;		/* the connection's id, for Taken.giver */
+	uint32_t ref_head;		/* its references (share_ref.hnext) */
+	uint32_t offer_head;		/* its open offers (share_offer.gnext) */
+	uint32_t noffers;
+	uint64_t ref_pages;		/* pages held by reference */
+	uint64_t offered_pages;		/* pages under its open offers */
+	uint64_t *uid_pages;		/* its uid's page count, or NULL */
+	uint32_t *uid_offers;		/* its uid's open offers, or NULL */
 };
 
 /* alloc flags (match the wire protocol's) */
@@ -96,7 +113,25 @@ int pool_alloc(struct pool *pool, struct pcp *pcp, struct owner *o, unsigned ord
 int pool_free(struct pool *pool, struct pcp *pcp, struct owner *o, const uint32_t *pfns,
 	      unsigned n, int order, unsigned *bad);
 
-/* Free everything `o` holds; returns pages released. */
+/*
+ * Check one block of a free (or an offer) by o; pool_free()'s codes, with
+ * -EPERM for any block that is not o's own (shared ones included).
+ */
+int pool_check_block(struct pool *pool, struct owner *o, uint32_t pfn, int order);
+
+/* For share.c: link a block to o as its own (state PG_ALLOC), unlink it,
+ * and give validated, unlinked blocks back through pcp (NULL: the buddy). */
+void pool_link_owned(struct pool *pool, struct owner *o, uint32_t pfn);
+void pool_unlink_owned(struct pool *pool, struct owner *o, uint32_t pfn);
+void pool_put_blocks(struct pool *pool, struct pcp *pcp, const uint32_t *pfns, unsigned n);
+
+/* Add `pages` (of which `shared` by reference or offer) to owner's entry in
+ * h (up to max entries, *nh used). */
+void pool_holder_add(struct pool_holder *h, unsigned max, unsigned *nh, uint32_t owner,
+		     uint64_t pages, uint64_t shared);
+
+/* Free everything `o` holds, its references and open offers included;
+ * returns the pages it was charged for. */
 uint64_t pool_release_all(struct pool *pool, struct pcp *pcp, struct owner *o);
 
 /* Drain this pool's pcps (drain.h); mode < 0 uses the pool's default. */
@@ -127,6 +162,7 @@ void pool_counts(struct pool *pool, struct pool_counts *c);
 struct pool_holder {
 	uint32_t owner;
 	uint64_t pages;
+	uint64_t shared;		/* of which by reference or under its offer */
 };
 
 /*
@@ -158,7 +194,8 @@ int pool_trim(struct pool *pool, uint64_t *pages);
  * Check the pool's invariants in O(pages): every page is accounted exactly
  * once (buddy + pcplists + allocated + isolated + offline + virgin == size),
  * no block is on two lists, blocks are aligned and never overlap, every
- * allocated block has exactly one live owner (when `owners` is given: the
+ * allocated block has a live holder: exactly one owner, or the share
+ * table's references and offers, counted right (share_verify; when `owners` is given: the
  * complete set of live owners).  The pool must be quiet (no worker running
  * allocations).  Returns 0 or -EUCLEAN with a message in err.
  */

@@ -43,6 +43,9 @@ static const char *reload_needs_restart(const struct config *a, const struct con
 	if (a->max_frame != b->max_frame || a->max_count != b->max_count ||
 	    a->max_connections != b->max_connections || a->max_output != b->max_output)
 		return "max_frame, max_count, max_connections or max_output";
+	if (a->max_offers != b->max_offers || a->max_offers_per_uid != b->max_offers_per_uid ||
+	    a->max_offer_shares != b->max_offer_shares)
+		return "max_offers, max_offers_per_uid or max_offer_shares";
 	if (strcmp(a->default_pool, b->default_pool))
 		return "default_pool";
 	if (a->npools != b->npools)

@@ -181,7 +181,8 @@ static int verify_pcps(struct verify *v, bool set)
 	return 0;
 }
 
-static int verify_owners(struct verify *v, struct owner *const *owners, unsigned n, bool set)
+static int verify_owners(struct verify *v, struct owner *const *owners, unsigned n, bool set,
+			 uint64_t shared)
 {
 	struct page *pg = v->pool->pages;
 	uint64_t total = 0;
@@ -210,9 +211,10 @@ static int verify_owners(struct verify *v, struct owner *const *owners, unsigned
 				     (unsigned long)held, (unsigned long)o->pages);
 		total += held;
 	}
-	if (set && total != v->pages[PG_ALLOC])
-		return vfail(v, "live owners hold %lu pages, %lu pages allocated",
-			     (unsigned long)total, (unsigned long)v->pages[PG_ALLOC]);
+	if (set && total + shared != v->pages[PG_ALLOC])
+		return vfail(v, "live owners hold %lu pages, offers and shared blocks %lu, "
+			     "%lu pages allocated", (unsigned long)total, (unsigned long)shared,
+			     (unsigned long)v->pages[PG_ALLOC]);
 	return 0;
 }
 
@@ -253,11 +255,15 @@ int pool_verify(struct pool *pool, struct owner *const *owners, unsigned nowners
 		ret = verify_totals(&v);
 	/* Membership checks mark pages SEEN; always unmark, even on failure. */
 	if (ret == 0) {
+		uint64_t shared = 0;
+
 		ret = verify_pcps(&v, true);
+		if (ret == 0)
+			ret = share_verify(pool, owners, nowners, &shared, err, errlen);
 		if (ret == 0 && owners)
-			ret = verify_owners(&v, owners, nowners, true);
+			ret = verify_owners(&v, owners, nowners, true, shared);
 		if (owners)
-			verify_owners(&v, owners, nowners, false);
+			verify_owners(&v, owners, nowners, false, 0);
 		verify_pcps(&v, false);
 	}
 	buddy_unlock(&pool->zone);

@@ -7,7 +7,8 @@
 
 static const struct out_col client_cols[] = {
 	{ "id", "ID", 0 }, { "pid", "PID", 0 }, { "uid", "UID", 0 }, { "worker", "WORKER", 0 },
-	{ "pool", "POOL", OUT_LEFT }, { "pages", "PAGES", 0 },
+	{ "pool", "POOL", OUT_LEFT }, { "pages", "PAGES", 0 }, { "ref_pages", "REFS", 0 },
+	{ "offers", "OFFERS", 0 }, { "offered_pages", "OFFERED", 0 },
 };
 
 static int cmd_clients_run(struct ctl *c, const struct ctl_args *a)
@@ -36,6 +37,9 @@ static int cmd_clients_run(struct ctl *c, const struct ctl_args *a)
 		/* No pool before its hello. */
 		out_cell_str(o, ci->pool && ci->pool[0] ? ci->pool : NULL);
 		out_cell_u64(o, ci->pages);
+		out_cell_u64(o, ci->ref_pages);
+		out_cell_u64(o, ci->offers);
+		out_cell_u64(o, ci->offered_pages);
 	}
 	out_table_end(o);
 	request_free(resp);
@@ -46,8 +50,9 @@ const struct ctl_cmd cmd_clients_entry = {
 	"clients", "",
 	"List the connected clients: ID (as pp_info() reports it), PID and UID of\n"
 	"the peer, the WORKER serving it, the POOL it joined ('-' before its\n"
-	"hello) and the PAGES it holds.\n"
-	"JSON: {clients: [{id, pid, uid, worker, pool, pages}]} (pool null before\n"
-	"hello).",
+	"hello), the PAGES it holds as its own, the pages it holds by reference\n"
+	"(REFS: shared blocks), its open OFFERS and the pages under them (OFFERED).\n"
+	"JSON: {clients: [{id, pid, uid, worker, pool, pages, ref_pages, offers,\n"
+	"offered_pages}]} (pool null before hello).",
 	0, 0, cmd_clients_run,
 };

@@ -125,12 +125,16 @@ static void holders_print(const Pagepool__V1__AdminOffline *off, size_t max)
 		if (i >= max)
 			continue;
 		if (h->client_id)
-			fprintf(stderr, "  client %llu (pid %d, uid %u): %llu pages\n",
+			fprintf(stderr, "  client %llu (pid %d, uid %u): %llu pages",
 				(unsigned long long)h->client_id, h->pid, h->uid,
 				(unsigned long long)h->pages);
 		else
-			fprintf(stderr, "  a client that is gone: %llu pages\n",
+			fprintf(stderr, "  a client that is gone: %llu pages",
 				(unsigned long long)h->pages);
+		if (h->shared_pages)
+			fprintf(stderr, " (%llu shared or under offer)",
+				(unsigned long long)h->shared_pages);
+		fputc('\n', stderr);
 	}
 	if (n > max)
 		fprintf(stderr, "  ... and %zu more holders\n", n - max);
@@ -155,6 +159,7 @@ static void holders_json(struct out *o, const Pagepool__V1__AdminOffline *off)
 		out_json_i64(o, "pid", h->pid);
 		out_json_u64(o, "uid", h->uid);
 		out_json_u64(o, "pages", h->pages);
+		out_json_u64(o, "shared_pages", h->shared_pages);
 		out_end(o);
 	}
 	out_end(o);

@@ -15,6 +15,9 @@ static const struct out_col pool_cols[] = {
 	{ "isolated", "ISOLATED", 0 },
 	{ "offline", "OFFLINE", 0 },
 	{ "resident_bytes", "RESIDENT_MIB", OUT_MIB },
+	{ "shared", "SHARED", 0 },
+	{ "offered", "OFFERED", 0 },
+	{ "offers", "OFFERS", 0 },
 };
 
 /* "D HH:MM:SS" past a day, "HH:MM:SS" before. */
@@ -64,6 +67,9 @@ static int cmd_status_run(struct ctl *c, const struct ctl_args *a)
 		out_cell_u64(o, p->isolated);
 		out_cell_u64(o, p->offline);
 		out_cell_u64(o, p->resident_bytes);
+		out_cell_u64(o, p->shared);
+		out_cell_u64(o, p->offered);
+		out_cell_u64(o, p->offers);
 	}
 	out_table_end(o);
 	request_free(resp);
@@ -76,8 +82,11 @@ const struct ctl_cmd cmd_status_entry = {
 	"default drain mode; then one line per pool with its pages: TOTAL, FREE\n"
 	"(in the buddy allocator), PCP (cached in the workers' pcplists),\n"
 	"ALLOCATED (held by clients), ISOLATED (being taken offline), OFFLINE\n"
-	"(memory returned to the OS) and RESIDENT_MIB (arena memory backed by RAM).\n"
+	"(memory returned to the OS), RESIDENT_MIB (arena memory backed by RAM),\n"
+	"SHARED (allocated pages in blocks shared by reference), OFFERED\n"
+	"(allocated pages under open offers) and OFFERS (open offers).\n"
 	"JSON: {version, uptime_s, workers, clients, drain_mode, pools: [{name,\n"
-	"total, free, pcp, allocated, isolated, offline, resident_bytes}]}.",
+	"total, free, pcp, allocated, isolated, offline, resident_bytes, shared,\n"
+	"offered, offers}]}.",
 	0, 0, cmd_status_run,
 };
