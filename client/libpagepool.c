@@ -6,7 +6,9 @@
  * arena, mapped MAP_SHARED once at connect.  Calls are strictly one request,
  * one response: ids start at 1 and increase, and the response must echo the
  * id just sent.  The I/O, framing and id matching are proto/transport.c's;
- * this file checks everything the daemon says before believing it.
+ * this file checks everything the daemon says before believing it.  The
+ * offers (pp_offer, pp_loan, pp_take, pp_cancel) are handoff.c's; what
+ * both files use is in libpp.h.
  *
  * A client breaks on any failure that leaves the stream in an unknown state
  * (send/receive error, EOF, timeout, oversized or undecodable frame, wrong
@@ -36,11 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pagepool.h"
-#include "transport.h"
-#include "wire.h"
-
-#define PP_EXPORT	__attribute__((visibility("default")))
+#include "libpp.h"
 
 #define ERRLEN		TRANSPORT_ERRLEN	/* pp_last_error() text, NUL included */
 #define PP_FLAGS	(PP_NOWAIT | PP_ZERO | PP_PARTIAL)
@@ -49,17 +47,6 @@ _Static_assert(PP_NOWAIT == PAGEPOOL__V1__ALLOC_FLAG__ALLOC_NOWAIT, "PP_NOWAIT")
 _Static_assert(PP_ZERO == PAGEPOOL__V1__ALLOC_FLAG__ALLOC_ZERO, "PP_ZERO");
 _Static_assert(PP_PARTIAL == PAGEPOOL__V1__ALLOC_FLAG__ALLOC_PARTIAL, "PP_PARTIAL");
 
-struct pp_client {
-	struct pp_transport t;	/* the connection; t.error is pp_last_error() */
-	uint32_t bad_index;	/* bad_index of the last failed response */
-	uint8_t *base;		/* the arena mapping, map_len bytes */
-	size_t map_len;
-	uint64_t npages;
-	unsigned page_shift;
-	struct pp_info info;
-	uint32_t features;	/* Feature bits the welcome granted */
-};
-
 /* pp_last_error(NULL): why this thread's last pp_connect failed. */
 static _Thread_local char connect_error[ERRLEN];
 static _Thread_local char strerror_buf[128];
@@ -67,7 +54,7 @@ static _Thread_local char strerror_buf[128];
 /* Text of `err` (> 0) for pp_strerror; the protocol's meanings first. */
 #define PP_ERRORS(X)							\
 	X(EPERM, "not allowed (pool access or another client's page)")	\
-	X(ENOENT, "no such pool")					\
+	X(ENOENT, "no such pool (or offer)")				\
 	X(EAGAIN, "no cached pages (NOWAIT)")				\
 	X(ENOMEM, "pool exhausted (or out of memory)")			\
 	X(EBUSY, "resource busy")					\
@@ -75,8 +62,11 @@ static _Thread_local char strerror_buf[128];
 	X(E2BIG, "count or message larger than the limit")		\
 	X(EPROTO, "protocol error")					\
 	X(EPROTONOSUPPORT, "protocol version not supported")		\
-	X(EDQUOT, "page quota exceeded")				\
-	X(EALREADY, "page not allocated (double free?)")		\
+	X(EDQUOT, "page (or offer) quota exceeded")			\
+	X(EALREADY, "page not allocated (double free?), or offer taken") \
+	X(ECANCELED, "the offer was cancelled by its giver")		\
+	X(EOWNERDEAD, "the offer's giver disconnected; its pages are gone") \
+	X(ENOBUFS, "more blocks than room for them")			\
 	X(ESHUTDOWN, "the daemon is shutting down")			\
 	X(ECONNRESET, "connection to the daemon lost")			\
 	X(EPIPE, "connection to the daemon lost (broken pipe)")	\
@@ -94,9 +84,7 @@ static void errtext_vset(char *dst, const char *fmt, va_list ap)
 			*p = '?';
 }
 
-/* Record why a call failed (for pp_last_error) and return err. */
-static int __attribute__((format(printf, 3, 4)))
-fail(struct pp_client *c, int err, const char *fmt, ...)
+int libpp_fail(struct pp_client *c, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -106,9 +94,7 @@ fail(struct pp_client *c, int err, const char *fmt, ...)
 	return err;
 }
 
-/* The same, and break the client: the stream can no longer be trusted. */
-static int __attribute__((format(printf, 3, 4)))
-fail_break(struct pp_client *c, int err, const char *fmt, ...)
+int libpp_fail_break(struct pp_client *c, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -119,14 +105,8 @@ fail_break(struct pp_client *c, int err, const char *fmt, ...)
 	return err;
 }
 
-/*
- * One round trip: send req (its id is assigned here), receive its response.
- * 0 with *out set when the daemon answered OK; -status (with the daemon's
- * text in pp_last_error and its bad_index in c->bad_index) when it refused;
- * other -errno when the exchange failed.  fd_out, when given, receives an
- * fd that came with the response (the caller closes it).
- */
-static int call(struct pp_client *c, wire_request *req, wire_response **out, int *fd_out)
+/* libpp.h has the contracts of libpp_fail, libpp_fail_break, libpp_call. */
+int libpp_call(struct pp_client *c, wire_request *req, wire_response **out, int *fd_out)
 {
 	ProtobufCMessage *resp;
 	int err;
@@ -144,15 +124,14 @@ static int call(struct pp_client *c, wire_request *req, wire_response **out, int
 	return err;
 }
 
-/* Check that a response carries the body its request asked for. */
-static int expect_body(struct pp_client *c, wire_response *resp, int body_case)
+int libpp_expect_body(struct pp_client *c, wire_response *resp, int body_case)
 {
 	int got = (int)resp->body_case;
 
 	if (got == body_case)
 		return 0;
 	wire_response_free(resp);
-	return fail_break(c, -EPROTO, "response body %d, expected %d", got, body_case);
+	return libpp_fail_break(c, -EPROTO, "response body %d, expected %d", got, body_case);
 }
 
 /* Check the welcome's numbers; they are used as shifts and bounds later. */
@@ -162,21 +141,21 @@ static int welcome_check(struct pp_client *c, const Pagepool__V1__Welcome *w,
 	uint32_t ps = w->page_size;
 
 	if (w->version != WIRE_VERSION)
-		return fail(c, -EPROTONOSUPPORT, "the daemon speaks protocol version %u, "
-			    "the library %u", w->version, WIRE_VERSION);
+		return libpp_fail(c, -EPROTONOSUPPORT, "the daemon speaks protocol version %u, "
+				  "the library %u", w->version, WIRE_VERSION);
 	if (ps == 0 || (ps & (ps - 1)))
-		return fail(c, -EPROTO, "welcome: page size %u", ps);
+		return libpp_fail(c, -EPROTO, "welcome: page size %u", ps);
 	if (w->arena_size == 0 || w->arena_size % ps || w->arena_size / ps > (1ULL << 32) ||
 	    w->arena_size > SIZE_MAX)
-		return fail(c, -EPROTO, "welcome: arena of %llu bytes, pages of %u",
-			    (unsigned long long)w->arena_size, ps);
+		return libpp_fail(c, -EPROTO, "welcome: arena of %llu bytes, pages of %u",
+				  (unsigned long long)w->arena_size, ps);
 	if (w->max_count == 0 || w->max_order > 31 || w->max_frame == 0)
-		return fail(c, -EPROTO, "welcome: max_count %u, max_order %u, max_frame %u",
-			    w->max_count, w->max_order, w->max_frame);
+		return libpp_fail(c, -EPROTO, "welcome: max_count %u, max_order %u, max_frame %u",
+				  w->max_count, w->max_order, w->max_frame);
 	if (!w->pool || strlen(w->pool) >= sizeof(c->info.pool) ||
 	    (pool[0] && strcmp(pool, w->pool) != 0))
-		return fail(c, -EPROTO, "welcome: joined pool '%.64s', asked for '%s'",
-			    w->pool ? w->pool : "", pool);
+		return libpp_fail(c, -EPROTO, "welcome: joined pool '%.64s', asked for '%s'",
+				  w->pool ? w->pool : "", pool);
 	return 0;
 }
 
@@ -191,19 +170,19 @@ static int arena_map(struct pp_client *c, int fd, uint64_t size)
 	int seals;
 
 	if (fd < 0)
-		return fail(c, -EPROTO, "welcome without the arena fd");
+		return libpp_fail(c, -EPROTO, "welcome without the arena fd");
 	if (fstat(fd, &st) < 0)
-		return fail(c, -errno, "fstat arena: %s", strerror(errno));
+		return libpp_fail(c, -errno, "fstat arena: %s", strerror(errno));
 	if (!S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size < size)
-		return fail(c, -EPROTO, "arena fd of %lld bytes, welcome says %llu",
-			    (long long)st.st_size, (unsigned long long)size);
+		return libpp_fail(c, -EPROTO, "arena fd of %lld bytes, welcome says %llu",
+				  (long long)st.st_size, (unsigned long long)size);
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0 || !(seals & F_SEAL_SHRINK))
-		return fail(c, -EPROTO, "arena fd is not sealed against shrinking");
+		return libpp_fail(c, -EPROTO, "arena fd is not sealed against shrinking");
 	c->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (c->base == MAP_FAILED) {
 		c->base = NULL;
-		return fail(c, -errno, "mmap arena: %s", strerror(errno));
+		return libpp_fail(c, -errno, "mmap arena: %s", strerror(errno));
 	}
 	c->map_len = size;
 	return 0;
@@ -249,15 +228,15 @@ static int handshake(struct pp_client *c, const char *pool)
 	hello.features = env_features();
 	req.body_case = PAGEPOOL__V1__REQUEST__BODY_HELLO;
 	req.hello = &hello;
-	err = call(c, &req, &resp, &fd);
+	err = libpp_call(c, &req, &resp, &fd);
 	if (err == -EPROTO && hello.features && !c->t.broken) {
 		/* A daemon older than the features field refuses the hello
 		 * (unknown fields) and keeps the connection: ask again. */
 		hello.features = 0;
-		err = call(c, &req, &resp, &fd);
+		err = libpp_call(c, &req, &resp, &fd);
 	}
 	if (!err)
-		err = expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_WELCOME);
+		err = libpp_expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_WELCOME);
 	if (!err) {
 		err = welcome_check(c, resp->welcome, pool);
 		if (!err)
@@ -298,8 +277,8 @@ static int env_timeout(struct pp_client *c, int *timeout_ms)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (s[0] < '0' || s[0] > '9' || *end || errno || v > INT_MAX)
-		return fail(c, -EINVAL, "PAGEPOOL_TIMEOUT_MS=%.32s: not a number of milliseconds",
-			    s);
+		return libpp_fail(c, -EINVAL,
+				  "PAGEPOOL_TIMEOUT_MS=%.32s: not a number of milliseconds", s);
 	*timeout_ms = (int)v;
 	return 0;
 }
@@ -357,8 +336,8 @@ PP_EXPORT int pp_connect(const char *socket_path, const char *pool, struct pp_cl
 	c->t.fd = -1;
 	err = env_timeout(c, &timeout_ms);
 	if (!err && strlen(pool) >= sizeof(c->info.pool))
-		err = fail(c, -ENAMETOOLONG, "pool name longer than %zu bytes",
-			   sizeof(c->info.pool) - 1);
+		err = libpp_fail(c, -ENAMETOOLONG, "pool name longer than %zu bytes",
+				 sizeof(c->info.pool) - 1);
 	if (!err)
 		err = client_open(c, socket_path, pool, timeout_ms);
 	if (err) {
@@ -393,6 +372,45 @@ PP_EXPORT const struct pp_info *pp_info(const struct pp_client *c)
 	return c ? &c->info : NULL;
 }
 
+int libpp_blocks_count(struct pp_client *c, const char *what, size_t n_pfns,
+		       const uint32_t *runs, size_t n_runs, uint64_t *total)
+{
+	uint64_t sum = n_pfns;
+
+	if (n_runs && !(c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS))
+		return libpp_fail_break(c, -EPROTO, "%s answered with runs it was not asked for",
+					what);
+	if (n_runs % 2)
+		return libpp_fail_break(c, -EPROTO, "%s answered with an odd runs list", what);
+	for (size_t i = 1; i < n_runs; i += 2) {
+		if (runs[i] == 0)
+			return libpp_fail_break(c, -EPROTO, "%s answered with an empty run", what);
+		sum += runs[i];
+	}
+	*total = sum;
+	return 0;
+}
+
+int libpp_blocks_expand(struct pp_client *c, const char *what, const uint32_t *pfns,
+			size_t n_pfns, const uint32_t *runs, size_t n_runs, unsigned order,
+			uint32_t *out, size_t *n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n_pfns; i++)
+		out[k++] = pfns[i];
+	for (size_t i = 0; i < n_runs; i += 2)
+		for (uint64_t j = 0, pfn = runs[i]; j < runs[i + 1]; j++, pfn += 1u << order)
+			out[k++] = pfn > UINT32_MAX ? UINT32_MAX : (uint32_t)pfn;
+	for (size_t i = 0; i < k; i++)
+		if ((uint64_t)out[i] + (1ULL << order) > c->npages)
+			return libpp_fail_break(c, -EPROTO, "%s answered pfn %u outside the arena "
+						"(%llu pages)", what, out[i],
+						(unsigned long long)c->npages);
+	*n = k;
+	return 0;
+}
+
 /*
  * The Pages answer to an Alloc of count blocks of order, into pfns[] (room
  * for count): its list, or its runs expanded (FEATURE_RUNS), each block
@@ -402,35 +420,19 @@ PP_EXPORT const struct pp_info *pp_info(const struct pp_client *c)
 static int pages_take(struct pp_client *c, const Pagepool__V1__Pages *p, unsigned order,
 		      unsigned count, unsigned flags, uint32_t *pfns, size_t *n)
 {
-	uint64_t total = p->n_pfns;
-	size_t k = 0;
+	uint64_t total;
+	int err;
 
-	if (p->n_runs && !(c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS))
-		return fail_break(c, -EPROTO, "alloc answered with runs it was not asked for");
-	if (p->n_runs % 2)
-		return fail_break(c, -EPROTO, "alloc answered with an odd runs list");
-	for (size_t i = 1; i < p->n_runs; i += 2) {
-		if (p->runs[i] == 0)
-			return fail_break(c, -EPROTO, "alloc answered with an empty run");
-		total += p->runs[i];
-	}
+	err = libpp_blocks_count(c, "alloc", p->n_pfns, p->runs, p->n_runs, &total);
+	if (err)
+		return err;
 	if (p->order != order || total == 0 || total > count ||
 	    (total < count && !(flags & PP_PARTIAL)))
-		return fail_break(c, -EPROTO, "alloc of %u order-%u blocks answered with %llu "
-				  "of order %u", count, order, (unsigned long long)total,
-				  p->order);
-	for (size_t i = 0; i < p->n_pfns; i++)
-		pfns[k++] = p->pfns[i];
-	for (size_t i = 0; i < p->n_runs; i += 2)
-		for (uint64_t j = 0, pfn = p->runs[i]; j < p->runs[i + 1]; j++, pfn += 1u << order)
-			pfns[k++] = pfn > UINT32_MAX ? UINT32_MAX : (uint32_t)pfn;
-	for (size_t i = 0; i < k; i++)
-		if ((uint64_t)pfns[i] + (1ULL << order) > c->npages)
-			return fail_break(c, -EPROTO, "alloc answered pfn %u outside the arena "
-					  "(%llu pages)", pfns[i],
-					  (unsigned long long)c->npages);
-	*n = k;
-	return 0;
+		return libpp_fail_break(c, -EPROTO, "alloc of %u order-%u blocks answered with "
+					"%llu of order %u", count, order,
+					(unsigned long long)total, p->order);
+	return libpp_blocks_expand(c, "alloc", p->pfns, p->n_pfns, p->runs, p->n_runs, order,
+				   pfns, n);
 }
 
 PP_EXPORT int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsigned flags,
@@ -447,22 +449,22 @@ PP_EXPORT int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsi
 	if (!c)
 		return -EINVAL;
 	if (!pfns || count == 0 || (flags & ~PP_FLAGS))
-		return fail(c, -EINVAL, "pp_alloc: %s", !pfns ? "pfns is NULL" :
-			    count == 0 ? "count 0" : "unknown flags");
+		return libpp_fail(c, -EINVAL, "pp_alloc: %s", !pfns ? "pfns is NULL" :
+				  count == 0 ? "count 0" : "unknown flags");
 	if (order > c->info.max_order)
-		return fail(c, -EINVAL, "pp_alloc: order %u above max_order %u", order,
-			    c->info.max_order);
+		return libpp_fail(c, -EINVAL, "pp_alloc: order %u above max_order %u", order,
+				  c->info.max_order);
 	if (count > c->info.max_count)
-		return fail(c, -E2BIG, "pp_alloc: count %u above max_count %u", count,
-			    c->info.max_count);
+		return libpp_fail(c, -E2BIG, "pp_alloc: count %u above max_count %u", count,
+				  c->info.max_count);
 	alloc.order = order;
 	alloc.count = count;
 	alloc.flags = flags;
 	req.body_case = PAGEPOOL__V1__REQUEST__BODY_ALLOC;
 	req.alloc = &alloc;
-	err = call(c, &req, &resp, NULL);
+	err = libpp_call(c, &req, &resp, NULL);
 	if (!err)
-		err = expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_PAGES);
+		err = libpp_expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_PAGES);
 	if (err)
 		return err;
 	err = pages_take(c, resp->pages, order, count, flags, pfns, &n);
@@ -472,39 +474,44 @@ PP_EXPORT int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsi
 	return err;
 }
 
-/* Most numbers of runs a Free carries (pairs: half as many runs). */
-#define FREE_RUNS_MAX	256
-
-/*
- * pfns[] as runs in the same order (the daemon's bad_index then counts as
- * the caller does), with the stride of the first two pfns when it is a
- * power of two up to max_order pages (else 1): true and runs[], *nruns,
- * *run_order when that is less than half the list and fits FREE_RUNS_MAX.
- */
-static bool free_runs(const uint32_t *pfns, unsigned n, unsigned max_order, uint32_t *runs,
-		      size_t *nruns, unsigned *run_order)
+bool libpp_runs_pack(const uint32_t *pfns, unsigned n, unsigned order, uint32_t *runs,
+		     size_t *nruns)
 {
-	uint32_t d = n > 1 ? pfns[1] - pfns[0] : 0;
-	unsigned o = d && !(d & (d - 1)) ? (unsigned)__builtin_ctz(d) : 0;
 	size_t k = 0;
 
 	if (n < 4)
 		return false;
-	if (o > max_order)
-		o = 0;
 	for (unsigned i = 0; i < n;) {
 		unsigned j = i + 1;
 
-		while (j < n && pfns[j - 1] <= UINT32_MAX - (1u << o) &&
-		       pfns[j] == pfns[j - 1] + (1u << o))
+		while (j < n && pfns[j - 1] <= UINT32_MAX - (1u << order) &&
+		       pfns[j] == pfns[j - 1] + (1u << order))
 			j++;
-		if (k + 2 > FREE_RUNS_MAX || k + 2 > n / 2)
+		if (k + 2 > LIBPP_RUNS_MAX || k + 2 > n / 2)
 			return false;
 		runs[k++] = pfns[i];
 		runs[k++] = j - i;
 		i = j;
 	}
 	*nruns = k;
+	return true;
+}
+
+/*
+ * pfns[] as runs (libpp_runs_pack), with the stride of the first two pfns
+ * when it is a power of two up to max_order pages (else 1): true and
+ * runs[], *nruns, *run_order when that is shorter than the list.
+ */
+static bool free_runs(const uint32_t *pfns, unsigned n, unsigned max_order, uint32_t *runs,
+		      size_t *nruns, unsigned *run_order)
+{
+	uint32_t d = n > 1 ? pfns[1] - pfns[0] : 0;
+	unsigned o = d && !(d & (d - 1)) ? (unsigned)__builtin_ctz(d) : 0;
+
+	if (o > max_order)
+		o = 0;
+	if (!libpp_runs_pack(pfns, n, o, runs, nruns))
+		return false;
 	*run_order = o;
 	return true;
 }
@@ -527,10 +534,11 @@ PP_EXPORT int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n,
 	if (!c)
 		return -EINVAL;
 	if (!pfns || n == 0)
-		return fail(c, -EINVAL, "pp_free: %s", !pfns ? "pfns is NULL" : "n is 0");
+		return libpp_fail(c, -EINVAL, "pp_free: %s", !pfns ? "pfns is NULL" : "n is 0");
 	if (n > c->info.max_count)
-		return fail(c, -E2BIG, "pp_free: %u pfns, max_count %u", n, c->info.max_count);
-	uint32_t runs[FREE_RUNS_MAX];
+		return libpp_fail(c, -E2BIG, "pp_free: %u pfns, max_count %u", n,
+				  c->info.max_count);
+	uint32_t runs[LIBPP_RUNS_MAX];
 	size_t nruns = 0;
 	unsigned run_order = 0;
 
@@ -545,14 +553,15 @@ PP_EXPORT int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n,
 	}
 	req.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
 	req.free = &f;
-	err = call(c, &req, &resp, NULL);
+	err = libpp_call(c, &req, &resp, NULL);
 	if (err) {
-		if (bad_index && c->bad_index < n &&
-		    (err == -EINVAL || err == -EPERM || err == -EALREADY))
+		/* EBUSY: a block under this client's open offer (pp_offer). */
+		if (bad_index && c->bad_index < n && (err == -EINVAL || err == -EPERM ||
+						      err == -EALREADY || err == -EBUSY))
 			*bad_index = c->bad_index;
 		return err;
 	}
-	err = expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_FREED);
+	err = libpp_expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_FREED);
 	if (!err)
 		wire_response_free(resp);
 	return err;
@@ -569,12 +578,12 @@ PP_EXPORT int pp_stat(struct pp_client *c, struct pp_stat *st)
 	if (!c)
 		return -EINVAL;
 	if (!st)
-		return fail(c, -EINVAL, "pp_stat: st is NULL");
+		return libpp_fail(c, -EINVAL, "pp_stat: st is NULL");
 	req.body_case = PAGEPOOL__V1__REQUEST__BODY_STAT;
 	req.stat = &stat;
-	err = call(c, &req, &resp, NULL);
+	err = libpp_call(c, &req, &resp, NULL);
 	if (!err)
-		err = expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_POOL_STAT);
+		err = libpp_expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_POOL_STAT);
 	if (err)
 		return err;
 	ps = resp->pool_stat;
@@ -582,6 +591,8 @@ PP_EXPORT int pp_stat(struct pp_client *c, struct pp_stat *st)
 		.total = ps->total, .free = ps->free, .pcp = ps->pcp,
 		.allocated = ps->allocated, .isolated = ps->isolated,
 		.offline = ps->offline, .held = ps->held,
+		.shared = ps->shared, .offered = ps->offered, .offers = ps->offers,
+		.refs = ps->refs, .my_offered = ps->my_offered,
 	};
 	wire_response_free(resp);
 	return 0;

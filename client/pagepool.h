@@ -110,7 +110,8 @@ int pp_connect(const char *socket_path, const char *pool, struct pp_client **out
 void pp_close(struct pp_client *c);
 
 /*
- * Bound every later call on c (pp_alloc, pp_free, pp_stat): each may take
+ * Bound every later call on c (pp_alloc, pp_free, pp_stat, pp_offer,
+ * pp_loan, pp_take, pp_cancel): each may take
  * at most timeout_ms milliseconds, sending and waiting for the answer
  * together; 0 does not wait for an answer at all; < 0 blocks until the
  * daemon answers (the default).  A call that runs out of time returns
@@ -133,7 +134,9 @@ int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsigned flags
  * Free blocks by their first pfn.  Every pfn is checked first; one bad pfn
  * (not held by this connection, not a block's first page, listed twice)
  * fails the call and frees nothing; *bad_index (may be NULL) tells which,
- * and is n when the failure is not about one pfn.
+ * and is n when the failure is not about one pfn.  A shared block's pfn
+ * drops c's reference to it (pp_take); a block under c's own open offer is
+ * -EBUSY (pp_cancel it first).
  */
 int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n, unsigned *bad_index);
 
@@ -146,9 +149,13 @@ int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n, unsigned *bad
  * (drop it with pp_free).  *token receives the token to pass to the taker by
  * any channel of your own.  Until the offer closes (taken, pp_cancel, or c
  * disconnects) its blocks count against c's quotas and c cannot free or
- * offer them again.  -EINVAL with *bad_index (may be NULL) naming a block
- * c does not own (or of another order, listed twice, under offer already,
- * shared), -EDQUOT when c or its uid has too many offers open, -E2BIG.
+ * offer them again.  A refused block is named by *bad_index (may be NULL;
+ * n when the failure is not about one block): -EINVAL (out of range, not a
+ * block's first page, of another order, listed twice), -EPERM (not c's own:
+ * another client's, or shared), -EALREADY (not allocated), -EBUSY (under an
+ * open offer already).  -EDQUOT when c or its uid has too many offers open
+ * (or, with PP_OFFER_KEEP, c's quota has no room for its own reference),
+ * -EINVAL for shares above the daemon's max_offer_shares, -E2BIG.
  *
  * pp_take: take the blocks of an offer made in c's pool.  pfns[] (room for
  * max blocks; max_count is always enough) receives them, *n how many,
@@ -157,7 +164,10 @@ int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n, unsigned *bad
  * holder).  Without it c owns the blocks.  -ENOENT unknown token (or
  * another pool's), -EALREADY taken already (or by c once already),
  * -ECANCELED cancelled, -EOWNERDEAD the giver disconnected and the pages are
- * gone, -EDQUOT c's quota, -ENOBUFS max too small (nothing taken).
+ * gone, -EDQUOT c's quota, -EINVAL c's own offer.  -ENOBUFS: the answer
+ * had more than max blocks; they ARE taken and held by c (pfns unknown to
+ * the caller until pp_close releases them), so pass max >=
+ * pp_info(c)->max_count.
  *
  * pp_cancel: close an open offer of c.  Blocks nobody took come back to c as
  * its own (*returned pages, may be NULL); a shared offer's blocks that were

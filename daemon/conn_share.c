@@ -60,7 +60,10 @@ static void conn_offer_err(struct conn *c, int ret, const uint32_t *pfns, unsign
 		conn_req_err(rp, e, "pfn %u (index %u): %s", pfns[bad], bad,
 			     e < (int)ARRAY_SIZE(why) && why[e] ? why[e] : strerror(e));
 		rp->r.bad_index = bad;
-	} else if (e == EDQUOT) {
+		return;
+	}
+	rp->r.bad_index = n;	/* not about one block */
+	if (e == EDQUOT) {
 		conn_req_err(rp, e, "offer limit: %u open offers of %u for this connection, "
 			     "or the uid's %u (or the quota for keep's reference)",
 			     READ_ONCE(c->owner.noffers), c->d->cfg.max_offers,
@@ -100,6 +103,32 @@ static int conn_loan(struct conn *c, unsigned order, unsigned count, unsigned *g
 	return ret;
 }
 
+/* The checks of an Offer that come before its blocks: 0 or an answer in rp. */
+static int conn_offer_check(struct conn *c, const Pagepool__V1__Offer *of, bool loan,
+			    struct conn_reply *rp)
+{
+	if (of->order > PP_MAX_ORDER) {
+		conn_req_err(rp, EINVAL, "order %u above the maximum %u", of->order, PP_MAX_ORDER);
+		return -EINVAL;
+	}
+	if (of->shares > c->d->cfg.max_offer_shares || (of->keep && !of->shares)) {
+		conn_req_err(rp, EINVAL, "shares %u (at most %u), keep %d (needs shares)",
+			     of->shares, c->d->cfg.max_offer_shares, of->keep);
+		return -EINVAL;
+	}
+	if (loan != (of->count != 0)) {
+		conn_req_err(rp, EINVAL, loan ? "nothing to offer (no pfns, runs or count)"
+					      : "count (a loan) and pfns together");
+		return -EINVAL;
+	}
+	if (of->n_pfns > c->d->cfg.max_count) {
+		conn_req_err(rp, E2BIG, "%zu pfns above the limit %u", of->n_pfns,
+			     c->d->cfg.max_count);
+		return -E2BIG;
+	}
+	return 0;
+}
+
 void conn_offer(struct conn *c, const Pagepool__V1__Offer *of, struct conn_reply *rp)
 {
 	Pagepool__V1__Offered *od = &rp->u.offered;
@@ -111,36 +140,17 @@ void conn_offer(struct conn *c, const Pagepool__V1__Offer *of, struct conn_reply
 	size_t n;
 	int ret;
 
-	if (of->order > PP_MAX_ORDER) {
-		conn_req_err(rp, EINVAL, "order %u above the maximum %u", of->order, PP_MAX_ORDER);
-		return;
-	}
-	if (of->shares > c->d->cfg.max_offer_shares || (of->keep && !of->shares)) {
-		conn_req_err(rp, EINVAL, "shares %u (at most %u), keep %d (needs shares)",
-			     of->shares, c->d->cfg.max_offer_shares, of->keep);
-		return;
-	}
-	if (loan != (of->count != 0)) {
-		conn_req_err(rp, EINVAL, loan ? "nothing to offer (no pfns, runs or count)"
-					      : "count (a loan) and pfns together");
-		return;
-	}
-	if (of->n_pfns > c->d->cfg.max_count) {
-		conn_req_err(rp, E2BIG, "%zu pfns above the limit %u", of->n_pfns,
-			     c->d->cfg.max_count);
-		return;
-	}
-	if (conn_new_token(tok, rp) < 0)
-		return;
+	if (conn_offer_check(c, of, loan, rp) < 0 || conn_new_token(tok, rp) < 0)
+		goto refused;
 	conn_share_limits(c, &lim);
 	if (loan) {
 		if (conn_loan(c, of->order, of->count, &got, rp) < 0)
-			return;
+			goto refused;
 		pfns = c->w->scratch;
 		n = got;
-	} else if (conn_block_list(c, of->pfns, of->n_pfns, of->runs, of->n_runs, of->order,
-				   &pfns, &n, rp) < 0) {
-		return;
+	} else if (conn_block_list(c, of->pfns, of->n_pfns, of->runs, of->n_runs,
+				   of->n_runs ? of->order : 0, &pfns, &n, rp) < 0) {
+		goto refused;
 	}
 	ret = share_offer(c->pool, &c->owner, pfns, (unsigned)n, of->order, of->shares,
 			  of->keep, tok, &lim, &bad);
@@ -170,6 +180,9 @@ void conn_offer(struct conn *c, const Pagepool__V1__Offer *of, struct conn_reply
 	}
 	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_OFFERED;
 	rp->r.offered = od;
+	return;
+refused:
+	rp->r.bad_index = (uint32_t)of->n_pfns;	/* not about one block */
 }
 
 void conn_take(struct conn *c, const Pagepool__V1__Take *t, struct conn_reply *rp)
