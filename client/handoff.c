@@ -193,8 +193,10 @@ static int taken_take(struct pp_client *c, const Pagepool__V1__Taken *t, uint32_
 				   t->order, pfns, n);
 }
 
-PP_EXPORT int pp_take(struct pp_client *c, const struct pp_token *token, uint32_t *pfns,
-		      unsigned max, unsigned *n, unsigned *order, unsigned *flags)
+PP_EXPORT int pp_take_release(struct pp_client *c, const struct pp_token *token,
+			      const uint32_t *release, unsigned nrelease, unsigned *bad_index,
+			      uint32_t *pfns, unsigned max, unsigned *n, unsigned *order,
+			      unsigned *flags)
 {
 	Pagepool__V1__Take take = PAGEPOOL__V1__TAKE__INIT;
 	wire_request req = PAGEPOOL__V1__REQUEST__INIT;
@@ -208,20 +210,34 @@ PP_EXPORT int pp_take(struct pp_client *c, const struct pp_token *token, uint32_
 		*order = 0;
 	if (flags)
 		*flags = 0;
+	if (bad_index)
+		*bad_index = nrelease;
 	if (!c)
 		return -EINVAL;
-	if (!token || !pfns || max == 0)
+	if (!token || !pfns || max == 0 || (nrelease && !release))
 		return libpp_fail(c, -EINVAL, "pp_take: %s", !token ? "token is NULL" :
-				  !pfns ? "pfns is NULL" : "max is 0");
+				  !pfns ? "pfns is NULL" : max == 0 ? "max is 0" :
+				  "release is NULL");
+	if (nrelease > c->info.max_count)
+		return libpp_fail(c, -E2BIG, "pp_take: release of %u blocks, max_count %u",
+				  nrelease, c->info.max_count);
 	take.token.len = PP_TOKEN_SIZE;
 	take.token.data = (uint8_t *)token->b;	/* only read by the packer */
+	take.n_release = nrelease;
+	take.release = (uint32_t *)release;	/* only read by the packer */
 	req.body_case = PAGEPOOL__V1__REQUEST__BODY_TAKE;
 	req.take = &take;
 	err = libpp_call(c, &req, &resp, NULL);
 	if (!err)
 		err = libpp_expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_TAKEN);
-	if (err)
+	if (err) {
+		/* A refused release names its block; anything else: the
+		 * release (if any) went through. */
+		if (bad_index && c->bad_index < nrelease &&
+		    (err == -EINVAL || err == -EPERM || err == -EALREADY || err == -EBUSY))
+			*bad_index = c->bad_index;
 		return err;
+	}
 	err = taken_take(c, resp->taken, pfns, max, &got);
 	if (!err) {
 		if (n)
@@ -233,6 +249,12 @@ PP_EXPORT int pp_take(struct pp_client *c, const struct pp_token *token, uint32_
 	}
 	wire_response_free(resp);
 	return err;
+}
+
+PP_EXPORT int pp_take(struct pp_client *c, const struct pp_token *token, uint32_t *pfns,
+		      unsigned max, unsigned *n, unsigned *order, unsigned *flags)
+{
+	return pp_take_release(c, token, NULL, 0, NULL, pfns, max, n, order, flags);
 }
 
 PP_EXPORT int pp_cancel(struct pp_client *c, const struct pp_token *token, uint64_t *returned)

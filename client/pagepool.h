@@ -187,6 +187,18 @@ int pp_loan(struct pp_client *c, unsigned order, unsigned count, unsigned shares
 	    unsigned flags, uint32_t *pfns, struct pp_token *token);
 int pp_take(struct pp_client *c, const struct pp_token *token, uint32_t *pfns, unsigned max,
 	    unsigned *n, unsigned *order, unsigned *flags);
+
+/*
+ * pp_take_release: pp_free(release, nrelease) and pp_take in one round trip,
+ * for a consumer done with its previous batch.  The release goes first; if
+ * it is refused nothing is taken and *bad_index (may be NULL) names the
+ * block (< nrelease), with pp_free's errors.  Otherwise *bad_index is
+ * nrelease and the result is the take's: a refused take leaves the release
+ * done.
+ */
+int pp_take_release(struct pp_client *c, const struct pp_token *token, const uint32_t *release,
+		    unsigned nrelease, unsigned *bad_index, uint32_t *pfns, unsigned max,
+		    unsigned *n, unsigned *order, unsigned *flags);
 int pp_cancel(struct pp_client *c, const struct pp_token *token, uint64_t *returned);
 
 /* A token as 32 hex digits (buf: PP_TOKEN_STRLEN bytes), and back: 0 or

@@ -336,16 +336,42 @@ static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
 	rp->r.pages = pages;
 }
 
+int conn_free_blocks(struct conn *c, const uint32_t *pfns, size_t n, const char *what,
+		     uint64_t *pages, struct conn_reply *rp)
+{
+	/* Only this thread changes these two (not offered_pages: a take). */
+	uint64_t before = c->owner.pages + c->owner.ref_pages, after;
+	unsigned bad = 0;
+	int ret;
+
+	ret = pool_free(c->pool, c->pcp, &c->owner, pfns, (unsigned)n, -1, &bad);
+	if (ret < 0) {
+		static const char *const why[] = {
+			[EINVAL] = "out of range, or not the first page of a block",
+			[EALREADY] = "not allocated (double free?)",
+			[EPERM] = "held by another client (or shared, with no reference of yours)",
+			[EBUSY] = "under an open offer of yours (cancel it first)",
+		};
+		int e = -ret;
+		conn_req_err(rp, e, "%spfn %u (index %u): %s", what, pfns[bad], bad,
+			     e < (int)ARRAY_SIZE(why) && why[e] ? why[e] : strerror(e));
+		rp->r.bad_index = bad;
+		return ret;
+	}
+	after = c->owner.pages + c->owner.ref_pages;
+	if (c->uq)
+		daemon_quota_uncharge(c->uq, before - after);
+	*pages = before - after;
+	return 0;
+}
+
 static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
 			struct conn_reply *rp)
 {
 	Pagepool__V1__Freed *freed = &rp->u.freed;
-	/* Only this thread changes these two (not offered_pages: a take). */
-	uint64_t before = c->owner.pages + c->owner.ref_pages, after;
 	const uint32_t *pfns;
-	unsigned bad = 0;
+	uint64_t pages;
 	size_t n;
-	int ret;
 
 	if (f->n_pfns > c->d->cfg.max_count) {
 		conn_req_err(rp, E2BIG, "%zu pfns above the limit %u", f->n_pfns,
@@ -359,25 +385,10 @@ static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
 		conn_req_err(rp, EINVAL, "no pfns to free");
 		return;
 	}
-	ret = pool_free(c->pool, c->pcp, &c->owner, pfns, (unsigned)n, -1, &bad);
-	if (ret < 0) {
-		static const char *const why[] = {
-			[EINVAL] = "out of range, or not the first page of a block",
-			[EALREADY] = "not allocated (double free?)",
-			[EPERM] = "held by another client (or shared, with no reference of yours)",
-			[EBUSY] = "under an open offer of yours (cancel it first)",
-		};
-		int e = -ret;
-		conn_req_err(rp, e, "pfn %u (index %u): %s", pfns[bad], bad,
-			     e < (int)ARRAY_SIZE(why) && why[e] ? why[e] : strerror(e));
-		rp->r.bad_index = bad;
+	if (conn_free_blocks(c, pfns, n, "", &pages, rp) < 0)
 		return;
-	}
-	after = c->owner.pages + c->owner.ref_pages;
-	if (c->uq)
-		daemon_quota_uncharge(c->uq, before - after);
 	pagepool__v1__freed__init(freed);
-	freed->pages = before - after;
+	freed->pages = pages;
 	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_FREED;
 	rp->r.freed = freed;
 }

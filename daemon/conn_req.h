@@ -80,6 +80,11 @@ int conn_block_list(struct conn *c, const uint32_t *pfns, size_t npfns, const ui
 		    size_t nruns, unsigned run_order, const uint32_t **out, size_t *n,
 		    struct conn_reply *rp);
 
+/* pool_free() for c with the quota uncharged; a refusal answered in rp
+ * (text prefixed with `what`, bad_index set).  *pages: pages c let go. */
+int conn_free_blocks(struct conn *c, const uint32_t *pfns, size_t n, const char *what,
+		     uint64_t *pages, struct conn_reply *rp);
+
 /* The limits of offers and takes for c now. */
 void conn_share_limits(struct conn *c, struct share_limits *lim);
 

@@ -160,7 +160,7 @@ void conn_offer(struct conn *c, const Pagepool__V1__Offer *of, struct conn_reply
 			pool_free(c->pool, c->pcp, &c->owner, pfns, (unsigned)n, -1, NULL);
 			if (c->uq)
 				daemon_quota_uncharge(c->uq, (uint64_t)n << of->order);
-			bad = (unsigned)n;
+			n = 0;	/* the client never saw them: no index */
 		}
 		conn_offer_err(c, ret, pfns, (unsigned)n, bad, rp);
 		return;
@@ -185,48 +185,65 @@ refused:
 	rp->r.bad_index = (uint32_t)of->n_pfns;	/* not about one block */
 }
 
+/* Word a refused take. */
+static void conn_take_err(struct conn *c, int ret, const struct share_limits *lim,
+			  struct conn_reply *rp)
+{
+	switch (ret) {
+	case -ENOENT:
+		conn_req_err(rp, ENOENT, "no such offer in pool %s", c->pool->name);
+		break;
+	case -EALREADY:
+		conn_req_err(rp, EALREADY, "offer already taken (by every taker it allows, "
+			     "or once by this client)");
+		break;
+	case -ECANCELED:
+		conn_req_err(rp, ECANCELED, "offer cancelled by its giver");
+		break;
+	case -EOWNERDEAD:
+		conn_req_err(rp, EOWNERDEAD, "the offer's giver disconnected: its pages went "
+			     "back to the pool");
+		break;
+	case -EINVAL:
+		conn_req_err(rp, EINVAL, "this client's own offer (cancel it instead)");
+		break;
+	case -EDQUOT:
+		conn_req_err(rp, EDQUOT, "quota: this client holds %lu pages (quota %lu, uid "
+			     "quota %lu)", (unsigned long)share_charged(&c->owner),
+			     (unsigned long)lim->quota, (unsigned long)lim->uid_quota);
+		break;
+	default:
+		conn_req_err(rp, -ret, "take failed: %s", strerror(-ret));
+	}
+}
+
 void conn_take(struct conn *c, const Pagepool__V1__Take *t, struct conn_reply *rp)
 {
 	Pagepool__V1__Taken *tk = &rp->u.taken;
 	struct share_limits lim;
 	unsigned n = 0, order = 0;
 	bool shared = false;
-	uint64_t tok[2], giver = 0;
+	uint64_t tok[2], giver = 0, released = 0;
 	int ret;
 
 	if (conn_token(&t->token, tok, rp) < 0)
+		goto refused;
+	if (t->n_release > c->d->cfg.max_count) {
+		conn_req_err(rp, E2BIG, "release of %zu blocks above the limit %u", t->n_release,
+			     c->d->cfg.max_count);
+		goto refused;
+	}
+	/* The consumer's previous batch first; refused, nothing is taken (the
+	 * answer's bad_index names the block). */
+	if (t->n_release &&
+	    conn_free_blocks(c, t->release, t->n_release, "release: ", &released, rp) < 0)
 		return;
 	conn_share_limits(c, &lim);
 	ret = share_take(c->pool, &c->owner, tok, c->w->scratch, c->d->cfg.max_count, &n, &order,
 			 &shared, &giver, &lim);
-	switch (ret) {
-	case 0:
-		break;
-	case -ENOENT:
-		conn_req_err(rp, ENOENT, "no such offer in pool %s", c->pool->name);
-		return;
-	case -EALREADY:
-		conn_req_err(rp, EALREADY, "offer already taken (by every taker it allows, "
-			     "or once by this client)");
-		return;
-	case -ECANCELED:
-		conn_req_err(rp, ECANCELED, "offer cancelled by its giver");
-		return;
-	case -EOWNERDEAD:
-		conn_req_err(rp, EOWNERDEAD, "the offer's giver disconnected: its pages went "
-			     "back to the pool");
-		return;
-	case -EINVAL:
-		conn_req_err(rp, EINVAL, "this client's own offer (cancel it instead)");
-		return;
-	case -EDQUOT:
-		conn_req_err(rp, EDQUOT, "quota: this client holds %lu pages (quota %lu, uid "
-			     "quota %lu)", (unsigned long)share_charged(&c->owner),
-			     (unsigned long)lim.quota, (unsigned long)lim.uid_quota);
-		return;
-	default:
-		conn_req_err(rp, -ret, "take failed: %s", strerror(-ret));
-		return;
+	if (ret < 0) {
+		conn_take_err(c, ret, &lim, rp);
+		goto refused;
 	}
 	pagepool__v1__taken__init(tk);
 	tk->pfns = c->w->scratch;
@@ -234,12 +251,16 @@ void conn_take(struct conn *c, const Pagepool__V1__Take *t, struct conn_reply *r
 	tk->order = order;
 	tk->shared = shared;
 	tk->giver = giver;
+	tk->released = released;
 	if (conn_runs(c, tk->pfns, n, order, &tk->runs, &tk->n_runs)) {
 		tk->pfns = NULL;
 		tk->n_pfns = 0;
 	}
 	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_TAKEN;
 	rp->r.taken = tk;
+	return;
+refused:
+	rp->r.bad_index = (uint32_t)t->n_release;	/* not about a released block */
 }
 
 void conn_cancel(struct conn *c, const Pagepool__V1__Cancel *cl, struct conn_reply *rp)

@@ -308,6 +308,9 @@ static unsigned offer_unpin(struct share *s, struct pool *pool, const struct sha
 
 /* ---- offer, take, cancel ----------------------------------------------------- */
 
+static int share_check_ref(struct share *s, struct pool *pool, struct owner *o, uint32_t pfn,
+			   int order, uint32_t *ref);
+
 /* Check the blocks of an offer: o's own, of `order`, listed once. */
 static int offer_check(struct pool *pool, struct owner *o, const uint32_t *pfns, unsigned n,
 		       unsigned order, unsigned *bad)
@@ -320,10 +323,13 @@ static int offer_check(struct pool *pool, struct owner *o, const uint32_t *pfns,
 		if (ret == -EPERM) {
 			uint32_t ow = page_owner(&pool->pages[pfns[i]]);
 
-			if (ow & OWNER_OFFER) {
+			if (ow & (OWNER_OFFER | OWNER_SHARED)) {
+				uint32_t ref;
+
+				/* Under o's own open offer: EBUSY, as for a free. */
 				pthread_mutex_lock(&pool->share.lock);
-				if ((page_owner(&pool->pages[pfns[i]]) & OWNER_OFFER) &&
-				    pool->share.offers[ow & OWNER_IDX].giver == o)
+				if (share_check_ref(&pool->share, pool, o, pfns[i], -1, &ref) ==
+				    -EBUSY)
 					ret = -EBUSY;
 				pthread_mutex_unlock(&pool->share.lock);
 			}
@@ -577,7 +583,8 @@ static int share_check_ref(struct share *s, struct pool *pool, struct owner *o, 
 	e = ow & OWNER_IDX;
 	*ref = ref_find(s, e, o->id);
 	if (*ref == SHARE_NIL)
-		return -EPERM;
+		return s->ents[e].offer != SHARE_NIL && s->offers[s->ents[e].offer].giver == o ?
+			-EBUSY : -EPERM;	/* pinned by o's own offer */
 	if (order >= 0 && s->ents[e].order != (unsigned)order)
 		return -EINVAL;
 	if (s->refs[*ref].seen)
