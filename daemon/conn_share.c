@@ -25,22 +25,31 @@ static int conn_token(const ProtobufCBinaryData *b, uint64_t tok[2], struct conn
 	return 0;
 }
 
-/* 16 bytes from getrandom(2): never blocks once the kernel's pool is
- * initialised, which it is long before a client can connect. */
-static int conn_new_token(uint64_t tok[2], struct conn_reply *rp)
+/* 16 bytes from getrandom(2), taken from the worker's stock (refilled by
+ * one call when empty; never blocks once the kernel's pool is initialised,
+ * which it is long before a client can connect).  A byte is used once and
+ * then wiped. */
+static int conn_new_token(struct conn *c, uint64_t tok[2], struct conn_reply *rp)
 {
+	struct worker *w = c->w;
 	ssize_t r;
 
-	do
-		r = getrandom(tok, SHARE_TOKEN_SIZE, 0);
-	while (r < 0 && errno == EINTR);
-	if (r != SHARE_TOKEN_SIZE) {
-		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+	if (w->tokens_left < SHARE_TOKEN_SIZE) {
+		do
+			r = getrandom(w->tokens, sizeof(w->tokens), 0);
+		while (r < 0 && errno == EINTR);
+		if (r < SHARE_TOKEN_SIZE) {
+			static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
 
-		log_warn_rl(&rl, "getrandom for an offer token failed");
-		conn_req_err(rp, EAGAIN, "no random bytes for a token; try again");
-		return -EAGAIN;
+			log_warn_rl(&rl, "getrandom for offer tokens failed");
+			conn_req_err(rp, EAGAIN, "no random bytes for a token; try again");
+			return -EAGAIN;
+		}
+		w->tokens_left = (unsigned)r;
 	}
+	w->tokens_left -= SHARE_TOKEN_SIZE;
+	memcpy(tok, w->tokens + w->tokens_left, SHARE_TOKEN_SIZE);
+	memset(w->tokens + w->tokens_left, 0, SHARE_TOKEN_SIZE);
 	return 0;
 }
 
@@ -140,7 +149,7 @@ void conn_offer(struct conn *c, const Pagepool__V1__Offer *of, struct conn_reply
 	size_t n;
 	int ret;
 
-	if (conn_offer_check(c, of, loan, rp) < 0 || conn_new_token(tok, rp) < 0)
+	if (conn_offer_check(c, of, loan, rp) < 0 || conn_new_token(c, tok, rp) < 0)
 		goto refused;
 	conn_share_limits(c, &lim);
 	if (loan) {

@@ -31,6 +31,10 @@ struct event;
  */
 #define WORKER_IOBUF	(64 * 1024)
 
+/* Offer tokens come 16 bytes at a time out of one getrandom(2) of this
+ * many: one system call per 256 offers instead of one per offer. */
+#define WORKER_TOKENS	4096
+
 struct worker {
 	struct daemon *d;
 	unsigned idx;
@@ -49,6 +53,8 @@ struct worker {
 	uint64_t wakeups;		/* eventfd wake-ups (stat) */
 	uint64_t loops;			/* callbacks run (stat) */
 	uint32_t *scratch;		/* max_count pfns for one request */
+	uint8_t tokens[WORKER_TOKENS];	/* getrandom(2) bytes for offer tokens */
+	unsigned tokens_left;		/* unused bytes at the end of tokens */
 	uint32_t *freebuf;		/* max_count pfns of a Free decoded by hand */
 	uint8_t *rbuf;			/* WORKER_IOBUF: a connection's read lands here */
 	uint8_t *wbuf;			/* WORKER_IOBUF: answers are framed here... */
