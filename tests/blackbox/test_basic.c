@@ -4,7 +4,7 @@
  * write in place, see the same bytes from another process, free, and the
  * pool's counts return to where they started; pipelined requests answered
  * in order on one raw connection; connections spread evenly over the
- * workers; the example program runs clean against the daemon.
+ * workers, and a pinned client served on its own CPU; the example program runs clean against the daemon.
  */
 #include <sched.h>
 
@@ -337,6 +337,39 @@ static void test_connections_spread_over_workers(void **state)
 	}
 }
 
+/* A client pinned to one CPU is served by the worker on that CPU, however
+ * many connections that worker has already. */
+static void test_pinned_client_on_its_cpu(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *cl[2 * 4 + 1];
+	cpu_set_t all, one;
+	unsigned n = 0;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	if (!CPU_ISSET(0, &all) || !CPU_ISSET(1, &all)) {
+		print_message("CPUs 0 and 1 are not both available: skipping\n");
+		skip();
+	}
+	bb_start(f, conf_two_workers);	/* worker 0 on CPU 0, worker 1 on CPU 1 */
+	for (int cpu = 1; cpu >= 0; cpu--) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+		for (unsigned i = 0; i < 4; i++, n++) {
+			cl[n] = bb_client(f, NULL);
+			assert_int_equal(pp_info(cl[n])->worker, (unsigned)cpu);
+		}
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+	/* Unpinned again: any worker (4 connections each now). */
+	cl[n] = bb_client(f, NULL);
+	assert_in_range(pp_info(cl[n])->worker, 0, 1);
+	n++;
+	for (unsigned i = 0; i < n; i++)
+		bb_client_close(f, cl[i]);
+}
+
 static void test_example_program(void **state)
 {
 	struct bb *f = *state;
@@ -372,6 +405,7 @@ int main(void)
 		bb_test(test_alloc_write_share_free),
 		bb_test(test_pipelined_in_order),
 		bb_test(test_connections_spread_over_workers),
+		bb_test(test_pinned_client_on_its_cpu),
 		bb_test(test_example_program),
 	};
 
