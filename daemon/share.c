@@ -48,8 +48,10 @@ void share_destroy(struct share *s)
 {
 	if (!s->buckets)
 		return;
-	for (uint32_t i = 0; i < s->noffer_slots; i++)
+	for (uint32_t i = 0; i < s->noffer_slots; i++) {
 		free(s->offers[i].pfns);
+		free(s->offers[i].takers);
+	}
 	free(s->offers);
 	free(s->ents);
 	free(s->refs);
@@ -277,6 +279,7 @@ static uint32_t *offer_close(struct share *s, uint32_t i, enum share_closed why)
 	s->tombs[s->tomb_next].tok[1] = of->tok[1];
 	s->tombs[s->tomb_next].why = (uint8_t)why;
 	s->tomb_next = (s->tomb_next + 1) % SHARE_TOMBSTONES;
+	free(of->takers);
 	memset(of, 0, sizeof(*of));
 	of->hnext = s->offer_free;
 	s->offer_free = i;
@@ -352,6 +355,7 @@ int share_offer(struct pool *pool, struct owner *o, const uint32_t *pfns, unsign
 	struct share *s = &pool->share;
 	uint64_t pages = (uint64_t)n << order;
 	struct share_offer *of;
+	uint64_t *takers;
 	uint32_t *copy, i;
 	int ret;
 
@@ -362,8 +366,12 @@ int share_offer(struct pool *pool, struct owner *o, const uint32_t *pfns, unsign
 	if (ret < 0)
 		return ret;
 	copy = malloc(n * sizeof(*copy));
-	if (!copy)
+	takers = shares ? calloc(shares, sizeof(*takers)) : NULL;
+	if (!copy || (shares && !takers)) {
+		free(copy);
+		free(takers);
 		return -ENOMEM;
+	}
 	memcpy(copy, pfns, n * sizeof(*copy));
 	pthread_mutex_lock(&s->lock);
 	ret = -EDQUOT;
@@ -390,6 +398,7 @@ int share_offer(struct pool *pool, struct owner *o, const uint32_t *pfns, unsign
 	of->shares = shares;
 	of->keep = keep;
 	of->pfns = copy;
+	of->takers = takers;
 	of->hnext = s->buckets[tok_bucket(tok)];
 	s->buckets[tok_bucket(tok)] = i;
 	of->gprev = SHARE_NIL;
@@ -429,6 +438,7 @@ int share_offer(struct pool *pool, struct owner *o, const uint32_t *pfns, unsign
 fail:
 	pthread_mutex_unlock(&s->lock);
 	free(copy);
+	free(takers);
 	return ret;
 }
 
@@ -470,10 +480,12 @@ int share_take(struct pool *pool, struct owner *o, const uint64_t tok[2], uint32
 	ret = -ENOBUFS;
 	if (of->n > max)
 		goto out;
+	/* Each client takes a shared offer once (by client id: an owner id is
+	 * a slot, which a later connection may reuse). */
 	ret = -EALREADY;
-	if (of->shares &&
-	    ref_find(s, page_owner(&pool->pages[of->pfns[0]]) & OWNER_IDX, o->id) != SHARE_NIL)
-		goto out;
+	for (uint32_t j = 0; j < of->taken; j++)
+		if (of->takers[j] == o->client_id)
+			goto out;
 	ret = -EDQUOT;
 	if (lim->quota && share_charged(o) + pages > lim->quota)
 		goto out;
@@ -502,6 +514,7 @@ int share_take(struct pool *pool, struct owner *o, const uint64_t tok[2], uint32
 	}
 	for (uint32_t j = 0; j < of->n; j++)
 		ref_add(s, o, page_owner(&pool->pages[of->pfns[j]]) & OWNER_IDX);
+	of->takers[of->taken] = o->client_id;
 	if (++of->taken < of->shares)
 		goto out;
 	/* The last take: the pin goes (every block is held by o at least). */
@@ -535,22 +548,27 @@ int share_cancel(struct pool *pool, struct pcp *pcp, struct owner *o, const uint
 	pages = (uint64_t)of->n << of->order;
 	*takers = of->taken;
 	if (of->taken == 0) {
-		/* Nobody took any: the blocks are the giver's own again. */
+		/* Nobody took any: the blocks are the giver's own again.  With
+		 * keep, the giver's reference (unless it freed it meanwhile)
+		 * and the pin were two holdings; they become one. */
+		uint64_t dropped = 0;
+
 		for (uint32_t j = 0; j < of->n; j++) {
 			struct page *p = &pool->pages[of->pfns[j]];
 
 			if (of->shares) {
-				uint32_t e = page_owner(p) & OWNER_IDX;
+				uint32_t e = page_owner(p) & OWNER_IDX, r = ref_find(s, e, o->id);
 
-				if (of->keep)
-					ref_del(s, o, s->ents[e].ref_head);
+				if (r != SHARE_NIL) {
+					ref_del(s, o, r);
+					dropped += block_pages(of->order);
+				}
 				ent_release(s, e);
 			}
 			page_set_owner(p, o->id);
 			pool_link_owned(pool, o, of->pfns[j]);
 		}
-		if (of->keep)
-			uid_uncharge(o, pages);	/* its reference and the pin were two */
+		uid_uncharge(o, dropped);
 		*returned = pages;
 	} else {
 		nfree = offer_unpin(s, pool, of, of->pfns);

@@ -66,6 +66,7 @@ struct share_offer {
 	uint8_t order;
 	bool keep;
 	uint32_t *pfns;			/* the blocks, in the giver's order */
+	uint64_t *takers;		/* shared: client ids of the takes served */
 };
 
 struct share_ent {			/* one shared block */

@@ -13,6 +13,9 @@
 #   rpc.md          case 1: alloc+free round trip against the echo floors
 #                   (blocking, and event-driven: epoll_wait before each receive)
 #   load.md         cases 2-3: throughput pcp on/off, drains, drain storms
+#   pipe.md         case 6: producer -> consumer pipeline, hand-off and shared
+#                   references against ack-back, and the socketpair floor
+#                   (bench_pipe: $BENCH_PIPE, default next to BENCH_RPC)
 #   cg-daemon.md    case 5: a worker's instructions per page (callgrind)
 #   *.dat, *.png    the load data and its gnuplot plots (when gnuplot exists)
 #
@@ -76,6 +79,11 @@ BENCH_RPC_ITERS=${BENCH_RPC_ITERS:-$([ -n "$quick" ] && echo 5000 || echo 50000)
 	"$here/bench-rpc.sh" "$daemon" "$rpc"
 cp "$(dirname "$rpc")/bench-rpc.md" "$out/rpc.md"
 
+step "case 6: producer -> consumer pipeline, hand-off against ack-back"
+pipe=${BENCH_PIPE:-$(dirname "$rpc")/bench_pipe}
+QUICK=$quick "$here/pipe-bench.sh" "$daemon" "$pipe"
+cp "$(dirname "$pipe")/bench-pipe.md" "$out/pipe.md"
+
 step "cases 2 and 3: throughput, drains, drain storms"
 QUICK=$quick "$here/bench-load.sh" "$daemon" "$load" "$rpc"
 ldir=$(dirname "$load")
@@ -108,6 +116,10 @@ fi
 	echo "## Case 1: alloc+free round trip against the transport floors"
 	echo
 	cat "$out/rpc.md"
+	echo
+	echo "## Case 6: producer -> consumer pipeline, hand-off against ack-back"
+	echo
+	cat "$out/pipe.md"
 	echo
 	echo "## Cases 2 and 3: throughput, drains, drain storms"
 	echo

@@ -37,7 +37,26 @@ $(BUILD)/bench/bench_rpc: tests/bench/bench_rpc.c tests/bench/benchutil.h tests/
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) \
 		$(BUILD)/bench/echo.o $(BUILD)/bench/benchutil.o $(CLIENT_A) $(PROTO_LIBS)
 
-.PHONY: bench bench-run bench-tools
+# The producer -> consumer pipeline (hand-off against ack-back, issue 14).
+#   make bench-pipe [QUICK=1]   alone; report in $(BUILD)/bench/bench-pipe.md
+BENCH_PIPE := $(BUILD)/bench/bench_pipe
+
+all: $(BENCH_PIPE)
+
+$(BENCH_PIPE): tests/bench/bench_pipe.c tests/bench/benchutil.h $(BUILD)/bench/benchutil.o \
+		client/pagepool.h $(CLIENT_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) \
+		$(BUILD)/bench/benchutil.o $(CLIENT_A) $(PROTO_LIBS)
+
+.PHONY: bench bench-run bench-tools bench-pipe bench-pipe-run
+
+bench-pipe: deps
+	@$(MAKE) --no-print-directory bench-pipe-run
+
+bench-pipe-run: $(DAEMON) $(BENCH_PIPE)
+	@QUICK=$(QUICK) tests/bench/pipe-bench.sh $(DAEMON) $(BENCH_PIPE)
 
 bench-tools:
 	@for t in gnuplot:gnuplot-nox taskset:util-linux; do \
@@ -54,8 +73,9 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-deps bench-tools
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: $(DAEMON) $(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc $(BENCH_LOAD) $(PEER_BINS)
+bench-run: $(DAEMON) $(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc $(BENCH_LOAD) $(PEER_BINS) \
+		$(BENCH_PIPE)
 	@stamp=$$(date -u +%Y%m%d-%H%M%S); \
-	QUICK=$(QUICK) CC="$(CC)" tests/bench/bench-all.sh $(BENCH_RESULTS)/$$stamp $(DAEMON) \
+	QUICK=$(QUICK) CC="$(CC)" BENCH_PIPE=$(BENCH_PIPE) tests/bench/bench-all.sh $(BENCH_RESULTS)/$$stamp $(DAEMON) \
 		$(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc $(BENCH_LOAD) $(PEER_BINS) && \
 	ln -sfn $$stamp $(BENCH_RESULTS)/latest

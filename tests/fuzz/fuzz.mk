@@ -33,9 +33,10 @@ FUZZ_SAN	:= fuzzer-no-link,address,undefined
 FUZZ_TIME	?= 300
 FUZZ_SMOKE_TIME	?= 30
 FUZZ_TARGETS	:= fuzz_proto fuzz_core
-# The fixed-seed run of `make check`: runs per target (about 10 s each here
+# The fixed-seed run of `make check`: runs per target (10 to 20 s each here
 # on a loaded 2-core machine; fuzz_core creates a pool per input, so it is
-# much the slower) and libFuzzer's -seed.
+# much the slower per run, and fuzz_proto's offers and its model of them
+# make it about 20 s) and libFuzzer's -seed.
 FUZZ_CHECK_RUNS	?= fuzz_proto=10000 fuzz_core=1000
 FUZZ_CHECK_SEED	?= 1
 
@@ -77,11 +78,14 @@ $(BUILD)/fuzz_core: tests/fuzz/fuzz_core.c tests/fuzz/fuzzutil.h $(wildcard daem
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(FUZZ_LDFLAGS) $(CORE_LIB) $(URCU_LIBS)
 
+# The daemon's offer tokens come from getrandom(2): fuzz_proto wraps it
+# (fuzz_proto.c __wrap_getrandom) so that they come from a counter, and the
+# same inputs take the same paths on every run.
 $(BUILD)/fuzz_proto: tests/fuzz/fuzz_proto.c tests/fuzz/fuzzutil.h $(wildcard daemon/*.h) proto/wire.h \
 		$(PROTO_GEN) $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $(FUZZ_EVENT_CFLAGS) $< -o $@ $(FUZZ_LDFLAGS) \
-		$(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB) $(DAEMON_LIBS)
+		-Wl,--wrap=getrandom $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB) $(DAEMON_LIBS)
 
 $(BUILD)/gen_seeds: tests/fuzz/gen_seeds.c proto/wire.h $(PROTO_GEN) $(PROTO_OBJS)
 	@$(if $(Q),echo "  CCLD    $@")

@@ -25,8 +25,18 @@
  * well-formed request built from what the daemon answered so far (free the
  * pfns it handed out - all, one, twice, another client's, a tail, out of
  * range - offline/online the block they live in, drain, verify, reload,
- * hello, a Free in runs spoilt one way or another).  After each chunk the
- * event loops run, non-blocking, until nothing moves.  tests/fuzz/decode-proto-input.py prints an input.
+ * hello, a Free in runs spoilt one way or another).  A chunk header of 0x00
+ * (client A) or 0x40 (B), which would be an empty chunk, is a share
+ * operation instead, two bytes x and y following (share_op): an Offer of
+ * what the client was last given (hand-off or shared, keep, as a list or
+ * runs, with a block not its own or listed twice), a loan (an Offer with a
+ * count: fresh blocks, offered at once), a Take or a Cancel of a token it
+ * picks from the ones the daemon gave (pick_token: known, one byte
+ * flipped, the wrong length, random, its last one replayed, another
+ * connection's), a stat, the client's death (its connection closes with
+ * its offers open), an offer of all its blocks of one order, a free of all
+ * it holds.  After each chunk the event loops run, non-blocking, until
+ * nothing moves.  tests/fuzz/decode-proto-input.py prints an input.
  *
  * Oracles, each of which aborts:
  *  - every frame the daemon sends decodes; every whole request gets exactly
@@ -43,27 +53,51 @@
  *    hello, too many pfns, runs not granted, runs malformed, no blocks);
  *    one that reaches the pool, its blocks counted pfns first and then
  *    runs expanded, succeeds exactly when every block is one this
- *    connection holds (by its own answers), listed once, and frees their
- *    pages; else it blames the first block that is not;
+ *    connection holds (by its own answers) as its own or by reference,
+ *    listed once, and frees their pages; else it blames the first block
+ *    that is not (one that is not, when the list names a block under an
+ *    offer or shared: check_free says why);
+ *  - the model of offers (struct moffer, built from the answers alone):
+ *    an Offer gets the status its shape calls for, or succeeds exactly
+ *    when every block is the client's own, of its order, listed once (else
+ *    it blames the first that is not) and the limits allow, with a 16-byte
+ *    token never seen before; a loan's blocks are fresh; a Take gets the
+ *    offer's blocks in its order (own for a hand-off, by reference for a
+ *    shared offer) while it is open and not the taker's, EALREADY once used
+ *    up or taken by this connection, ECANCELED, EOWNERDEAD after its
+ *    giver's death, EINVAL for the giver or a token of the wrong length,
+ *    ENOENT for a token never given or another pool's; a Cancel succeeds
+ *    exactly for an open offer of this connection, the blocks nobody took
+ *    coming back; Stat's held, refs and my_offered are the model's.  An
+ *    answer that raced another stream's (both in flight) is held to what
+ *    either order allows;
  *  - an admin `verify` finds every pool ok; a reload of the unchanged file
  *    changes nothing (unless a set-pcp came first: the file's values win);
  *  - after every chunk, the connections open and quiet: pool_verify() with
- *    exactly the connections' owners, free buddies merged, each pcp's
- *    allocated - freed counters equal to what its worker's clients hold,
- *    each uid quota equal to what its connections hold;
+ *    exactly the connections' owners (the share table checked with them),
+ *    free buddies merged, allocated equal to what the clients hold as
+ *    their own plus the blocks under hand-off offers plus the shared
+ *    blocks, and so the pcps' allocated - freed counters, each uid quota
+ *    equal to what its connections are charged; with no answer owed, the
+ *    model equal to the daemon: the union of the connections' own blocks,
+ *    their references and the open offers is the pool's allocated count,
+ *    every open offer and every connection's blocks, references and
+ *    offers are the daemon's (check_model);
  *  - once the peers close, every connection goes away and returns every
  *    page: no connection, slot or quota charge is left; with the admin-side
  *    state (offline ranges, tunables, drain mode) put back, every pool
  *    verifies with no owner at all, has every page free and merged into
- *    whole max-order blocks.
+ *    whole max-order blocks, and no offer open or block shared.
  *
  * One daemon state for the whole process; per input only the connections,
- * the run-time tunables an input may change and the offline ranges are
- * reset.  QSBR: this thread is a registered reader, offline except inside
+ * the run-time tunables an input may change, the offline ranges and the
+ * model of offers are reset (the daemon's ring of closed tokens is not:
+ * tokens are random, an input never meets an older input's).  QSBR: this thread is a registered reader, offline except inside
  * worker callbacks (worker_enter/worker_leave), so the admin side may wait
  * for grace periods.  A workqueue drain kicks a worker: the kick runs that
  * worker's event loop at once, which services the request.
- * FUZZ_PROTO_DEBUG=1 turns the daemon's debug log on, to follow a reproducer.
+ * FUZZ_PROTO_DEBUG=1 turns the daemon's debug log on, and prints every
+ * client answer, to follow a reproducer.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -115,6 +149,49 @@ struct free_shape {
 					 * fq[] where its blocks, runs expanded, start */
 };
 
+/* What an Offer sent calls for (offer_shape, check_offer). */
+struct offer_shape {
+	int pre;			/* 0, or the errno its fields call for before
+					 * any block list is read (EPROTO: unknown) */
+	size_t npfns;			/* its pfns (bad_index when not about one block) */
+	bool runs;			/* runs: FEATURE_RUNS only (EPROTO) */
+	int rshape;			/* 0, or the errno its runs call for */
+	bool loan;			/* no pfns, no runs: count fresh blocks */
+	unsigned order, shares, count;
+	bool keep;
+	uint64_t blocks;		/* not a loan: pfns + blocks of the runs */
+	size_t list;			/* ... in fq[] from this byte (as a Free's) */
+};
+
+/* The token of a Take or Cancel sent (tok_shape, check_take, check_cancel). */
+struct tok_shape {
+	bool unknown;			/* fields the daemon does not know */
+	size_t len;			/* its length */
+	int idx;			/* the offer it names (mo[]), or -1 */
+};
+
+/*
+ * An offer some fuzz connection made, as the answers tell it (the model of
+ * the share table): made by an Offered answer, taken by Taken answers,
+ * closed by a Cancelled answer or the death of its giver's connection.
+ * uncertain: an answer that would say what became of it will never be read
+ * (its taker or canceller died with the request in flight); the next quiet
+ * moment reads its fate from the daemon's table (share_resync).
+ */
+enum mo_state { MO_OPEN, MO_TAKEN, MO_CANCELLED, MO_GONE };
+
+struct moffer {
+	uint8_t tok[SHARE_TOKEN_SIZE];
+	struct pool *pool;
+	unsigned giver, gen;		/* stream and its connection (stream.gen) */
+	uint64_t giver_cid;		/* its client id (Taken.giver); 0: unknown */
+	uint32_t *pfns;			/* the blocks, in the giver's order */
+	unsigned n, order, shares, taken;
+	bool keep, uncertain;
+	enum mo_state state;
+	uint32_t takers[64];		/* stream << 24 | gen of each taker (shares) */
+};
+
 struct stream {
 	int peer;			/* our end of the socketpair; -1: none */
 	bool admin;
@@ -152,6 +229,20 @@ struct stream {
 	uint8_t own[MAX_POOL_PAGES], cover[MAX_POOL_PAGES];
 	uint8_t *fq;			/* the blocks of the Frees in flight, */
 	size_t fq_len, fq_cap;		/* as uint32_t: bytes */
+	/* Offers, takes and cancels in flight, and the answers that came while
+	 * another stream had requests in flight (their order against that
+	 * stream's is not known: judged by what may have happened). */
+	struct offer_shape want_offer[MAX_WANT];
+	struct tok_shape want_tok[MAX_WANT];
+	bool want_racy[MAX_WANT];
+	/* Blocks held by reference, and under this connection's open offers
+	 * (1 + order, by first pfn, as own[]); cover[] marks the pages of all
+	 * three kinds. */
+	uint8_t ref[MAX_POOL_PAGES], offd[MAX_POOL_PAGES];
+	uint64_t refpages;		/* pages held by reference */
+	unsigned gen;			/* connections opened on this stream */
+	int dfd;			/* the daemon's end of the socketpair */
+	bool released;			/* the model let go of this connection */
 	/* The welcome's memfd must come with the read of the welcome's first byte. */
 	uint64_t rx_seen;		/* bytes received so far */
 	uint64_t rx_decoded;		/* bytes of whole frames decoded so far */
@@ -174,6 +265,38 @@ static bool pcp_set;			/* this input sent a set-pcp */
 static uint32_t hello_features;		/* what the harness's hellos ask for */
 static unsigned free_form;		/* how the harness's frees carry their blocks */
 static enum log_level log_level_run;	/* err; debug with FUZZ_PROTO_DEBUG */
+/* The model of the offers (struct moffer), reset for every input. */
+static struct moffer *mo;
+static unsigned nmo, mo_cap, nuncertain;
+static uint8_t last_tok[32];		/* the harness's last Take's or Cancel's token */
+static size_t last_tok_len;
+static bool have_last_tok;
+static uint64_t tok_rng;		/* random tokens (pick_token) */
+
+/*
+ * The daemon's offer tokens come from getrandom(2) (conn_share.c), which
+ * this target links wrapped (fuzz.mk: -Wl,--wrap=getrandom): its bytes come
+ * from a counter instead, never reset, so that no two tokens of a process
+ * are alike (the daemon remembers closed ones across inputs) and the same
+ * inputs in the same order take the same paths on every run (a token's
+ * hash bucket decides how long a chain the daemon walks).
+ */
+ssize_t __wrap_getrandom(void *buf, size_t len, unsigned int flags);
+ssize_t __wrap_getrandom(void *buf, size_t len, unsigned int flags)
+{
+	static uint64_t x = 0x70a3e4c1u;
+
+	(void)flags;
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		memcpy((uint8_t *)buf + i, &z, len - i < 8 ? len - i : 8);
+	}
+	return (ssize_t)len;
+}
 
 __attribute__((noreturn, format(printf, 1, 2)))
 static void die(const char *fmt, ...)
@@ -310,10 +433,33 @@ static unsigned want_push(struct stream *s, uint64_t id, int kind, bool fail)
 	s->want_unknown[i] = false;
 	s->want_features[i] = 0;
 	memset(&s->want_free[i], 0, sizeof(s->want_free[i]));
+	memset(&s->want_offer[i], 0, sizeof(s->want_offer[i]));
+	s->want_tok[i].idx = -1;
+	s->want_racy[i] = false;
 	s->want_tail++;
 	if (fail)
 		s->tx_failed = true;
 	return i;
+}
+
+/*
+ * Append the blocks of a request to s->fq in the order bad_index counts
+ * them: pfns, then each run (first, n) of 2^run_order steps expanded.
+ * Returns the byte where they start.  The shape was checked first.
+ */
+static size_t fq_add(struct stream *s, const uint32_t *pfns, size_t npfns, const uint32_t *runs,
+		     size_t nruns, unsigned run_order)
+{
+	size_t at = s->fq_len;
+
+	buf_add(&s->fq, &s->fq_len, &s->fq_cap, pfns, npfns * sizeof(uint32_t));
+	for (size_t i = 0; i + 1 < nruns; i += 2)
+		for (uint32_t j = 0; j < runs[i + 1]; j++) {
+			uint32_t pfn = runs[i] + (j << run_order);
+
+			buf_add(&s->fq, &s->fq_len, &s->fq_cap, &pfn, sizeof(pfn));
+		}
+	return at;
 }
 
 /*
@@ -347,15 +493,74 @@ static void free_shape(struct stream *s, const Pagepool__V1__Request *q, struct 
 	fs->blocks = total;
 	if (fs->shape || fs->over)
 		return;
-	/* Its blocks in the order bad_index counts them: pfns, then runs. */
-	fs->list = s->fq_len;
-	buf_add(&s->fq, &s->fq_len, &s->fq_cap, f->pfns, f->n_pfns * sizeof(uint32_t));
-	for (size_t i = 0; i < f->n_runs; i += 2)
-		for (uint32_t j = 0; j < f->runs[i + 1]; j++) {
-			uint32_t pfn = f->runs[i] + (j << f->run_order);
+	fs->list = fq_add(s, f->pfns, f->n_pfns, f->runs, f->n_runs, f->run_order);
+}
 
-			buf_add(&s->fq, &s->fq_len, &s->fq_cap, &pfn, sizeof(pfn));
-		}
+/*
+ * The shape of an Offer as conn_share.c's conn_offer must judge it, in its
+ * order, before any block is looked at (pagepool.proto, Offer): an order
+ * above PP_MAX_ORDER, shares above max_offer_shares, keep without shares,
+ * a loan (no pfns, no runs) without a count or a count beside blocks
+ * (EINVAL); more pfns than max_count, or a loan of more blocks (E2BIG);
+ * then its runs, whose step is the blocks' order, judged as a Free's are
+ * (EPROTO without FEATURE_RUNS, which the answer knows; an odd list, an
+ * empty run or one past 2^32: EINVAL; past max_count: E2BIG).  A list of
+ * pfns alone needs no feature, whatever its order.
+ */
+static void offer_shape(struct stream *s, const Pagepool__V1__Request *q, struct offer_shape *os)
+{
+	const Pagepool__V1__Offer *of = q->offer;
+	uint64_t total = of->n_pfns;
+
+	os->loan = of->n_pfns == 0 && of->n_runs == 0;
+	os->order = of->order;
+	os->shares = of->shares;
+	os->keep = of->keep;
+	os->count = of->count;
+	os->runs = of->n_runs != 0;
+	os->npfns = of->n_pfns;
+	if (wire_has_unknown_fields(&q->base))
+		os->pre = EPROTO;
+	else if (of->order > PP_MAX_ORDER || of->shares > d.cfg.max_offer_shares ||
+		 (of->keep && !of->shares) || os->loan != (of->count != 0))
+		os->pre = EINVAL;
+	else if (of->n_pfns > d.cfg.max_count || (os->loan && of->count > d.cfg.max_count))
+		os->pre = E2BIG;
+	if (os->pre || os->loan)
+		return;
+	if (of->n_runs % 2)
+		os->rshape = EINVAL;
+	for (size_t i = 0; !os->rshape && i < of->n_runs; i += 2) {
+		uint64_t first = of->runs[i], n = of->runs[i + 1];
+
+		if (n == 0 || first + ((n - 1) << of->order) > UINT32_MAX)
+			os->rshape = EINVAL;
+		else if ((total += n) > d.cfg.max_count)
+			os->rshape = E2BIG;
+	}
+	os->blocks = total;
+	if (!os->rshape)
+		os->list = fq_add(s, of->pfns, of->n_pfns, of->runs, of->n_runs, of->order);
+}
+
+/* The offer of the model whose token is tok[0..len), or -1. */
+static int mo_find(const uint8_t *tok, size_t len)
+{
+	if (len != SHARE_TOKEN_SIZE)
+		return -1;
+	for (unsigned i = 0; i < nmo; i++)
+		if (memcmp(mo[i].tok, tok, SHARE_TOKEN_SIZE) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A Take's or Cancel's token: its length and the offer it names. */
+static void tok_shape(const Pagepool__V1__Request *q, const ProtobufCBinaryData *tok,
+		      struct tok_shape *ts)
+{
+	ts->unknown = wire_has_unknown_fields(&q->base);
+	ts->len = tok->len;
+	ts->idx = mo_find(tok->data, tok->len);
 }
 
 static void tx_parse(struct stream *s)
@@ -392,6 +597,12 @@ static void tx_parse(struct stream *s)
 				s->want_features[i] = q->hello->features;
 			else if (q->body_case == PAGEPOOL__V1__REQUEST__BODY_FREE)
 				free_shape(s, q, &s->want_free[i]);
+			else if (q->body_case == PAGEPOOL__V1__REQUEST__BODY_OFFER)
+				offer_shape(s, q, &s->want_offer[i]);
+			else if (q->body_case == PAGEPOOL__V1__REQUEST__BODY_TAKE)
+				tok_shape(q, &q->take->token, &s->want_tok[i]);
+			else if (q->body_case == PAGEPOOL__V1__REQUEST__BODY_CANCEL)
+				tok_shape(q, &q->cancel->token, &s->want_tok[i]);
 		} else {
 			want_push(s, 0, 0, true);
 		}
@@ -440,6 +651,9 @@ static void check_client_body(const struct stream *s, int kind, const Pagepool__
 	case PAGEPOOL__V1__REQUEST__BODY_ALLOC: want = PAGEPOOL__V1__RESPONSE__BODY_PAGES; break;
 	case PAGEPOOL__V1__REQUEST__BODY_FREE: want = PAGEPOOL__V1__RESPONSE__BODY_FREED; break;
 	case PAGEPOOL__V1__REQUEST__BODY_STAT: want = PAGEPOOL__V1__RESPONSE__BODY_POOL_STAT; break;
+	case PAGEPOOL__V1__REQUEST__BODY_OFFER: want = PAGEPOOL__V1__RESPONSE__BODY_OFFERED; break;
+	case PAGEPOOL__V1__REQUEST__BODY_TAKE: want = PAGEPOOL__V1__RESPONSE__BODY_TAKEN; break;
+	case PAGEPOOL__V1__REQUEST__BODY_CANCEL: want = PAGEPOOL__V1__RESPONSE__BODY_CANCELLED; break;
 	default: want = -1;		/* no body, or a framing error: only an error will do */
 	}
 	if (r->status == 0 ? (int)r->body_case != want
@@ -466,86 +680,330 @@ static size_t runs_len(const uint32_t *p, size_t n, uint32_t step)
 }
 
 /*
- * A Pages answer: its blocks (runs expanded after the pfns) become what s
- * was last given.  Runs only where granted, pairs of n >= 1; 1..max_count
- * blocks, aligned, in the pool, none twice; where runs are granted, the
- * answer is in runs exactly when they are at most half as long as the
- * list, and then they are maximal (one form or the other, never both).
+ * An answer's blocks (Pages, a loan's Offered, Taken) into out[] (room for
+ * max_count): pfns, then runs expanded.  Runs only where granted, pairs of
+ * n >= 1; 1..max_count blocks, aligned, in the pool; where runs are
+ * granted, the answer is in runs exactly when they are at most half as
+ * long as the list, and then they are maximal (one form or the other,
+ * never both).  Returns how many.
  */
-static void check_pages(struct stream *s, const Pagepool__V1__Pages *p)
+static size_t blocks_expand(const struct stream *s, const char *what, const uint32_t *pfns,
+			    size_t npfns, const uint32_t *runs, size_t nruns, unsigned order,
+			    uint32_t *out)
 {
-	uint64_t total = p->n_pfns;
+	uint64_t total = npfns;
 	uint32_t step;
 	size_t k = 0;
 
-	if (p->n_runs && !(s->features & F_RUNS))
-		die("%s: pages answer with %zu run numbers, runs not granted", stream_name(s),
-		    p->n_runs);
-	if (p->n_runs % 2)
-		die("%s: pages answer with an odd runs list (%zu)", stream_name(s), p->n_runs);
-	for (size_t i = 1; i < p->n_runs; i += 2) {
-		if (p->runs[i] == 0)
-			die("%s: pages answer with an empty run", stream_name(s));
-		total += p->runs[i];
+	if (nruns && !(s->features & F_RUNS))
+		die("%s: %s answer with %zu run numbers, runs not granted", stream_name(s), what,
+		    nruns);
+	if (nruns % 2)
+		die("%s: %s answer with an odd runs list (%zu)", stream_name(s), what, nruns);
+	for (size_t i = 1; i < nruns; i += 2) {
+		if (runs[i] == 0)
+			die("%s: %s answer with an empty run", stream_name(s), what);
+		total += runs[i];
 	}
-	if (p->order > PP_MAX_ORDER || total == 0 || total > d.cfg.max_count || !s->npages)
-		die("pages answer: order %u, %zu pfns and %zu run numbers (%lu blocks), pool of %u "
-		    "pages", p->order, p->n_pfns, p->n_runs, (unsigned long)total, s->npages);
-	step = 1u << p->order;
-	for (size_t i = 0; i < p->n_pfns; i++)
-		s->pfns[k++] = p->pfns[i];
-	for (size_t i = 0; i < p->n_runs; i += 2) {
-		for (uint32_t j = 0; j < p->runs[i + 1]; j++) {
-			uint64_t pfn = (uint64_t)p->runs[i] + (uint64_t)j * step;
+	if (order > PP_MAX_ORDER || total == 0 || total > d.cfg.max_count || !s->npages)
+		die("%s: %s answer: order %u, %zu pfns and %zu run numbers (%lu blocks), pool of %u "
+		    "pages", stream_name(s), what, order, npfns, nruns, (unsigned long)total,
+		    s->npages);
+	step = 1u << order;
+	for (size_t i = 0; i < npfns; i++)
+		out[k++] = pfns[i];
+	for (size_t i = 0; i < nruns; i += 2) {
+		for (uint32_t j = 0; j < runs[i + 1]; j++) {
+			uint64_t pfn = (uint64_t)runs[i] + (uint64_t)j * step;
 
 			if (pfn >= s->npages)
-				die("pages answer: run %zu (%u, %u) of order %u leaves the pool of %u "
-				    "pages", i / 2, p->runs[i], p->runs[i + 1], p->order, s->npages);
-			s->pfns[k++] = (uint32_t)pfn;
+				die("%s: %s answer: run %zu (%u, %u) of order %u leaves the pool of %u "
+				    "pages", stream_name(s), what, i / 2, runs[i], runs[i + 1], order,
+				    s->npages);
+			out[k++] = (uint32_t)pfn;
 		}
 	}
+	for (size_t i = 0; i < k; i++)
+		if (out[i] >= s->npages || s->npages - out[i] < step || out[i] & (step - 1))
+			die("%s: %s answer: pfn %u of order %u in a pool of %u pages", stream_name(s),
+			    what, out[i], order, s->npages);
+	if (s->features & F_RUNS) {
+		size_t len = runs_len(out, k, step);
+
+		if ((npfns && nruns) || (nruns ? nruns != len || len > k / 2 : len <= k / 2))
+			die("%s: %s answer of %zu blocks as %zu pfns and %zu run numbers; as runs "
+			    "they take %zu numbers", stream_name(s), what, k, npfns, nruns, len);
+	}
+	return k;
+}
+
+/* ---- the model of offers, takes and shared blocks ---- */
+
+static bool stream_dying(const struct stream *s)
+{
+	return s->peer >= 0 && !s->gone && !s->released && (s->shut || s->tx_failed);
+}
+
+/* Does another client stream have requests in flight? */
+static bool others_in_flight(const struct stream *s)
+{
+	for (unsigned k = ST_A; k <= ST_B; k++)
+		if (&st[k] != s && st[k].peer >= 0 && !st[k].refused &&
+		    st[k].want_head != st[k].want_tail)
+			return true;
+	return false;
+}
+
+/* What the other client streams have in flight may be answered on either
+ * side of what s just saw. */
+static void others_racy(const struct stream *s)
+{
+	for (unsigned k = ST_A; k <= ST_B; k++)
+		for (unsigned i = st[k].want_head; &st[k] != s && i != st[k].want_tail; i++)
+			st[k].want_racy[i % MAX_WANT] = true;
+}
+
+/* The connection of s (found by the daemon's end of its socketpair), or NULL. */
+static struct conn *stream_conn(const struct stream *s)
+{
+	if (s->peer < 0 || s->refused)
+		return NULL;
+	for (unsigned k = 0; k < nw; k++)
+		for (struct conn *c = W[k]->conns; c; c = c->next)
+			if (c->fd == s->dfd)
+				return c;
+	return NULL;
+}
+
+/* Pages of the block at pfn in cover[]: held as s's own, by reference, or
+ * under its open offer. */
+static void cover_refresh(struct stream *s, uint32_t pfn, unsigned order)
+{
+	memset(&s->cover[pfn], s->own[pfn] || s->ref[pfn] || s->offd[pfn], 1u << order);
+}
+
+/* Is the model's offer of's giver the connection now on stream g? */
+static bool mo_gives(const struct moffer *of, const struct stream *g)
+{
+	return &st[of->giver] == g && of->gen == g->gen && !g->released;
+}
+
+static bool mo_taken_by(const struct moffer *of, const struct stream *s)
+{
+	uint32_t id = (uint32_t)(s - st) << 24 | (s->gen & 0xffffff);
+
+	for (unsigned i = 0; i < of->taken && i < 64; i++)
+		if (of->takers[i] == id)
+			return true;
+	return false;
+}
+
+static void mo_uncertain(struct moffer *of)
+{
+	if (!of->uncertain)
+		nuncertain++;
+	of->uncertain = true;
+}
+
+/* The offer closes: its blocks leave its giver's offers (if the giver's
+ * connection is still the one that made it). */
+static void mo_close(struct moffer *of, enum mo_state why)
+{
+	struct stream *g = &st[of->giver];
+	bool was_open = of->state == MO_OPEN;
+
+	of->state = why;
+	if (!was_open || !mo_gives(of, g))
+		return;
+	for (unsigned j = 0; j < of->n; j++) {
+		g->offd[of->pfns[j]] = 0;
+		cover_refresh(g, of->pfns[j], of->order);
+	}
+}
+
+/* A new open offer of s (an Offered answer): its blocks are under it, and
+ * with keep s also holds a reference to each. */
+static void mo_add(struct stream *s, const ProtobufCBinaryData *tok, const uint32_t *pfns,
+		   size_t n, unsigned order, unsigned shares, bool keep)
+{
+	const struct conn *c = stream_conn(s);
+	struct moffer *of;
+
+	if (nmo == mo_cap) {
+		mo_cap = mo_cap ? mo_cap * 2 : 64;
+		mo = realloc(mo, mo_cap * sizeof(*mo));
+		if (!mo)
+			die("out of memory");
+	}
+	of = &mo[nmo++];
+	memset(of, 0, sizeof(*of));
+	memcpy(of->tok, tok->data, SHARE_TOKEN_SIZE);
+	of->pool = pool_named(s->pool);
+	of->giver = (unsigned)(s - st);
+	of->gen = s->gen;
+	of->giver_cid = c ? c->id : 0;
+	of->pfns = malloc(n * sizeof(*pfns));
+	if (!of->pfns)
+		die("out of memory");
+	memcpy(of->pfns, pfns, n * sizeof(*pfns));
+	of->n = (unsigned)n;
+	of->order = order;
+	of->shares = shares;
+	of->keep = keep;
+	of->state = MO_OPEN;
+	for (size_t j = 0; j < n; j++) {
+		s->offd[pfns[j]] = (uint8_t)(order + 1);
+		if (keep) {
+			s->ref[pfns[j]] = (uint8_t)(order + 1);
+			s->refpages += 1u << order;
+		}
+		cover_refresh(s, pfns[j], order);
+	}
+}
+
+static void mo_reset(void)
+{
+	for (unsigned i = 0; i < nmo; i++)
+		free(mo[i].pfns);
+	nmo = nuncertain = 0;
+	have_last_tok = false;
+}
+
+/* Open offers of the connection on s, and their pages. */
+static unsigned mo_open_of(const struct stream *s, uint64_t *pages)
+{
+	unsigned n = 0;
+
+	*pages = 0;
+	for (unsigned i = 0; i < nmo; i++)
+		if (mo[i].state == MO_OPEN && mo_gives(&mo[i], s)) {
+			n++;
+			*pages += (uint64_t)mo[i].n << mo[i].order;
+		}
+	return n;
+}
+
+/* Pools with page quotas (config_write: "small"): an Alloc, a loan, a keep
+ * or a Take there may be answered EDQUOT. */
+static bool pool_quotas(const struct stream *s)
+{
+	return strcmp(s->pool, "small") == 0;
+}
+
+/* Is block pfn, to the model, under an offer or shared (so that a Free
+ * naming it goes through share_free, which blames in two passes)? */
+static bool mo_share_space(uint32_t pfn)
+{
+	for (unsigned k = ST_A; k <= ST_B; k++)
+		if (pfn < MAX_POOL_PAGES && (st[k].ref[pfn] || st[k].offd[pfn]))
+			return true;
+	return false;
+}
+
+/*
+ * The connection on s is gone (we closed it, or the daemon did after a
+ * framing error or our half-close): what it held goes back, its open offers
+ * close (a take then hears EOWNERDEAD).  A Take or Cancel whose answer will
+ * never be read leaves its offer's fate unknown until the next quiet
+ * moment (share_resync); what the other streams have in flight may have
+ * met the death on either side.
+ */
+static void stream_release(struct stream *s)
+{
+	if (s->admin || s->released)
+		return;
+	for (unsigned i = s->want_head; i != s->want_tail; i++) {
+		unsigned j = i % MAX_WANT;
+
+		if ((s->want_kind[j] == PAGEPOOL__V1__REQUEST__BODY_TAKE ||
+		     s->want_kind[j] == PAGEPOOL__V1__REQUEST__BODY_CANCEL) && s->want_tok[j].idx >= 0)
+			mo_uncertain(&mo[s->want_tok[j].idx]);
+	}
+	others_racy(s);
+	for (unsigned i = 0; i < nmo; i++)
+		if (mo[i].state == MO_OPEN && mo_gives(&mo[i], s))
+			mo_close(&mo[i], MO_GONE);
+	s->released = true;
+	s->held = s->refpages = 0;
+	memset(s->own, 0, sizeof(s->own));
+	memset(s->ref, 0, sizeof(s->ref));
+	memset(s->offd, 0, sizeof(s->offd));
+	memset(s->cover, 0, sizeof(s->cover));
+}
+
+/* ---- the daemon's share table, read at quiet moments ---- */
+
+static struct share_offer *daemon_offer(struct pool *pool, const uint8_t *tok)
+{
+	struct share *sh = &pool->share;
+	uint64_t t[2];
+
+	memcpy(t, tok, sizeof(t));
+	for (uint32_t i = 0; i < sh->noffer_slots; i++)
+		if (sh->offers[i].giver && sh->offers[i].tok[0] == t[0] && sh->offers[i].tok[1] == t[1])
+			return &sh->offers[i];
+	return NULL;
+}
+
+/* Why the daemon remembers offer tok closed (enum share_closed), or
+ * SHARE_OPEN when its ring has forgotten it. */
+static enum share_closed daemon_tomb(struct pool *pool, const uint8_t *tok)
+{
+	struct share *sh = &pool->share;
+	uint64_t t[2];
+
+	memcpy(t, tok, sizeof(t));
+	for (unsigned i = 0; i < SHARE_TOMBSTONES; i++)
+		if (sh->tombs[i].why != SHARE_OPEN && sh->tombs[i].tok[0] == t[0] &&
+		    sh->tombs[i].tok[1] == t[1])
+			return (enum share_closed)sh->tombs[i].why;
+	return SHARE_OPEN;
+}
+
+/* ---- the answers ---- */
+
+/*
+ * A Pages answer: its blocks become what s was last given, its own.  None
+ * over a block this connection holds (unless the answer raced another
+ * stream's, or an offer's fate is unknown: a block s gave away may be back).
+ */
+static void check_pages(struct stream *s, const Pagepool__V1__Pages *p, bool racy)
+{
+	size_t k = blocks_expand(s, "pages", p->pfns, p->n_pfns, p->runs, p->n_runs, p->order,
+				 s->pfns);
+	uint32_t step = 1u << p->order;
+
 	for (size_t i = 0; i < k; i++) {
-		if (s->pfns[i] >= s->npages || s->npages - s->pfns[i] < step ||
-		    s->pfns[i] & (step - 1))
-			die("pages answer: pfn %u of order %u in a pool of %u pages", s->pfns[i],
-			    p->order, s->npages);
-		/* Neither twice nor over a block this connection holds. */
-		for (uint32_t j = 0; j < step; j++)
+		for (uint32_t j = 0; j < step && !racy && !nuncertain; j++)
 			if (s->cover[s->pfns[i] + j])
 				die("%s: pages answer: block %u of order %u over page %u, already "
 				    "held", stream_name(s), s->pfns[i], p->order, s->pfns[i] + j);
-		memset(&s->cover[s->pfns[i]], 1, step);
 		s->own[s->pfns[i]] = (uint8_t)(p->order + 1);
-	}
-	if (s->features & F_RUNS) {
-		size_t len = runs_len(s->pfns, k, step);
-
-		if ((p->n_pfns && p->n_runs) || (p->n_runs ? p->n_runs != len || len > k / 2
-							    : len <= k / 2))
-			die("%s: pages answer of %zu blocks as %zu pfns and %zu run numbers; "
-			    "as runs they take %zu numbers", stream_name(s), k, p->n_pfns,
-			    p->n_runs, len);
+		cover_refresh(s, s->pfns[i], p->order);
 	}
 	s->npfns = (unsigned)k;
 	s->order = p->order;
-	s->held += total << p->order;
+	s->held += (uint64_t)k << p->order;
 }
 
 /*
  * The answer to a Free of shape fs: the status the shape calls for, with
  * no bad_index; or, for one that reaches the pool (its blocks in
- * s->fq[fs->list]), success when every block is one this connection
- * holds, listed once, freeing exactly their pages (then they are no
- * longer held); or a per-block status blaming the first block that is
- * not such a one.
+ * s->fq[fs->list]), success when every block is one this connection holds
+ * as its own or by reference, listed once, freeing exactly their pages
+ * (then they are no longer held); or a per-block status (EBUSY: under its
+ * open offer) naming a block that is not such a one: the first, unless a
+ * block of the list is under an offer or shared (share_free checks those
+ * after the others), or the answer raced another stream's.
  */
 static void check_free(struct stream *s, const struct free_shape *fs,
-		       const Pagepool__V1__Response *r)
+		       const Pagepool__V1__Response *r, bool racy)
 {
+	static uint8_t seen[MAX_POOL_PAGES];
 	const uint32_t *list;
-	uint8_t ord[MAX_PFNS];
-	uint64_t pages = 0;
-	size_t i, n;
+	uint64_t own = 0, refs = 0;
+	size_t first, i;
+	bool strict = !racy && !nuncertain && !stream_dying(&st[ST_A]) && !stream_dying(&st[ST_B]);
 	int want = -1;
 
 	if (fs->unknown || !s->npages)
@@ -566,49 +1024,410 @@ static void check_free(struct stream *s, const struct free_shape *fs,
 	}
 	list = (const uint32_t *)(s->fq + fs->list);
 	if (r->status != 0 && ((r->status != EINVAL && r->status != EALREADY &&
-				r->status != EPERM) || r->bad_index >= fs->blocks))
+				r->status != EPERM && r->status != EBUSY) ||
+			       r->bad_index >= fs->blocks))
 		die("%s: free of %lu blocks answered status %d (\"%s\") bad_index %u",
 		    stream_name(s), (unsigned long)fs->blocks, r->status, r->error, r->bad_index);
-	/* The blocks that passed: held here, each once (own[] is cleared on
-	 * the way, so a second listing finds nothing; put back if it failed). */
-	n = r->status == 0 ? fs->blocks : r->bad_index;
-	for (i = 0; i < n; i++) {
-		if (list[i] >= s->npages || !s->own[list[i]])
-			die("%s: free %s block %zu, pfn %u, which it does not hold (or lists "
-			    "twice)", stream_name(s), r->status ? "got past" : "freed", i, list[i]);
-		ord[i] = s->own[list[i]];
-		pages += 1ull << (ord[i] - 1);
-		s->own[list[i]] = 0;
+	/* The first block that is not s's to free: not held, or listed again. */
+	for (first = fs->blocks, i = 0; i < fs->blocks; i++) {
+		uint32_t b = list[i];
+
+		if (b < s->npages && mo_share_space(b))
+			strict = false;
+		if (first == fs->blocks && (b >= s->npages || seen[b] || (!s->own[b] && !s->ref[b])))
+			first = i;
+		if (b < s->npages)
+			seen[b] = 1;
 	}
-	if (r->status != 0 && list[n] < s->npages && s->own[list[n]])
-		die("%s: free (status %d \"%s\") blamed block %zu, pfn %u, which it holds "
-		    "and lists once", stream_name(s), r->status, r->error, n, list[n]);
-	if (r->status == 0 && r->freed->pages != pages)
-		die("%s: free of %zu blocks holding %lu pages answered freed %lu", stream_name(s),
-		    n, (unsigned long)pages, (unsigned long)r->freed->pages);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < fs->blocks; i++)
+		if (list[i] < s->npages)
+			seen[list[i]] = 0;
+	if (first == fs->blocks && r->status != 0)
+		die("%s: free of %lu blocks it holds, each listed once, answered %d \"%s\" "
+		    "(bad_index %u)", stream_name(s), (unsigned long)fs->blocks, r->status, r->error,
+		    r->bad_index);
+	if (first < fs->blocks) {
+		uint32_t b = list[r->bad_index];
+		bool bad = b >= s->npages || (!s->own[b] && !s->ref[b]);
+
 		if (r->status == 0)
-			memset(&s->cover[list[i]], 0, 1u << (ord[i] - 1));
-		else
-			s->own[list[i]] = ord[i];
+			die("%s: free freed block %zu, pfn %u, which it does not hold (or lists "
+			    "twice)", stream_name(s), first, list[first]);
+		for (i = 0; i < r->bad_index && !bad; i++)
+			bad = list[i] == b;
+		if (strict ? r->bad_index != first : !bad)
+			die("%s: free (status %d \"%s\") blamed block %u, pfn %u, %s; the first it "
+			    "may not free is block %zu, pfn %u", stream_name(s), r->status, r->error,
+			    r->bad_index, b, bad ? "which it may not free" : "which it holds",
+			    first, list[first]);
+		return;
 	}
+	for (i = 0; i < fs->blocks; i++) {
+		uint32_t b = list[i];
+		unsigned o = (s->own[b] ? s->own[b] : s->ref[b]) - 1u;
+
+		if (s->own[b])
+			own += 1ull << o;
+		else
+			refs += 1ull << o;
+		s->own[b] = s->ref[b] = 0;
+		cover_refresh(s, b, o);
+	}
+	if (r->freed->pages != own + refs)
+		die("%s: free of %lu blocks holding %lu pages (%lu by reference) answered freed %lu",
+		    stream_name(s), (unsigned long)fs->blocks, (unsigned long)(own + refs),
+		    (unsigned long)refs, (unsigned long)r->freed->pages);
+	s->held -= own;
+	s->refpages -= refs;
+}
+
+/* The token of an Offered answer: 16 bytes. */
+static void check_token(const struct stream *s, const Pagepool__V1__Offered *od)
+{
+	if (od->token.len != SHARE_TOKEN_SIZE || !od->token.data)
+		die("%s: offered with a token of %zu bytes", stream_name(s), od->token.len);
+	if (mo_find(od->token.data, od->token.len) >= 0)
+		die("%s: offered with a token the daemon gave before", stream_name(s));
+}
+
+/*
+ * An offer refused EDQUOT, or not: it must be when the connection has
+ * max_offers open (unless the answer raced, or an offer's fate is
+ * unknown); it may be in a pool with quotas when it asks for pages (a loan,
+ * keep's references).
+ */
+static void check_offer_quota(const struct stream *s, const Pagepool__V1__Response *r,
+			      bool charged, bool racy)
+{
+	uint64_t pages;
+	bool full = mo_open_of(s, &pages) >= d.cfg.max_offers;
+
+	if (racy || nuncertain)
+		return;
+	if (full && r->status != EDQUOT)
+		die("%s: offer with %u offers open (max_offers) answered %d \"%s\"", stream_name(s),
+		    d.cfg.max_offers, r->status, r->error);
+	if (!full && r->status == EDQUOT && !(charged && pool_quotas(s)))
+		die("%s: offer answered EDQUOT \"%s\" with %u of %u offers open, no quota asked",
+		    stream_name(s), r->error, mo_open_of(s, &pages), d.cfg.max_offers);
+}
+
+/* A loan: count fresh blocks, under the new offer at once. */
+static void check_loan(struct stream *s, const struct offer_shape *os,
+		       const Pagepool__V1__Response *r, bool racy)
+{
+	const Pagepool__V1__Offered *od = r->offered;
+	size_t k;
+
+	check_offer_quota(s, r, true, racy);
+	if ((r->status == ENOMEM || r->status == EDQUOT) &&
+	    (r->bad_index == 0 || (r->status == EDQUOT && r->bad_index == os->count)))
+		return;
+	if (r->status != 0)
+		die("%s: loan of %u order-%u blocks answered %d \"%s\"", stream_name(s), os->count,
+		    os->order, r->status, r->error);
+	check_token(s, od);
+	k = blocks_expand(s, "loan", od->pfns, od->n_pfns, od->runs, od->n_runs, os->order,
+			  s->pfns);
+	if (k != os->count || od->pages != (uint64_t)k << os->order)
+		die("%s: loan of %u order-%u blocks answered %zu blocks, %lu pages", stream_name(s),
+		    os->count, os->order, k, (unsigned long)od->pages);
+	for (size_t i = 0; i < k && !racy && !nuncertain; i++)
+		for (uint32_t j = 0; j < 1u << os->order; j++)
+			if (s->cover[s->pfns[i] + j])
+				die("%s: loan answer: block %u of order %u over page %u, already held",
+				    stream_name(s), s->pfns[i], os->order, s->pfns[i] + j);
+	mo_add(s, &od->token, s->pfns, k, os->order, os->shares, os->keep);
+	s->npfns = (unsigned)k;
+	s->order = os->order;
+}
+
+/*
+ * The answer to an Offer of shape os: the status its shape calls for, with
+ * no bad_index; a loan (check_loan); or, for blocks it names (in
+ * s->fq[os->list]), success when every one is s's own, of the offer's
+ * order, listed once (and the offer limits allow), else a per-block status
+ * naming the first that is not (offer_check goes through them in order).
+ * The contract (pagepool.h) says EINVAL for every such block; the daemon
+ * tells them apart as a Free does (EALREADY, EPERM, EBUSY under its open
+ * offer), which is let pass here.
+ */
+static void check_offer(struct stream *s, const struct offer_shape *os,
+			const Pagepool__V1__Response *r, bool racy)
+{
+	static uint8_t seen[MAX_POOL_PAGES];
+	const Pagepool__V1__Offered *od = r->offered;
+	const uint32_t *list;
+	size_t first, i;
+	int want = -1;
+
+	if (os->pre == EPROTO || !s->npages)
+		want = EPROTO;
+	else if (os->pre)
+		want = os->pre;
+	else if (os->runs && !(s->features & F_RUNS))
+		want = EPROTO;
+	else if (os->rshape)
+		want = os->rshape;
+	if (want >= 0) {
+		/* Not about one block: bad_index is the number of pfns (pagepool.h),
+		 * unless the request never reached the offer code. */
+		uint32_t bad = os->pre == EPROTO || !s->npages ? 0 : (uint32_t)os->npfns;
+
+		if ((int)r->status != want || r->bad_index != bad)
+			die("%s: offer (order %u, shares %u, keep %d, %s%s) answered status %d "
+			    "bad_index %u \"%s\", expected status %d bad_index %u", stream_name(s),
+			    os->order, os->shares, os->keep, os->loan ? "a loan" : "blocks",
+			    os->runs ? " with runs" : "", r->status, r->bad_index, r->error, want, bad);
+		return;
+	}
+	if (os->loan) {
+		check_loan(s, os, r, racy);
+		return;
+	}
+	list = (const uint32_t *)(s->fq + os->list);
+	for (first = os->blocks, i = 0; i < os->blocks; i++) {
+		uint32_t b = list[i];
+
+		if (first == os->blocks &&
+		    (b >= s->npages || seen[b] || s->own[b] != os->order + 1))
+			first = i;
+		if (b < s->npages)
+			seen[b] = 1;
+	}
+	for (i = 0; i < os->blocks; i++)
+		if (list[i] < s->npages)
+			seen[list[i]] = 0;
+	if (first < os->blocks) {
+		if ((r->status != EINVAL && r->status != EALREADY && r->status != EPERM &&
+		     r->status != EBUSY) || r->bad_index != first)
+			die("%s: offer of %lu order-%u blocks answered %d \"%s\" bad_index %u; block "
+			    "%zu (pfn %u) is the first not its own of that order, listed once",
+			    stream_name(s), (unsigned long)os->blocks, os->order, r->status, r->error,
+			    r->bad_index, first, list[first]);
+		return;
+	}
+	check_offer_quota(s, r, os->keep, racy);
+	if (r->status == EDQUOT && r->bad_index == os->blocks)
+		return;
+	if (r->status != 0)
+		die("%s: offer of %lu of its own order-%u blocks answered %d \"%s\" (bad_index %u)",
+		    stream_name(s), (unsigned long)os->blocks, os->order, r->status, r->error,
+		    r->bad_index);
+	check_token(s, od);
+	if (od->pages != os->blocks << os->order || od->n_pfns || od->n_runs)
+		die("%s: offer of %lu order-%u blocks answered %lu pages, %zu pfns, %zu run "
+		    "numbers", stream_name(s), (unsigned long)os->blocks, os->order,
+		    (unsigned long)od->pages, od->n_pfns, od->n_runs);
+	for (i = 0; i < os->blocks; i++)
+		s->own[list[i]] = 0;
+	s->held -= os->blocks << os->order;
+	mo_add(s, &od->token, list, os->blocks, os->order, os->shares, os->keep);
+}
+
+/* Take and Cancel refused by their shape: 0, or the status it calls for. */
+static int tok_want(const struct stream *s, const struct tok_shape *ts)
+{
+	if (ts->unknown || !s->npages)
+		return EPROTO;
+	return ts->len != SHARE_TOKEN_SIZE ? EINVAL : 0;
+}
+
+/* What a Take of offer of by s hears, to the model (-1: the blocks, or
+ * EDQUOT in a pool with quotas). */
+static int take_want(const struct stream *s, const struct moffer *of)
+{
+	if (!of || of->pool != pool_named(s->pool))
+		return ENOENT;
+	switch (of->state) {
+	case MO_TAKEN:
+		return EALREADY;
+	case MO_CANCELLED:
+		return ECANCELED;
+	case MO_GONE:
+		return EOWNERDEAD;
+	default:
+		if (mo_gives(of, s))
+			return EINVAL;
+		return of->shares && mo_taken_by(of, s) ? EALREADY : -1;
+	}
+}
+
+/* A Taken answer: the offer's blocks, in its order, as s's own (a
+ * hand-off, which closes it) or by reference. */
+static void take_apply(struct stream *s, struct moffer *of, const Pagepool__V1__Taken *tk)
+{
+	size_t k = blocks_expand(s, "taken", tk->pfns, tk->n_pfns, tk->runs, tk->n_runs,
+				 tk->order, s->pfns);
+
+	if (k != of->n || tk->order != of->order ||
+	    memcmp(s->pfns, of->pfns, k * sizeof(uint32_t)) != 0)
+		die("%s: taken: %zu order-%u blocks from pfn %u; the offer has %u order-%u blocks "
+		    "from pfn %u", stream_name(s), k, tk->order, s->pfns[0], of->n, of->order,
+		    of->pfns[0]);
+	if (tk->shared != (of->shares != 0) || (of->giver_cid && tk->giver != of->giver_cid))
+		die("%s: taken: shared %d giver %lu; the offer: shares %u, giver %lu",
+		    stream_name(s), tk->shared, (unsigned long)tk->giver, of->shares,
+		    (unsigned long)of->giver_cid);
+	for (size_t j = 0; j < k; j++) {
+		if (of->shares)
+			s->ref[of->pfns[j]] = (uint8_t)(of->order + 1);
+		else
+			s->own[of->pfns[j]] = (uint8_t)(of->order + 1);
+		cover_refresh(s, of->pfns[j], of->order);
+	}
+	if (of->shares) {
+		s->refpages += (uint64_t)k << of->order;
+		if (of->taken < 64)
+			of->takers[of->taken] = (uint32_t)(s - st) << 24 | (s->gen & 0xffffff);
+		if (++of->taken >= of->shares)
+			mo_close(of, MO_TAKEN);
+	} else {
+		s->held += (uint64_t)k << of->order;
+		mo_close(of, MO_TAKEN);
+	}
+	s->npfns = (unsigned)k;
+	s->order = of->order;
+}
+
+/*
+ * The answer to a Take: the status its shape calls for; for a token the
+ * model never saw (random, spoilt, another pool's), ENOENT; else what the
+ * offer's state calls for (take_want), or - when the answer raced another
+ * stream's, the offer's fate is unknown or its giver is dying - any of the
+ * answers a take may get.  A token the daemon's ring of closed offers has
+ * forgotten is ENOENT.
+ */
+static void check_take(struct stream *s, const struct tok_shape *ts,
+		       const Pagepool__V1__Response *r, bool racy)
+{
+	struct moffer *of = ts->idx >= 0 ? &mo[ts->idx] : NULL;
+	int want = tok_want(s, ts);
+	bool lenient;
+
+	if (want) {
+		if ((int)r->status != want)
+			die("%s: take (token of %zu bytes) answered %d \"%s\", expected %d",
+			    stream_name(s), ts->len, r->status, r->error, want);
+		return;
+	}
+	want = take_want(s, of);
+	if (want == ENOENT) {
+		if (r->status != ENOENT)
+			die("%s: take of a token %s answered %d \"%s\"", stream_name(s),
+			    of ? "of another pool" : "never given", r->status, r->error);
+		return;
+	}
+	lenient = racy || of->uncertain ||
+		  (mo_gives(of, &st[of->giver]) && stream_dying(&st[of->giver]));
+	if (r->status == 0) {
+		if (mo_gives(of, s) || (of->shares && mo_taken_by(of, s)))
+			die("%s: took %s", stream_name(s), mo_gives(of, s) ? "its own offer" :
+			    "a shared offer it took before");
+		if (want != -1 && !lenient)
+			die("%s: took an offer whose take should hear %d", stream_name(s), want);
+		take_apply(s, of, r->taken);
+		return;
+	}
+	if ((int)r->status == want || (r->status == EDQUOT && pool_quotas(s)))
+		return;
+	if (r->status == ENOENT && of->state != MO_OPEN &&
+	    daemon_tomb(of->pool, of->tok) == SHARE_OPEN)
+		return;		/* the ring forgot it */
+	if (lenient && (r->status == EALREADY || r->status == ECANCELED ||
+			r->status == EOWNERDEAD))
+		return;
+	die("%s: take of an offer (state %d, shares %u, taken %u) answered %d \"%s\", expected %d",
+	    stream_name(s), of->state, of->shares, of->taken, r->status, r->error, want);
+}
+
+/*
+ * The answer to a Cancel: the status its shape calls for; success exactly
+ * for an open offer of this connection: taken by nobody, its blocks come
+ * back as s's own (returned, keep's references go), else its pin goes
+ * (released); ENOENT for anything else.
+ */
+static void check_cancel(struct stream *s, const struct tok_shape *ts,
+			 const Pagepool__V1__Response *r, bool racy)
+{
+	struct moffer *of = ts->idx >= 0 ? &mo[ts->idx] : NULL;
+	const Pagepool__V1__Cancelled *cd = r->cancelled;
+	bool mine = of && mo_gives(of, s);
+	int want = tok_want(s, ts);
+	uint64_t pages;
+
+	if (want) {
+		if ((int)r->status != want)
+			die("%s: cancel (token of %zu bytes) answered %d \"%s\", expected %d",
+			    stream_name(s), ts->len, r->status, r->error, want);
+		return;
+	}
+	if (r->status != 0) {
+		if (r->status != ENOENT ||
+		    (mine && of->state == MO_OPEN && !racy && !of->uncertain))
+			die("%s: cancel of %s answered %d \"%s\"", stream_name(s),
+			    mine && of->state == MO_OPEN ? "its open offer" : "no open offer of its own",
+			    r->status, r->error);
+		return;
+	}
+	if (!mine || (of->state != MO_OPEN && !racy && !of->uncertain))
+		die("%s: cancelled %s", stream_name(s), mine ? "a closed offer" :
+		    "an offer that is not its own");
+	pages = (uint64_t)of->n << of->order;
+	if (!racy && !of->uncertain ? cd->takers != of->taken ||
+				      cd->returned != (of->taken ? 0 : pages) ||
+				      cd->released != (of->taken ? pages : 0)
+				    : !((cd->takers == 0 && cd->returned == pages && !cd->released) ||
+					(cd->takers && !cd->returned && cd->released == pages)))
+		die("%s: cancel of an offer of %lu pages taken %u times answered returned %lu "
+		    "released %lu takers %u", stream_name(s), (unsigned long)pages, of->taken,
+		    (unsigned long)cd->returned, (unsigned long)cd->released, cd->takers);
+	mo_close(of, MO_CANCELLED);
+	if (!cd->returned)
+		return;
+	/* keep: the references s still holds go (it may have freed some). */
+	for (unsigned j = 0; j < of->n; j++) {
+		s->own[of->pfns[j]] = (uint8_t)(of->order + 1);
+		if (of->keep && s->ref[of->pfns[j]]) {
+			s->ref[of->pfns[j]] = 0;
+			s->refpages -= 1u << of->order;
+		}
+		cover_refresh(s, of->pfns[j], of->order);
+	}
+	s->held += pages;
 }
 
 static void check_client_frame(struct stream *s, const uint8_t *body, uint32_t len)
 {
 	Pagepool__V1__Response *r = pagepool__v1__response__unpack(NULL, len, body);
 	unsigned slot = 0;
+	bool racy;
 	int kind;
 
 	if (!r)
 		die("%s: the daemon sent a frame of %u bytes that does not decode",
 		    stream_name(s), len);
 	kind = want_pop(s, r->id, r->status, &slot);
+	if (log_level_run == LOG_LVL_DEBUG)
+		fprintf(stderr, "fuzz_proto: %s: request %lu (kind %d) answered %d%s%s\n",
+			stream_name(s), (unsigned long)r->id, kind, r->status, *r->error ? ": " : "",
+			r->error);
 	check_client_body(s, kind, r);
+	/* Another stream's requests in flight may have been served on either
+	 * side of this one. */
+	racy = s->want_racy[slot] || others_in_flight(s);
+	if (others_in_flight(s))
+		others_racy(s);
 	if (kind == PAGEPOOL__V1__REQUEST__BODY_FREE)
-		check_free(s, &s->want_free[slot], r);
+		check_free(s, &s->want_free[slot], r, racy);
+	else if (kind == PAGEPOOL__V1__REQUEST__BODY_OFFER)
+		check_offer(s, &s->want_offer[slot], r, racy);
+	else if (kind == PAGEPOOL__V1__REQUEST__BODY_TAKE)
+		check_take(s, &s->want_tok[slot], r, racy);
+	else if (kind == PAGEPOOL__V1__REQUEST__BODY_CANCEL)
+		check_cancel(s, &s->want_tok[slot], r, racy);
 	if (s->want_head == s->want_tail)
-		s->fq_len = 0;		/* no Free in flight */
+		s->fq_len = 0;		/* no Free or Offer in flight */
 	if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_WELCOME) {
 		const Pagepool__V1__Welcome *w = r->welcome;
 		struct pool *pool = pool_named(w->pool);
@@ -633,31 +1452,37 @@ static void check_client_frame(struct stream *s, const uint8_t *body, uint32_t l
 			    s->want_features[slot], w->features);
 		snprintf(s->pool, sizeof(s->pool), "%s", w->pool);
 		s->npages = pool->npages;
-		s->held = 0;
+		s->held = s->refpages = 0;
 		s->features = w->features;
 	}
 	if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_PAGES) {
-		check_pages(s, r->pages);
-	} else if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_FREED) {
-		if (r->freed->pages == 0 || r->freed->pages > s->held)
-			die("%s: freed %lu pages, holding %lu", stream_name(s),
-			    (unsigned long)r->freed->pages, (unsigned long)s->held);
-		s->held -= r->freed->pages;
+		check_pages(s, r->pages, racy);
 	} else if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_POOL_STAT) {
 		const Pagepool__V1__PoolStat *ps = r->pool_stat;
+		uint64_t offered;
 
-		/* Answered in order, so exactly what this client was given back. */
-		if (ps->held != s->held || strcmp(ps->pool, s->pool) != 0)
-			die("%s: stat says %lu pages held in pool %s; the answers say %lu in %s",
-			    stream_name(s), (unsigned long)ps->held, ps->pool,
-			    (unsigned long)s->held, s->pool);
+		/* Answered in order, so exactly what this client was given back
+		 * (what it has under offer, unless another stream's take raced). */
+		mo_open_of(s, &offered);
+		if (ps->held != s->held || ps->refs != s->refpages || strcmp(ps->pool, s->pool) != 0 ||
+		    (!racy && !nuncertain && ps->my_offered != offered))
+			die("%s: stat says %lu pages held, %lu by reference, %lu under offer in pool "
+			    "%s; the answers say %lu, %lu, %lu in %s", stream_name(s),
+			    (unsigned long)ps->held, (unsigned long)ps->refs,
+			    (unsigned long)ps->my_offered, ps->pool, (unsigned long)s->held,
+			    (unsigned long)s->refpages, (unsigned long)offered, s->pool);
 		if (ps->free + ps->pcp + ps->allocated + ps->isolated + ps->offline != ps->total ||
-		    ps->allocated < ps->held)
+		    ps->allocated < ps->held + ps->refs || ps->shared > ps->allocated ||
+		    ps->offered > ps->allocated || ps->my_offered > ps->offered ||
+		    (ps->offered && !ps->offers) || (!ps->offered && ps->offers))
 			die("%s: stat of pool %s: total %lu free %lu pcp %lu allocated %lu isolated %lu "
-			    "offline %lu held %lu", stream_name(s), ps->pool,
+			    "offline %lu held %lu refs %lu shared %lu offered %lu (%lu offers, %lu "
+			    "its own)", stream_name(s), ps->pool,
 			    (unsigned long)ps->total, (unsigned long)ps->free, (unsigned long)ps->pcp,
 			    (unsigned long)ps->allocated, (unsigned long)ps->isolated,
-			    (unsigned long)ps->offline, (unsigned long)ps->held);
+			    (unsigned long)ps->offline, (unsigned long)ps->held, (unsigned long)ps->refs,
+			    (unsigned long)ps->shared, (unsigned long)ps->offered,
+			    (unsigned long)ps->offers, (unsigned long)ps->my_offered);
 	}
 	pagepool__v1__response__free_unpacked(r, NULL);
 }
@@ -765,6 +1590,7 @@ static void stream_recv(struct stream *s)
 		}
 		if (n <= 0) {		/* EOF, or ECONNRESET */
 			s->gone = true;
+			stream_release(s);
 			moved++;
 			return;
 		}
@@ -800,8 +1626,10 @@ static void stream_send(struct stream *s)
 
 static void stream_close(struct stream *s)
 {
-	if (s->peer >= 0)
+	if (s->peer >= 0) {
+		stream_release(s);
 		close(s->peer);
+	}
 	s->peer = -1;
 	s->out_len = s->in_len = s->tx_len = 0;
 	s->want_head = s->want_tail = 0;
@@ -830,6 +1658,9 @@ static void stream_open(struct stream *s)
 	/* A small send buffer on the daemon's side makes backpressure cheap to reach. */
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
 	s->peer = sv[1];
+	s->dfd = sv[0];
+	s->gen++;
+	s->released = false;
 	if (s->admin) {
 		unsigned before = d.admin_nconns;
 
@@ -1090,6 +1921,240 @@ static void send_admin(const struct stream *src, unsigned what)
 	send_msg(&st[ST_ADMIN], &q.base);
 }
 
+/* ---- offers, takes and cancels the harness builds from what it was told ---- */
+
+/*
+ * A token for a Take or Cancel through s, into tok (32 bytes of room),
+ * picked by y: bits 0-2 say how - 0 the newest offer's, 1 the (y >> 3)th
+ * newest, 2 the newest with one byte flipped, 3 one of the wrong length (0,
+ * 15, 17 or 32 bytes), 4 a random one, 5 the harness's last token again (a
+ * replay), 6 the newest of another connection's offers, 7 the newest open
+ * one of another connection.  With no offer made yet: 16 zero bytes.
+ * Returns its length.
+ */
+static size_t pick_token(const struct stream *s, unsigned y, uint8_t *tok)
+{
+	static const size_t wrong[] = { 0, 15, 17, 32 };
+	unsigned how = y & 7, arg = y >> 3;
+	const struct moffer *of = nmo ? &mo[nmo - 1] : NULL;
+	size_t len = SHARE_TOKEN_SIZE;
+
+	if (how == 5 && have_last_tok) {
+		memcpy(tok, last_tok, last_tok_len);
+		return last_tok_len;
+	}
+	if (how == 1 && nmo)
+		of = &mo[nmo - 1 - arg % nmo];
+	for (unsigned i = nmo; (how == 6 || how == 7) && i-- > 0;) {
+		if (!mo_gives(&mo[i], s) && (how == 6 || mo[i].state == MO_OPEN)) {
+			of = &mo[i];
+			break;
+		}
+	}
+	memset(tok, 0, 32);
+	if (how == 4) {
+		for (unsigned i = 0; i < 2; i++) {
+			uint64_t z = (tok_rng += 0x9e3779b97f4a7c15ull) ^ arg;
+
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+			z ^= z >> 31;
+			memcpy(tok + 8 * i, &z, sizeof(z));
+		}
+	} else if (of) {
+		memcpy(tok, of->tok, SHARE_TOKEN_SIZE);
+		memcpy(tok + SHARE_TOKEN_SIZE, of->tok, SHARE_TOKEN_SIZE);
+	}
+	if (how == 2)
+		tok[arg & 15] ^= (uint8_t)(arg & 16 ? 0x80 : 0x01);
+	if (how == 3)
+		len = wrong[arg & 3];
+	return len;
+}
+
+/* A Take (take) or Cancel of the token y picks, through s. */
+static void send_tok(struct stream *s, bool take, unsigned y)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Take t = PAGEPOOL__V1__TAKE__INIT;
+	Pagepool__V1__Cancel c = PAGEPOOL__V1__CANCEL__INIT;
+	uint8_t tok[32];
+	size_t len = pick_token(s, y, tok);
+
+	memcpy(last_tok, tok, len);
+	last_tok_len = len;
+	have_last_tok = true;
+	q.id = ++req_id;
+	if (take) {
+		t.token.data = tok;
+		t.token.len = len;
+		q.body_case = PAGEPOOL__V1__REQUEST__BODY_TAKE;
+		q.take = &t;
+	} else {
+		c.token.data = tok;
+		c.token.len = len;
+		q.body_case = PAGEPOOL__V1__REQUEST__BODY_CANCEL;
+		q.cancel = &c;
+	}
+	send_msg(s, &q.base);
+}
+
+/* An Offer of n blocks of `order` in `form` (free_encode's: 3 names
+ * another order), with shares and keep. */
+static void send_offer_blocks(struct stream *s, uint32_t *pfns, size_t n, unsigned order,
+			      unsigned form, unsigned shares, bool keep)
+{
+	static uint32_t runs[2 * MAX_PFNS + 4];
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Offer of = PAGEPOOL__V1__OFFER__INIT;
+	Pagepool__V1__Free f = PAGEPOOL__V1__FREE__INIT;
+
+	free_encode(&f, pfns, n, order, runs, form);
+	of.pfns = f.pfns;
+	of.n_pfns = f.n_pfns;
+	of.runs = f.runs;
+	of.n_runs = f.n_runs;
+	of.order = form ? f.run_order : order;
+	of.shares = shares;
+	of.keep = keep;
+	q.id = ++req_id;
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_OFFER;
+	q.offer = &of;
+	send_msg(s, &q.base);
+}
+
+static const unsigned offer_shares[4] = { 0, 1, 2, 65 };	/* 65: above max_offer_shares */
+
+/*
+ * Offer what s was last given (x bits 3-4: 0, 1, 2 or 65 takers; bit 5:
+ * keep; bits 6-7: the form, free_encode's), y bits 0-1: all of it, the
+ * first block only, the first listed twice, or with the other client's
+ * first block after it.
+ */
+static void send_offer(struct stream *s, unsigned x, unsigned y)
+{
+	const struct stream *o = &st[s == &st[ST_A] ? ST_B : ST_A];
+	uint32_t pfns[MAX_PFNS + 2];
+	size_t n = s->npfns;
+
+	memcpy(pfns, s->pfns, n * sizeof(uint32_t));
+	if (n == 0)
+		pfns[n++] = 0;
+	switch (y & 3) {
+	case 1: n = 1; break;
+	case 2: pfns[n++] = pfns[0]; break;
+	case 3: pfns[n++] = o->npfns ? o->pfns[0] : 0; break;
+	}
+	send_offer_blocks(s, pfns, n, s->order, x >> 6, offer_shares[x >> 3 & 3], x >> 5 & 1);
+}
+
+/* Offer every block of the order s was last given that s holds as its own
+ * (x as send_offer's, the list form). */
+static void send_offer_all(struct stream *s, unsigned x)
+{
+	uint32_t pfns[MAX_PFNS];
+	size_t n = 0;
+
+	for (uint32_t p = 0; p < MAX_POOL_PAGES && n < MAX_PFNS; p++)
+		if (s->own[p] == s->order + 1)
+			pfns[n++] = p;
+	if (n == 0)
+		pfns[n++] = 0;
+	send_offer_blocks(s, pfns, n, s->order, 0, offer_shares[x >> 3 & 3], x >> 5 & 1);
+}
+
+/*
+ * A loan through s of 1 + (y & 15) blocks of order x bits 3-5; y >> 4
+ * picks the rest: 0-3 a hand-off, 4-5 one taker, 6-7 two, 8 two and keep,
+ * 9 one and keep, 10 max_offer_shares takers, 11 one more (EINVAL), 12 keep
+ * on a hand-off (EINVAL), 13 no count (nothing to offer: EINVAL), 14
+ * max_count + 1 blocks (E2BIG), 15 a count beside a pfn (EINVAL).
+ */
+static void send_loan(struct stream *s, unsigned x, unsigned y)
+{
+	static const uint8_t shares[16] = { 0, 0, 0, 0, 1, 1, 2, 2, 2, 1, 64, 65, 0, 0, 0, 0 };
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Offer of = PAGEPOOL__V1__OFFER__INIT;
+	unsigned how = y >> 4;
+	uint32_t pfn = s->npfns ? s->pfns[0] : 0;
+
+	of.order = x >> 3 & 7;
+	of.count = 1 + (y & 15);
+	of.shares = shares[how];
+	of.keep = how == 8 || how == 9 || how == 12;
+	if (how == 13)
+		of.count = 0;
+	else if (how == 14)
+		of.count = d.cfg.max_count + 1;
+	if (how == 15) {
+		of.pfns = &pfn;
+		of.n_pfns = 1;
+	}
+	q.id = ++req_id;
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_OFFER;
+	q.offer = &of;
+	send_msg(s, &q.base);
+}
+
+/* Free everything s holds as its own or by reference, in one list. */
+static void send_free_all(struct stream *s)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Free f = PAGEPOOL__V1__FREE__INIT;
+	uint32_t pfns[MAX_PFNS];
+	size_t n = 0;
+
+	for (uint32_t p = 0; p < MAX_POOL_PAGES && n < MAX_PFNS; p++)
+		if (s->own[p] || s->ref[p])
+			pfns[n++] = p;
+	if (n == 0)
+		pfns[n++] = 0;
+	f.pfns = pfns;
+	f.n_pfns = n;
+	q.id = ++req_id;
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_FREE;
+	q.free = &f;
+	send_msg(s, &q.base);
+}
+
+static void send_stat(struct stream *s)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Stat t = PAGEPOOL__V1__STAT__INIT;
+
+	q.id = ++req_id;
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_STAT;
+	q.stat = &t;
+	send_msg(s, &q.base);
+}
+
+/*
+ * A share operation of client s (chunk header 0x00 for A, 0x40 for B, then
+ * x and y): x bits 0-2 pick 0 offer what it was last given, 1 a loan, 2 a
+ * take, 3 a cancel, 4 a stat, 5 its death (the connection closes at once,
+ * its offers open or not; the stream connects again with its next chunk),
+ * 6 offer all its blocks of one order, 7 free all it holds; the rest of x
+ * and y say how (see each sender).
+ */
+static void share_op(struct stream *s, unsigned x, unsigned y)
+{
+	if ((x & 7) == 5) {
+		stream_close(s);
+		return;
+	}
+	if (s->peer < 0 || s->shut)
+		return;
+	switch (x & 7) {
+	case 0: send_offer(s, x, y); break;
+	case 1: send_loan(s, x, y); break;
+	case 2: send_tok(s, true, y); break;
+	case 3: send_tok(s, false, y); break;
+	case 4: send_stat(s); break;
+	case 6: send_offer_all(s, x); break;
+	default: send_free_all(s); break;
+	}
+}
+
 static void control(unsigned op)
 {
 	struct stream *a = &st[ST_A], *b = &st[ST_B];
@@ -1136,6 +2201,237 @@ static void control(unsigned op)
 
 /* ---- oracles ---- */
 
+/* ---- the share table against the model ---- */
+
+/*
+ * The daemon's own accounting of a pool, whenever the loops are quiet: what
+ * is allocated is what its clients hold as their own, plus the blocks under
+ * hand-off offers, plus the shared blocks; the pcps' allocated - freed
+ * counters add up to the same (a block given away is freed through its
+ * taker's pcp, so per worker they no longer match).
+ */
+static void check_union(struct pool *pool)
+{
+	struct share *sh = &pool->share;
+	uint64_t own = 0, handoff = 0, pcp = 0;
+	struct pool_counts pc;
+
+	for (unsigned k = 0; k < nw; k++) {
+		const struct pcp_stats *ps = &pool_pcp(pool, k)->stats;
+
+		pcp += ps->alloc_pages - ps->free_pages;
+		for (struct conn *c = W[k]->conns; c; c = c->next)
+			if (c->pool == pool)
+				own += c->owner.pages;
+	}
+	for (uint32_t i = 0; i < sh->noffer_slots; i++)
+		if (sh->offers[i].giver && !sh->offers[i].shares)
+			handoff += (uint64_t)sh->offers[i].n << sh->offers[i].order;
+	pool_counts(pool, &pc);
+	if (pc.allocated != own + handoff + sh->shared_pages || pcp != pc.allocated)
+		die("pool %s: %lu pages allocated (the pcps count %lu); its clients hold %lu as "
+		    "their own, %lu are under hand-off offers, %lu shared", pool->name,
+		    (unsigned long)pc.allocated, (unsigned long)pcp, (unsigned long)own,
+		    (unsigned long)handoff, (unsigned long)sh->shared_pages);
+}
+
+/* No answer owed on a client stream, nobody dying, and the daemon's
+ * connections exactly the streams': the model can be held to the daemon. */
+static bool model_quiet(void)
+{
+	unsigned nconns = 0, nstreams = 0;
+
+	for (unsigned k = ST_A; k <= ST_B; k++) {
+		const struct stream *s = &st[k];
+
+		if (s->peer < 0 || s->refused || s->released)
+			continue;
+		if (s->want_head != s->want_tail || s->shut || s->tx_failed || !stream_conn(s))
+			return false;
+		nstreams++;
+	}
+	for (unsigned k = 0; k < nw; k++)
+		for (struct conn *c = W[k]->conns; c; c = c->next)
+			nconns++;
+	return nconns == nstreams;
+}
+
+/* Offers whose fate the model lost (their taker or canceller died with the
+ * request in flight) take it from the daemon's table. */
+static void share_resync(void)
+{
+	for (unsigned i = 0; i < nmo && nuncertain; i++) {
+		struct moffer *of = &mo[i];
+		const struct share_offer *so;
+		enum mo_state why;
+
+		if (!of->uncertain)
+			continue;
+		of->uncertain = false;
+		nuncertain--;
+		so = daemon_offer(of->pool, of->tok);
+		if (so) {
+			if (of->state != MO_OPEN)
+				die("an offer closed (%d) to the model is open in the daemon", of->state);
+			of->taken = so->taken;
+			continue;
+		}
+		switch (daemon_tomb(of->pool, of->tok)) {
+		case SHARE_TAKEN: why = MO_TAKEN; break;
+		case SHARE_CANCELLED: why = MO_CANCELLED; break;
+		default: why = MO_GONE; break;
+		}
+		if (of->state == MO_OPEN)
+			mo_close(of, why);
+		else
+			of->state = why;
+	}
+}
+
+/* The first index from i on below n where a[] is not 0 (n if none), eight
+ * bytes at a time: the model's maps are mostly empty, and these walks run
+ * after every chunk. */
+static uint32_t next_set(const uint8_t *a, uint32_t i, uint32_t n)
+{
+	while (i < n) {
+		uint64_t w;
+
+		if (i % 8 == 0 && n - i >= 8) {
+			memcpy(&w, a + i, sizeof(w));
+			if (!w) {
+				i += 8;
+				continue;
+			}
+		}
+		if (a[i])
+			return i;
+		i++;
+	}
+	return n;
+}
+
+/* One connection: its own blocks, references and offers are the daemon's. */
+static void check_model_stream(const struct stream *s)
+{
+	const struct conn *c = stream_conn(s);
+	const struct share *sh;
+	unsigned nref = 0, mref = 0, noff;
+	uint64_t offered;
+
+	if (!c || !c->pool || s->released)
+		return;
+	sh = &c->pool->share;
+	noff = mo_open_of(s, &offered);
+	if (c->owner.pages != s->held || c->owner.ref_pages != s->refpages ||
+	    c->owner.offered_pages != offered || c->owner.noffers != noff)
+		die("%s: the daemon counts %lu pages own, %lu by reference, %u offers of %lu pages; "
+		    "the model %lu, %lu, %u of %lu", stream_name(s), (unsigned long)c->owner.pages,
+		    (unsigned long)c->owner.ref_pages, c->owner.noffers,
+		    (unsigned long)c->owner.offered_pages, (unsigned long)s->held,
+		    (unsigned long)s->refpages, noff, (unsigned long)offered);
+	for (uint32_t p = next_set(s->ref, 0, s->npages); p < s->npages;
+	     p = next_set(s->ref, p + 1, s->npages))
+		mref++;
+	for (uint32_t p = next_set(s->own, 0, s->npages); p < s->npages;
+	     p = next_set(s->own, p + 1, s->npages)) {
+		const struct page *pg = &c->pool->pages[p];
+
+		if (page_state(pg) != PG_ALLOC || page_owner(pg) != c->owner.id ||
+		    pg->order != s->own[p] - 1u)
+			die("%s: holds block %u of order %u; the daemon's descriptor says state %u "
+			    "owner %#x order %u", stream_name(s), p, s->own[p] - 1u, page_state(pg),
+			    page_owner(pg), pg->order);
+	}
+	for (uint32_t r = c->owner.ref_head; r != SHARE_NIL; r = sh->refs[r].hnext) {
+		const struct share_ent *e = &sh->ents[sh->refs[r].ent];
+
+		if (++nref > mref || e->pfn >= s->npages || s->ref[e->pfn] != e->order + 1u)
+			die("%s: the daemon has its reference to block %u of order %u, the model "
+			    "%s", stream_name(s), e->pfn, e->order,
+			    nref > mref ? "fewer references" : "not that one");
+	}
+	if (nref != mref)
+		die("%s: the daemon has %u references of it, the model %u", stream_name(s), nref,
+		    mref);
+}
+
+/*
+ * At a quiet moment: the model against the daemon.  Every open offer of
+ * the model is the daemon's, with the same giver, blocks, takers and
+ * takes, and the daemon has no other; in every pool what is allocated is
+ * the union of what the connections hold as their own, the shared blocks
+ * (referenced by a connection, or pinned by an open shared offer) and the
+ * blocks under open hand-off offers; per connection its own blocks,
+ * references and offers are the daemon's.
+ */
+static void check_model(void)
+{
+	static uint32_t mark[MAX_POOL_PAGES], epoch;	/* mark[p] == epoch: counted */
+
+	share_resync();
+	for (unsigned i = 0; i < d.cfg.npools; i++) {
+		struct pool *pool = d.pools[i];
+		const struct share *sh = &pool->share;
+		uint64_t own = 0, handoff = 0, shared = 0, offered = 0, open = 0;
+		struct pool_counts pc;
+
+		epoch++;
+		for (unsigned k = ST_A; k <= ST_B; k++) {
+			const struct stream *s = &st[k];
+
+			if (s->peer < 0 || s->released || pool_named(s->pool) != pool)
+				continue;
+			own += s->held;
+			for (uint32_t p = next_set(s->ref, 0, s->npages); p < s->npages;
+			     p = next_set(s->ref, p + 1, s->npages))
+				if (mark[p] != epoch) {
+					mark[p] = epoch;
+					shared += 1u << (s->ref[p] - 1);
+				}
+		}
+		for (unsigned j = 0; j < nmo; j++) {
+			const struct moffer *of = &mo[j];
+			const struct share_offer *so;
+			const struct conn *g;
+			uint64_t pages = (uint64_t)of->n << of->order;
+
+			if (of->pool != pool || of->state != MO_OPEN)
+				continue;
+			so = daemon_offer(pool, of->tok);
+			g = stream_conn(&st[of->giver]);
+			if (!so || !g || so->giver != &g->owner || so->n != of->n ||
+			    so->order != of->order || so->shares != of->shares || so->keep != of->keep ||
+			    so->taken != of->taken ||
+			    memcmp(so->pfns, of->pfns, of->n * sizeof(uint32_t)) != 0)
+				die("pool %s: the model's open offer %u (%s, %u order-%u blocks from pfn %u, "
+				    "shares %u, taken %u) is %s in the daemon", pool->name, j,
+				    stream_name(&st[of->giver]), of->n, of->order, of->pfns[0], of->shares,
+				    of->taken, so ? "another" : "not open");
+			open++;
+			offered += pages;
+			if (!of->shares)
+				handoff += pages;
+			for (unsigned b = 0; of->shares && b < of->n; b++)
+				if (mark[of->pfns[b]] != epoch) {
+					mark[of->pfns[b]] = epoch;
+					shared += 1u << of->order;
+				}
+		}
+		pool_counts(pool, &pc);
+		if (pc.allocated != own + handoff + shared || sh->offers_open != open ||
+		    sh->offered_pages != offered || sh->shared_pages != shared)
+			die("pool %s: %lu pages allocated, %lu open offers of %lu pages, %lu shared; "
+			    "the model: %lu own + %lu under hand-off offers + %lu shared, %lu offers "
+			    "of %lu pages", pool->name, (unsigned long)pc.allocated,
+			    (unsigned long)sh->offers_open, (unsigned long)sh->offered_pages,
+			    (unsigned long)sh->shared_pages, (unsigned long)own, (unsigned long)handoff,
+			    (unsigned long)shared, (unsigned long)open, (unsigned long)offered);
+	}
+	for (unsigned k = ST_A; k <= ST_B; k++)
+		check_model_stream(&st[k]);
+}
+
+
 /*
  * Connections open and quiet: the owners the pools see are exactly theirs.
  * all = false (after each chunk): only the pools someone has joined.
@@ -1163,22 +2459,12 @@ static void check_live(bool all)
 		if ((all || n) && !fuzz_buddies_merged(d.pools[i], err, sizeof(err)))
 			die("pool %s: %s", d.pools[i]->name, err);
 	}
-	/* A pcp's allocated - freed counters: what its worker's clients hold. */
-	for (unsigned i = 0; i < d.cfg.npools; i++) {
-		for (unsigned k = 0; k < nw; k++) {
-			const struct pcp_stats *ps = &pool_pcp(d.pools[i], k)->stats;
-			uint64_t held = 0;
-
-			for (struct conn *c = W[k]->conns; c; c = c->next)
-				if (c->pool == d.pools[i])
-					held += c->owner.pages;
-			if (ps->alloc_pages - ps->free_pages != held)
-				die("pool %s worker %u: pcp counted %lu pages allocated - %lu freed, "
-				    "its clients hold %lu", d.pools[i]->name, k,
-				    (unsigned long)ps->alloc_pages, (unsigned long)ps->free_pages,
-				    (unsigned long)held);
-		}
-	}
+	/* Allocated: what the clients hold as their own, under hand-off offers
+	 * and shared (the pcps count it too); the model agrees when quiet. */
+	for (unsigned i = 0; i < d.cfg.npools; i++)
+		check_union(d.pools[i]);
+	if (model_quiet())
+		check_model();
 	for (uint32_t q = 0; q < d.cfg.max_connections; q++) {
 		struct uid_quota *uq = &d.quotas[q];
 		uint64_t held = 0;
@@ -1188,9 +2474,9 @@ static void check_live(bool all)
 		for (unsigned k = 0; k < nw; k++)
 			for (struct conn *c = W[k]->conns; c; c = c->next)
 				if (c->uq == uq)
-					held += c->owner.pages;
+					held += share_charged(&c->owner);
 		if (held != uq->pages)
-			die("pool %s uid %d: the quota counts %lu pages, its connections hold %lu",
+			die("pool %s uid %d: the quota counts %lu pages, its connections are charged %lu",
 			    d.pools[uq->pool]->name, (int)uq->uid, (unsigned long)uq->pages,
 			    (unsigned long)held);
 	}
@@ -1298,6 +2584,11 @@ static void check_quiet(void)
 			if (counts[o])
 				die("pool %s: every page is free but %lu order-%u blocks did not "
 				    "merge", pool->name, (unsigned long)counts[o], o);
+		if (pool->share.offers_open || pool->share.offered_pages || pool->share.shared_pages)
+			die("pool %s, every client gone: %lu offers of %lu pages open, %lu pages "
+			    "shared", pool->name, (unsigned long)pool->share.offers_open,
+			    (unsigned long)pool->share.offered_pages,
+			    (unsigned long)pool->share.shared_pages);
 	}
 }
 
@@ -1378,6 +2669,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free_form = data[0] >> 6;
 	pcp_set = false;
 	d.config_path = cfg_path[cfg_variant];
+	mo_reset();
+	tok_rng = 0;
 	stream_open(&st[ST_A]);
 	stream_open(&st[ST_ADMIN]);
 	if (data[0] & 8)
@@ -1390,6 +2683,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (kind == 3) {
 			control(h & 0x3f);
+		} else if (kind < ST_ADMIN && (h & 0x3f) == 0) {
+			unsigned x = i < size ? data[i++] : 0;
+
+			share_op(&st[kind], x, i < size ? data[i++] : 0);
 		} else {
 			struct stream *s = &st[kind];
 

@@ -11,7 +11,10 @@
  * offline the block it lives in, backpressure, half-close), requests with
  * id 0 (zero-length frames both ways), FEATURE_RUNS (hellos asking for it,
  * Pages answered in runs, frees with runs good and bad, with and without
- * the feature), plus a few classic framing errors.  fuzz_core seeds are
+ * the feature), offers, loans, takes and cancels (hand-offs, shared offers
+ * with two takers, cancels, a giver's death with offers open, tokens
+ * spoilt and replayed, refusals, quotas, backpressure), plus a few classic
+ * framing errors.  fuzz_core seeds are
  * operation sequences in fuzz_core.c's format.
  */
 #include <errno.h>
@@ -33,6 +36,29 @@ enum { A = 0, B = 1, ADM = 2, CTL = 3 };
 #define C_ADMIN(src, what)	(32 + ((src) | (what) << 1))
 #define C_HELLO(s, pool)	(48 + ((s) << 2 | (pool)))
 #define C_BAD_RUNS(s, kind)	(56 + ((s) << 2 | (kind)))
+/* fuzz_proto share operations (fuzz_proto.c: share_op): a chunk header of
+ * 0x00 (client A) or 0x40 (B), then x and y.  Offers of what the client was
+ * last given take the index of 0, 1, 2 or 65 takers; tokens are picked by
+ * how (0 the newest offer's, 1 the arg-th newest, 2 flipped, 3 a wrong
+ * length, 4 random, 5 the last one again, 6 another connection's newest,
+ * 7 another connection's newest open one). */
+#define SH_OFFER(shares, keep, form)	(0 | (shares) << 3 | (keep) << 5 | (form) << 6)
+#define SH_LOAN(order)			(1 | (order) << 3)
+#define SH_TAKE				2
+#define SH_CANCEL			3
+#define SH_STAT				4
+#define SH_DIE				5
+#define SH_OFFER_ALL(shares, keep)	(6 | (shares) << 3 | (keep) << 5)
+#define SH_FREE_ALL			7
+#define Y_ALL			0	/* send_offer: all it was last given */
+#define Y_FIRST			1	/* the first block only */
+#define Y_TWICE			2	/* the first block listed twice */
+#define Y_OTHERS		3	/* with the other client's first block */
+/* send_loan's y: count blocks and how (0 a hand-off, 4 one taker, 6 two,
+ * 8 two and keep, 9 one and keep, 10 max_offer_shares, 11 one more, 12
+ * keep on a hand-off, 13 no count, 14 max_count + 1, 15 beside a pfn) */
+#define LOAN(count, how)	(((count) - 1) | (how) << 4)
+#define TOK(how, arg)		((how) | (arg) << 3)
 /* fuzz_proto setup byte: what the harness's hellos ask for, how its frees
  * carry their blocks (fuzz_proto.c: LLVMFuzzerTestOneInput, free_encode) */
 #define S_HELLO_RUNS		(1 << 4)
@@ -179,6 +205,58 @@ static void req_stat(struct seed *s, unsigned k)
 	q.id = seed_id();
 	q.body_case = PAGEPOOL__V1__REQUEST__BODY_STAT;
 	q.stat = &t;
+	msg(s, k, &q.base);
+}
+
+/* A share operation of client k (A or B). */
+static void share(struct seed *s, unsigned k, unsigned x, unsigned y)
+{
+	put1(s, k << 6);
+	put1(s, x);
+	put1(s, y);
+}
+
+/* An Offer of pfns[np] and runs[nr] (step 2^order), or a loan of count. */
+static void offer_raw(struct seed *s, unsigned k, const uint32_t *pfns, size_t np,
+		      const uint32_t *runs, size_t nr, unsigned order, unsigned shares, int keep,
+		      unsigned count)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Offer o = PAGEPOOL__V1__OFFER__INIT;
+
+	o.pfns = (uint32_t *)pfns;
+	o.n_pfns = np;
+	o.runs = (uint32_t *)runs;
+	o.n_runs = nr;
+	o.order = order;
+	o.shares = shares;
+	o.keep = keep;
+	o.count = count;
+	q.id = seed_id();
+	q.body_case = PAGEPOOL__V1__REQUEST__BODY_OFFER;
+	q.offer = &o;
+	msg(s, k, &q.base);
+}
+
+/* A Take (take) or Cancel of a token of its own making. */
+static void tok_raw(struct seed *s, unsigned k, int take, const void *tok, size_t len)
+{
+	Pagepool__V1__Request q = PAGEPOOL__V1__REQUEST__INIT;
+	Pagepool__V1__Take t = PAGEPOOL__V1__TAKE__INIT;
+	Pagepool__V1__Cancel c = PAGEPOOL__V1__CANCEL__INIT;
+
+	q.id = seed_id();
+	if (take) {
+		t.token.data = (uint8_t *)tok;
+		t.token.len = len;
+		q.body_case = PAGEPOOL__V1__REQUEST__BODY_TAKE;
+		q.take = &t;
+	} else {
+		c.token.data = (uint8_t *)tok;
+		c.token.len = len;
+		q.body_case = PAGEPOOL__V1__REQUEST__BODY_CANCEL;
+		q.cancel = &c;
+	}
 	msg(s, k, &q.base);
 }
 
@@ -544,6 +622,227 @@ static void runs_seeds(void)
 	}
 }
 
+/* Offers, loans, takes and cancels (fuzz_proto.c: share_op). */
+static void share_seeds(void)
+{
+	static const uint32_t pfns4[] = { 0, 1, 2, 3 };
+	static const uint8_t junk[16] = "0123456789abcdef";
+	struct seed s;
+
+	/* A hand-off: A offers what it got, B takes it (A cannot, nor B
+	 * again), offers it back, A takes it and frees it; B's replay of A's
+	 * token hears EALREADY, and nobody can cancel a closed offer. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "", 1);
+	hello(&s, B, "", 1);
+	alloc(&s, A, 1, 4, 0);
+	share(&s, A, SH_OFFER(0, 0, 0), Y_ALL);
+	share(&s, A, SH_STAT, 0);
+	share(&s, A, SH_TAKE, TOK(0, 0));			/* its own: EINVAL */
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	share(&s, B, SH_STAT, 0);
+	share(&s, B, SH_TAKE, TOK(5, 0));			/* again: EALREADY */
+	share(&s, B, SH_OFFER(0, 0, 0), Y_ALL);
+	share(&s, A, SH_TAKE, TOK(0, 0));
+	share(&s, A, SH_STAT, 0);
+	ctl(&s, C_FREE(A, 0, 0));
+	share(&s, B, SH_TAKE, TOK(5, 0));			/* A's token: EALREADY */
+	share(&s, B, SH_CANCEL, TOK(0, 0));			/* closed: ENOENT */
+	share(&s, A, SH_STAT, 0);
+	save("fuzz_proto", "share-handoff", &s);
+
+	/* A shared offer, two takers: B takes (not twice), dies, comes back
+	 * as a new client and takes again, which closes the offer; each
+	 * reference is dropped with a free.  With keep A holds one too, frees
+	 * it while the offer is open, and cancels after one take. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "", 1);
+	hello(&s, B, "", 1);
+	share(&s, A, SH_LOAN(0), LOAN(4, 6));
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	share(&s, B, SH_TAKE, TOK(0, 0));			/* twice: EALREADY */
+	share(&s, B, SH_STAT, 0);
+	share(&s, B, SH_DIE, 0);
+	ctl(&s, C_HELLO(B, 1));
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	share(&s, B, SH_OFFER(0, 0, 0), Y_ALL);			/* shared: refused */
+	ctl(&s, C_FREE(B, 0, 1));				/* one reference */
+	share(&s, B, SH_STAT, 0);
+	share(&s, A, SH_LOAN(1), LOAN(3, 8));
+	share(&s, A, SH_STAT, 0);
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	share(&s, A, SH_CANCEL, TOK(0, 0));			/* taken: released */
+	share(&s, A, SH_FREE_ALL, 0);				/* its references */
+	share(&s, B, SH_FREE_ALL, 0);
+	share(&s, A, SH_STAT, 0);
+	save("fuzz_proto", "share-two-takers", &s);
+
+	/* Cancel: nobody took it (the blocks come back; a take then hears
+	 * ECANCELED), or one of two takers did (the pin goes). */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "", 1);
+	hello(&s, B, "", 1);
+	share(&s, A, SH_LOAN(2), LOAN(3, 0));
+	share(&s, A, SH_CANCEL, TOK(0, 0));
+	share(&s, A, SH_CANCEL, TOK(5, 0));			/* again: ENOENT */
+	share(&s, B, SH_TAKE, TOK(0, 0));			/* ECANCELED */
+	share(&s, A, SH_STAT, 0);
+	share(&s, A, SH_OFFER(2, 0, 0), Y_ALL);
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	share(&s, B, SH_CANCEL, TOK(0, 0));			/* not its own: ENOENT */
+	share(&s, A, SH_CANCEL, TOK(0, 0));
+	share(&s, B, SH_STAT, 0);
+	share(&s, B, SH_FREE_ALL, 0);
+	share(&s, A, SH_LOAN(0), LOAN(2, 9));			/* one taker, keep */
+	share(&s, A, SH_CANCEL, TOK(0, 0));			/* back, keep's reference gone */
+	share(&s, A, SH_FREE_ALL, 0);
+	save("fuzz_proto", "share-cancel", &s);
+
+	/* The giver dies with offers open: a take hears EOWNERDEAD, the
+	 * blocks go back to the pool, a shared block taken before stays
+	 * with its taker. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "", 1);
+	hello(&s, B, "", 1);
+	share(&s, A, SH_LOAN(0), LOAN(5, 0));
+	share(&s, A, SH_LOAN(3), LOAN(2, 8));
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	share(&s, A, SH_DIE, 0);
+	share(&s, B, SH_TAKE, TOK(1, 1));			/* EOWNERDEAD */
+	share(&s, B, SH_TAKE, TOK(0, 0));			/* EALREADY (it did) */
+	share(&s, B, SH_STAT, 0);
+	ctl(&s, C_HELLO(A, 1));
+	share(&s, A, SH_TAKE, TOK(6, 0));			/* EOWNERDEAD */
+	share(&s, B, SH_FREE_ALL, 0);
+	ctl(&s, C_ADMIN(B, 6));					/* verify */
+	share(&s, B, SH_LOAN(1), LOAN(2, 6));
+	ctl(&s, C_SHUT(B));					/* dying, then gone */
+	share(&s, A, SH_TAKE, TOK(0, 0));
+	save("fuzz_proto", "share-death", &s);
+
+	/* Tokens: flipped, of a wrong length, random, replayed, raw garbage,
+	 * another pool's. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "", 1);
+	hello(&s, B, "small", 1);
+	share(&s, A, SH_LOAN(0), LOAN(2, 0));
+	share(&s, B, SH_TAKE, TOK(0, 0));			/* another pool: ENOENT */
+	ctl(&s, C_RECONNECT(B));
+	ctl(&s, C_HELLO(B, 1));
+	for (unsigned arg = 0; arg < 32; arg += 5)
+		share(&s, B, SH_TAKE, TOK(2, arg));
+	for (unsigned arg = 0; arg < 4; arg++) {
+		share(&s, B, SH_TAKE, TOK(3, arg));
+		share(&s, A, SH_CANCEL, TOK(3, arg));
+	}
+	share(&s, B, SH_TAKE, TOK(4, 9));
+	share(&s, A, SH_CANCEL, TOK(4, 9));
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	share(&s, B, SH_TAKE, TOK(5, 0));
+	share(&s, A, SH_CANCEL, TOK(5, 0));
+	tok_raw(&s, B, 1, junk, 16);
+	tok_raw(&s, B, 1, junk, 3);
+	tok_raw(&s, A, 0, junk, 16);
+	tok_raw(&s, A, 0, NULL, 0);
+	share(&s, B, SH_FREE_ALL, 0);
+	save("fuzz_proto", "share-tokens", &s);
+
+	/* Offers refused: blocks not its own (another's, listed twice, of
+	 * another order, under its open offer), shares above the limit, keep
+	 * on a hand-off, loans without a count, too large, beside a pfn; a
+	 * free of blocks under offer (EBUSY for the giver, EPERM for another). */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "", 1);
+	hello(&s, B, "", 1);
+	alloc(&s, A, 2, 3, 0);
+	alloc(&s, B, 0, 2, 0);
+	share(&s, A, SH_OFFER(0, 0, 0), Y_OTHERS);
+	share(&s, A, SH_OFFER(0, 0, 0), Y_TWICE);
+	share(&s, A, SH_OFFER(0, 0, 3), Y_ALL);
+	share(&s, A, SH_OFFER(3, 0, 0), Y_ALL);
+	share(&s, A, SH_OFFER(1, 1, 0), Y_FIRST);
+	share(&s, A, SH_OFFER(0, 0, 0), Y_ALL);			/* under offer: EBUSY */
+	ctl(&s, C_FREE(A, 0, 0));				/* EBUSY */
+	ctl(&s, C_FREE(B, 1, 0));				/* EPERM */
+	share(&s, A, SH_FREE_ALL, 0);
+	for (unsigned how = 10; how < 16; how++)
+		share(&s, B, SH_LOAN(how & 7), LOAN(2, how));
+	share(&s, B, SH_OFFER_ALL(0, 0), 0);
+	share(&s, B, SH_STAT, 0);
+	offer_raw(&s, B, NULL, 0, NULL, 0, 11, 0, 0, 1);	/* order 11 */
+	offer_raw(&s, B, pfns4, 4, NULL, 0, 0, 0, 0, 4);	/* count beside pfns */
+	offer_raw(&s, B, NULL, 0, NULL, 0, 0, 0, 0, 0);		/* nothing */
+	save("fuzz_proto", "share-refused", &s);
+
+	/* FEATURE_RUNS: offers as runs, loans and takes answered in runs,
+	 * runs refused without the feature and malformed with it. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8 | S_HELLO_RUNS);
+	ctl(&s, C_HELLO(A, 1));
+	ctl(&s, C_HELLO(B, 1));
+	alloc(&s, A, 2, 40, 0);
+	share(&s, A, SH_OFFER(0, 0, 1), Y_ALL);
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	share(&s, B, SH_OFFER(2, 1, 2), Y_ALL);
+	share(&s, A, SH_TAKE, TOK(0, 0));
+	share(&s, A, SH_LOAN(0), LOAN(16, 4));
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	offer_raw(&s, B, NULL, 0, (const uint32_t[]){ 0, 3 }, 3, 0, 0, 0, 0);	/* odd */
+	offer_raw(&s, B, NULL, 0, (const uint32_t[]){ 0, 0 }, 2, 0, 0, 0, 0);	/* empty run */
+	offer_raw(&s, B, NULL, 0, (const uint32_t[]){ 0xfffffc00u, 2 }, 2, 10, 0, 0, 0);
+	offer_raw(&s, B, NULL, 0, (const uint32_t[]){ 0, 300 }, 2, 0, 0, 0, 0);	/* E2BIG */
+	share(&s, A, SH_FREE_ALL, 0);
+	share(&s, B, SH_FREE_ALL, 0);
+	save("fuzz_proto", "share-runs", &s);
+
+	/* Quotas (pool small: 64 pages a connection), then max_offers (64 open
+	 * offers a connection, in pool default). */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "small", 1);
+	hello(&s, B, "small", 1);
+	share(&s, A, SH_LOAN(3), LOAN(16, 0));			/* 128 pages: EDQUOT */
+	share(&s, A, SH_LOAN(3), LOAN(6, 9));
+	share(&s, B, SH_LOAN(3), LOAN(6, 0));
+	share(&s, A, SH_TAKE, TOK(0, 0));			/* EDQUOT */
+	share(&s, B, SH_TAKE, TOK(1, 1));
+	share(&s, A, SH_DIE, 0);
+	ctl(&s, C_HELLO(A, 1));					/* pool default */
+	for (unsigned i = 0; i < 66; i++)
+		share(&s, A, SH_LOAN(0), LOAN(1, 0));
+	share(&s, A, SH_STAT, 0);
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	share(&s, A, SH_LOAN(0), LOAN(1, 0));
+	save("fuzz_proto", "share-limits", &s);
+
+	/* Backpressure: B stops reading with takes and frees in flight while
+	 * A cancels, offers again and dies; then B reads. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 8);
+	hello(&s, A, "", 1);
+	hello(&s, B, "", 1);
+	share(&s, A, SH_LOAN(0), LOAN(8, 6));
+	share(&s, A, SH_LOAN(1), LOAN(4, 0));
+	ctl(&s, C_TOGGLE_READ(B));
+	for (int i = 0; i < 40; i++)
+		share(&s, B, SH_TAKE, TOK(4, 1));
+	share(&s, B, SH_TAKE, TOK(1, 1));
+	share(&s, B, SH_TAKE, TOK(0, 0));
+	share(&s, A, SH_CANCEL, TOK(1, 1));
+	share(&s, A, SH_CANCEL, TOK(0, 0));
+	share(&s, B, SH_FREE_ALL, 0);
+	share(&s, A, SH_DIE, 0);
+	ctl(&s, C_TOGGLE_READ(B));
+	share(&s, B, SH_STAT, 0);
+	save("fuzz_proto", "share-backpressure", &s);
+}
+
 /* fuzz_core: shape, tunables, then operations (fuzz_core.c: the switch). */
 enum { OP_ALLOC = 0, OP_FREE = 3, OP_RELEASE = 5, OP_DRAIN = 6, OP_MODE = 7,
        OP_PCP = 8, OP_OFFLINE = 9, OP_ONLINE = 10, OP_TRIM = 11 };
@@ -607,6 +906,7 @@ int main(int argc, char **argv)
 	mkdir_p(outdir, "fuzz_core");
 	proto_seeds();
 	runs_seeds();
+	share_seeds();
 	core_seeds();
 	printf("gen_seeds: %u seeds in %s\n", nseeds, outdir);
 	return 0;

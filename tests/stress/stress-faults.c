@@ -38,7 +38,7 @@ static void __attribute__((noreturn)) fault_die(struct fault *f, const char *wha
 	snprintf(msg, sizeof(msg), "fault: %s: %s (%s)", what,
 		 err < 0 ? strerror(-err) : strerror(err), f->a.why);
 	if (err == -ECONNRESET || err == -EPIPE) {
-		memcpy(f->sh->slot[MAX_CLIENTS].lost, msg, sizeof(msg));
+		memcpy(f->sh->slot[FAULT_SLOT].lost, msg, sizeof(msg));
 		_exit(EXIT_LOST);
 	}
 	shared_fail(f->sh, "%s", msg);
@@ -294,7 +294,7 @@ int fault_main(struct run *r)
 		int64_t next = now_ms() + 3 + rng_below(&f->rng, 20);
 
 		fault_step(f);
-		__atomic_fetch_add(&f->sh->slot[MAX_CLIENTS].beat, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&f->sh->slot[FAULT_SLOT].beat, 1, __ATOMIC_RELAXED);
 		pace_until(next);
 	}
 	fault_online_all(f);

@@ -243,6 +243,14 @@ void report(struct run *r, const struct final *fin, double secs)
 		snprintf(lost, sizeof(lost), "%" PRIu64 " lost pages", fin->lost);
 	else
 		snprintf(lost, sizeof(lost), "lost pages unknown");
+	printf("stress: handoffs %" PRIu64 " made / %" PRIu64 " taken, shared %" PRIu64
+	       " made / %" PRIu64 " takes, %s pages handed over, %" PRIu64 " cancelled by "
+	       "their producer, %" PRIu64 " lost offers by giver death, %" PRIu64 " bad "
+	       "blocks\n", ctr_get(sh, CTR_handoffs), ctr_get(sh, CTR_handoff_takes),
+	       ctr_get(sh, CTR_shared_offers), ctr_get(sh, CTR_shared_takes),
+	       human(ctr_get(sh, CTR_handoff_pages), b1, sizeof(b1)),
+	       ctr_get(sh, CTR_offer_cancels), ctr_get(sh, CTR_lost_offers),
+	       ctr_get(sh, CTR_handoff_bad_blocks));
 	printf("[==========] stress: 1 test(s) run.\n");
 	if (ok)
 		printf("[  PASSED  ] 1 test(s).\n");
@@ -251,7 +259,9 @@ void report(struct run *r, const struct final *fin, double secs)
 	printf("stress: %s in %.1f s (seed %#" PRIx64 "): %u clients, %" PRIu64 " kills, "
 	       "%s ops, %s pages allocated / %s freed, drains rcu %" PRIu64 " workqueue %" PRIu64
 	       " spinlock %" PRIu64 ", %" PRIu64 " offline cycles (%" PRIu64 " offline, %" PRIu64
-	       " busy), %" PRIu64 " trims, %" PRIu64 " reloads, %s, %" PRIu64 " bad stamps\n",
+	       " busy), %" PRIu64 " trims, %" PRIu64 " reloads, %" PRIu64 " hand-offs + %" PRIu64
+	       " shared takes, %" PRIu64 " lost offers by giver death, %s, %" PRIu64
+	       " bad stamps\n",
 	       ok ? "PASS" : "FAIL", secs, r->seed, r->nclients, ctr_get(sh, CTR_kills),
 	       human(ctr_get(sh, CTR_ops), b1, sizeof(b1)),
 	       human(ctr_get(sh, CTR_pages_alloc), b2, sizeof(b2)),
@@ -259,7 +269,8 @@ void report(struct run *r, const struct final *fin, double secs)
 	       ctr_get(sh, CTR_drain_rcu), ctr_get(sh, CTR_drain_workqueue),
 	       ctr_get(sh, CTR_drain_spinlock), ctr_get(sh, CTR_offline_cycles),
 	       ctr_get(sh, CTR_offline_ok), ctr_get(sh, CTR_offline_busy), ctr_get(sh, CTR_trims),
-	       ctr_get(sh, CTR_reloads), lost, bad);
+	       ctr_get(sh, CTR_reloads), ctr_get(sh, CTR_handoff_takes),
+	       ctr_get(sh, CTR_shared_takes), ctr_get(sh, CTR_lost_offers), lost, bad);
 	fflush(stdout);
 }
 

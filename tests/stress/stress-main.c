@@ -25,6 +25,19 @@
  *    appends to a free a pfn it freed earlier and does not hold: the daemon
  *    must refuse the whole call and free none of the rest.  ENOMEM and
  *    EAGAIN are normal under pressure.
+ *  - producers and consumers (stress-handoff.c), in pool "default": two
+ *    pairs hand stamped pages across processes (the producer loans blocks
+ *    with pp_loan, or allocates and offers them with pp_offer, stamps every
+ *    page with its group, sequence number, pfn and a checksum over the
+ *    page, and passes the token over a socketpair; the consumer takes them
+ *    with pp_take, checks it got the blocks offered and every stamp, frees
+ *    them and acknowledges), and one producer offers each batch shared to
+ *    two consumers (shares = 2, sometimes keeping a reference itself).
+ *    Offers nobody acknowledged in time are cancelled, and what comes back
+ *    is checked and freed.  They are killed like the clients: a consumer
+ *    whose producer died hears EOWNERDEAD (or ENOENT) for the tokens left
+ *    in its channel - counted as lost offers by giver death, never as lost
+ *    pages - and what a killed consumer took goes back to the pool.
  *  - the fault process, on the admin socket: drains in the three modes
  *    (rcu, workqueue, spinlock; the config starts in drain_mode = spinlock
  *    so all three are legal, and reloads flip it between spinlock and rcu,
@@ -34,17 +47,19 @@
  *    isolated or offline (EBUSY while pages are held: retried, or onlined
  *    to abort), set-pcp, verify, and the read-only calls (status, stats,
  *    buddyinfo, clients).
- *  - this process, the supervisor: kills a random client with SIGKILL every
- *    few hundred milliseconds (a fresh client with a new id takes its slot;
- *    the daemon must reclaim everything the dead one held), reaps children
- *    through a signalfd, and watches every child's heartbeat.
+ *  - this process, the supervisor: kills a random client, producer or
+ *    consumer with SIGKILL every few hundred milliseconds (a fresh one with
+ *    a new id takes its slot; the daemon must reclaim everything the dead
+ *    one held), reaps children through a signalfd, and watches every
+ *    child's heartbeat.
  *
  * At the end the clients are told to stop (most free everything, some just
  * close holding pages), and through the admin socket: every pool must reach
  * allocated 0, isolated 0, offline 0, and after a forced drain free ==
  * total (anything else is a lost page); verify must hold.  The last line is
  * "stress: PASS ... 0 lost pages, 0 bad stamps" or "stress: FAIL ...", after
- * a cmocka-style summary; the exit status is 0 only on PASS.
+ * a cmocka-style summary and a line of hand-off counters ("stress:
+ * handoffs ..."); the exit status is 0 only on PASS.
  *
  * Synchronisation never sleeps: children are reaped through a signalfd,
  * every wait has a deadline, and the only sleeps are pacing to absolute
@@ -61,6 +76,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,6 +182,14 @@ static int setup(struct run *r)
 		fprintf(stderr, "stress: mmap: %s\n", strerror(errno));
 		return -1;
 	}
+	/* The producers' channels outlive any one producer or consumer: this
+	 * process keeps both ends, the children inherit them. */
+	for (unsigned l = 0; l < HANDOFF_LINKS; l++) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->links[l]) < 0) {
+			fprintf(stderr, "stress: socketpair: %s\n", strerror(errno));
+			return -1;
+		}
+	}
 	if (conf_write(r, "spinlock") < 0) {
 		fprintf(stderr, "stress: writing %s failed\n", r->conf);
 		return -1;
@@ -200,12 +224,13 @@ int main(int argc, char **argv)
 
 	r->sigfd = -1;
 	parse_args(r, argc, argv);
+	r->nkids = r->nclients + HANDOFF_PROCS;
 	if (setup(r) < 0)
 		return 1;
 	r->rng = r->seed;
-	printf("stress: seed %#" PRIx64 ", %u s, %u clients, workers %s, pools default 64M + "
-	       "side 8M, daemon %s, dir %s\n", r->seed, r->seconds, r->nclients, r->workers,
-	       r->daemon, r->dir);
+	printf("stress: seed %#" PRIx64 ", %u s, %u clients and %u producers/consumers, workers "
+	       "%s, pools default 64M + side 8M, daemon %s, dir %s\n", r->seed, r->seconds,
+	       r->nclients, HANDOFF_PROCS, r->workers, r->daemon, r->dir);
 	fflush(stdout);
 	t0 = now_ms();
 	if (daemon_start(r) == 0) {
@@ -220,7 +245,7 @@ int main(int argc, char **argv)
 			shared_fail(r->sh, "fork: %s", strerror(errno));
 		r->fault_pid = pid > 0 ? pid : 0;
 		r->fault_watch.beat_ms = now_ms();
-		for (unsigned s = 0; s < r->nclients && !failed(r->sh); s++)
+		for (unsigned s = 0; s < r->nkids && !failed(r->sh); s++)
 			spawn_client(r, s);
 		supervise(r);
 	}

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stress-super.c - the stress test's supervisor: starts pagepoold, forks
- * the clients and the fault process, kills a random client every few
- * hundred milliseconds and starts a fresh one in its slot, reaps children
- * through the signalfd, watches their heartbeats, and stops them.
+ * the clients, the producers and consumers and the fault process, kills a
+ * random one of the first three kinds every few hundred milliseconds and
+ * starts a fresh one in its slot, reaps children through the signalfd,
+ * watches their heartbeats, and stops them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,12 +64,14 @@ void spawn_client(struct run *r, unsigned slot)
 	pid_t pid = fork_child(r);
 
 	if (pid == 0)
-		_exit(client_main(r, slot, cid));
+		_exit(slot < r->nclients ? client_main(r, slot, cid)
+					 : handoff_main(r, slot - r->nclients, cid));
 	if (pid < 0) {
 		shared_fail(r->sh, "fork of client %u: %s", cid, strerror(errno));
 		return;
 	}
 	k->pid = pid;
+	__atomic_store_n(&r->sh->slot[slot].pid, (int32_t)pid, __ATOMIC_RELEASE);
 	k->cid = cid;
 	k->killed = false;
 	k->last_beat = __atomic_load_n(&r->sh->slot[slot].beat, __ATOMIC_RELAXED);
@@ -188,12 +191,12 @@ static void child_ended(struct run *r, pid_t pid, int status)
 	if (pid == r->fault_pid) {
 		r->fault_pid = 0;
 		if (code == EXIT_LOST)
-			child_lost(r, MAX_CLIENTS);
+			child_lost(r, FAULT_SLOT);
 		else if (!r->stopping || code != 0)
 			shared_fail(r->sh, "fault process (pid %d) ended: %s", (int)pid, how);
 		return;
 	}
-	for (unsigned s = 0; s < r->nclients; s++) {
+	for (unsigned s = 0; s < r->nkids; s++) {
 		struct kid *k = &r->kids[s];
 
 		if (k->pid != pid)
@@ -238,19 +241,30 @@ void wait_signals(struct run *r, int64_t deadline)
 	reap(r);
 }
 
+/* SIGKILL the child in slot s, noting whom first: a consumer that meets the
+ * offers of a dead producer asks (stress-handoff.c take_explained). */
+static int kill_kid(struct run *r, unsigned s)
+{
+	__atomic_store_n(&r->sh->slot[s].killed_pid, (int32_t)r->kids[s].pid, __ATOMIC_RELEASE);
+	return kill(r->kids[s].pid, SIGKILL);
+}
+
 static void kill_one(struct run *r)
 {
-	unsigned live[MAX_CLIENTS], n = 0, s;
+	unsigned live[MAX_KIDS], n = 0, s;
 
-	for (s = 0; s < r->nclients; s++)
+	for (s = 0; s < r->nkids; s++)
 		if (r->kids[s].pid > 0 && !r->kids[s].killed)
 			live[n++] = s;
 	if (n == 0)
 		return;
 	s = live[rng_below(&r->rng, n)];
-	if (kill(r->kids[s].pid, SIGKILL) == 0) {
+	if (kill_kid(r, s) == 0) {
 		r->kids[s].killed = true;
 		ctr_add(r->sh, CTR_kills, 1);
+		if (s >= r->nclients)
+			ctr_add(r->sh, handoff_roles[s - r->nclients].producer ? CTR_producer_kills
+									   : CTR_consumer_kills, 1);
 		ctr_add(r->sh, CTR_killed_pages,
 			__atomic_load_n(&r->sh->slot[s].held, __ATOMIC_RELAXED));
 	}
@@ -278,12 +292,14 @@ static void watchdog(struct run *r)
 {
 	char who[48];
 
-	for (unsigned s = 0; s < r->nclients; s++) {
-		snprintf(who, sizeof(who), "client %u (slot %u)", r->kids[s].cid, s);
+	for (unsigned s = 0; s < r->nkids; s++) {
+		snprintf(who, sizeof(who), "%s %u (slot %u)", s < r->nclients ? "client" :
+			 handoff_roles[s - r->nclients].producer ? "producer" : "consumer",
+			 r->kids[s].cid, s);
 		watch_one(r, &r->kids[s], s, who);
 	}
 	r->fault_watch.pid = r->fault_pid;
-	watch_one(r, &r->fault_watch, MAX_CLIENTS, "the fault process");
+	watch_one(r, &r->fault_watch, FAULT_SLOT, "the fault process");
 }
 
 /* The run proper: until the time is up, a failure, or an interrupt. */
@@ -309,7 +325,7 @@ static bool kids_running(const struct run *r)
 {
 	if (r->fault_pid > 0)
 		return true;
-	for (unsigned s = 0; s < r->nclients; s++)
+	for (unsigned s = 0; s < r->nkids; s++)
 		if (r->kids[s].pid > 0)
 			return true;
 	return false;
@@ -322,8 +338,8 @@ static void note_running(const struct run *r, int64_t ms)
 	printf("stress: still running %.1f s after the stop flag:", (double)ms / 1000.0);
 	if (r->fault_pid > 0)
 		printf(" fault process (pid %d, %" PRIu64 " steps)", (int)r->fault_pid,
-		       __atomic_load_n(&r->sh->slot[MAX_CLIENTS].beat, __ATOMIC_RELAXED));
-	for (unsigned s = 0; s < r->nclients; s++)
+		       __atomic_load_n(&r->sh->slot[FAULT_SLOT].beat, __ATOMIC_RELAXED));
+	for (unsigned s = 0; s < r->nkids; s++)
 		if (r->kids[s].pid > 0)
 			printf(" client %u (pid %d, %" PRIu64 " ops, %" PRIu64 " pages held)",
 			       r->kids[s].cid, (int)r->kids[s].pid,
@@ -355,13 +371,14 @@ void stop_kids(struct run *r)
 			    KIDS_STOP_MS);
 		kill(r->fault_pid, SIGKILL);
 	}
-	for (unsigned s = 0; s < r->nclients; s++) {
+	for (unsigned s = 0; s < r->nkids; s++) {
 		if (r->kids[s].pid <= 0)
 			continue;
-		shared_fail(r->sh, "client %u did not stop within %d ms (killed)", r->kids[s].cid,
+		shared_fail(r->sh, "%s %u did not stop within %d ms (killed)",
+			    s < r->nclients ? "client" : "producer or consumer", r->kids[s].cid,
 			    KIDS_STOP_MS);
 		r->kids[s].killed = true;
-		kill(r->kids[s].pid, SIGKILL);
+		kill_kid(r, s);
 	}
 	deadline = now_ms() + 5000;
 	while (kids_running(r) && now_ms() < deadline)

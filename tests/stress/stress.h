@@ -4,9 +4,10 @@
  * does): stress-main.c reads the command line and sets a run up,
  * stress-util.c holds the helpers every process uses and writes the
  * daemon's config, stress-admin.c is the admin client (proto/transport.h),
- * stress-client.c a client process (libpagepool), stress-faults.c the fault
- * process, stress-super.c the supervisor, and stress-final.c the checks and
- * the report at the end.
+ * stress-client.c a client process (libpagepool), stress-handoff.c the
+ * producers and consumers that hand pages across processes, stress-faults.c
+ * the fault process, stress-super.c the supervisor, and stress-final.c the
+ * checks and the report at the end.
  */
 #ifndef STRESS_H
 #define STRESS_H
@@ -22,6 +23,13 @@
 
 #define MAX_CLIENTS		32
 #define DEFAULT_CLIENTS		12
+/* Producers and consumers (stress-handoff.c): two hand-off pairs and one
+ * producer with two consumers of shared offers, after the clients. */
+#define HANDOFF_PROCS		7
+#define HANDOFF_GROUPS		3
+#define HANDOFF_LINKS		4	/* producer-consumer channels */
+#define MAX_KIDS		(MAX_CLIENTS + HANDOFF_PROCS)
+#define FAULT_SLOT		MAX_KIDS	/* the fault process's slot_state */
 #define DEFAULT_SECONDS		60
 #define BLOCK_PAGES		1024u	/* a max-order block: pools and offline ranges are whole ones */
 #define FAIL_MAX		16	/* failure messages kept */
@@ -78,8 +86,23 @@ extern const char *const drain_modes[3];	/* rcu, workqueue, spinlock */
 	X(bad_blocks, "blocks misaligned, outside the arena or overlapping")	\
 	X(offline_handouts, "blocks handed out from an offline range")		\
 	X(held_mismatch, "pp_stat held != pages the client holds")		\
+	X(handoffs, "hand-off offers made (pp_loan, or pp_alloc + pp_offer)")	\
+	X(loans, "of all offers, loans (pp_loan)")				\
+	X(shared_offers, "shared offers made (two takers)")			\
+	X(handoff_takes, "hand-offs taken, checked and freed")		\
+	X(shared_takes, "shared takes checked and freed")			\
+	X(handoff_pages, "pages taken from another process")			\
+	X(offer_cancels, "offers cancelled by their producer (no ack in time)")	\
+	X(take_cancelled, "takes answered ECANCELED (cancelled first)")	\
+	X(take_forgotten, "takes of cancelled offers answered ENOENT")		\
+	X(lost_offers, "lost offers by giver death (EOWNERDEAD/ENOENT)")	\
+	X(handoff_unsent, "tokens not sent: the consumer's channel was full")	\
+	X(handoff_enomem, "loans and allocs for offers answered ENOMEM")	\
+	X(handoff_bad_blocks, "takes answered with other blocks than offered")	\
 	X(spawns, "clients started")						\
-	X(kills, "clients killed with SIGKILL")					\
+	X(kills, "clients, producers and consumers killed with SIGKILL")	\
+	X(producer_kills, "of which producers")				\
+	X(consumer_kills, "of which consumers")				\
 	X(killed_pages, "pages held by clients when killed")			\
 	X(closed_pages, "pages held by clients that closed without freeing")	\
 	X(drain_rcu, "drains, rcu")						\
@@ -112,6 +135,8 @@ enum { OFF_NONE, OFF_ISOLATING, OFF_OFFLINE, OFF_ONLINING };
 struct slot_state {
 	uint64_t beat;		/* bumped by the child at every operation */
 	uint64_t held;		/* pages the client holds (as it believes) */
+	int32_t pid;		/* the child in the slot now (set by the supervisor) */
+	int32_t killed_pid;	/* the last pid of this slot the supervisor killed */
 	char lost[FAIL_LEN];	/* what the child was doing when the daemon went away */
 };
 
@@ -119,7 +144,9 @@ struct slot_state {
 struct shared {
 	uint64_t ctr[NCTR];
 	uint64_t offrange[NPOOLS];
-	struct slot_state slot[MAX_CLIENTS + 1];	/* [MAX_CLIENTS]: the fault process */
+	struct slot_state slot[MAX_KIDS + 1];	/* [FAULT_SLOT]: the fault process */
+	uint64_t hseq[HANDOFF_GROUPS];		/* a group's last offer sequence number */
+	uint64_t cancel_hi[HANDOFF_GROUPS];	/* the highest it cancelled (or is about to) */
 	uint32_t stop;
 	uint32_t nfail;
 	char fail[FAIL_MAX][FAIL_LEN];
@@ -144,6 +171,8 @@ struct run {
 	uint64_t seed;
 	unsigned seconds;
 	unsigned nclients;
+	unsigned nkids;		/* clients, then the HANDOFF_PROCS */
+	int links[HANDOFF_LINKS][2];	/* socketpairs: [0] producer's end, [1] consumer's */
 	bool keep;
 	uint32_t page_size;
 	struct shared *sh;
@@ -155,7 +184,7 @@ struct run {
 	pid_t fault_pid;
 	bool stopping;		/* the stop flag is up: exits are expected */
 	bool interrupted;
-	struct kid kids[MAX_CLIENTS];
+	struct kid kids[MAX_KIDS];
 	struct kid fault_watch;
 	bool daemon_died;	/* ended during the run */
 	unsigned nlost;		/* children that lost their connection */
@@ -246,6 +275,19 @@ int admin_verify(struct admin *a, char *msg, size_t n);
  * exit status. */
 int client_main(struct run *r, unsigned slot, uint32_t cid);
 
+/* Producers and consumers (stress-handoff.c): what each one is. */
+struct handoff_role {
+	bool producer;
+	unsigned group;
+	unsigned links[2];	/* its channels (a producer of shared offers has two) */
+	unsigned nlinks;
+};
+extern const struct handoff_role handoff_roles[HANDOFF_PROCS];
+
+/* Producer or consumer number idx (slot nclients + idx), stamp id cid.
+ * Returns the exit status. */
+int handoff_main(struct run *r, unsigned idx, uint32_t cid);
+
 /* The fault process (stress-faults.c).  Returns the exit status. */
 int fault_main(struct run *r);
 
@@ -253,7 +295,7 @@ int fault_main(struct run *r);
 
 /* fork() a child that dies with this process; its pid, 0 in it, -1. */
 pid_t fork_child(struct run *r);
-/* Fork the client of `slot`, with a new stamp id. */
+/* Fork the client, producer or consumer of `slot`, with a new stamp id. */
 void spawn_client(struct run *r, unsigned slot);
 /* Start pagepoold; wait for READY.  0, or -1 with the reason reported. */
 int daemon_start(struct run *r);

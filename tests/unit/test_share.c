@@ -339,6 +339,40 @@ static void test_shared_cancel(void **state)
 	assert_int_equal(tu_free_pages(f->pool), f->pool->npages);
 }
 
+/* A taker that dropped its reference cannot take the same offer again;
+ * a giver that freed its kept reference gets the blocks back on cancel. */
+static void test_take_once_and_cancel_after_free(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t pfns[1], got[64];
+	uint64_t tok[2], ret, rel;
+	uint32_t takers;
+	unsigned n, bad;
+	bool shared;
+
+	alloc_for(f, &f->a, 0, 1, pfns);
+	token(tok, 60);
+	assert_int_equal(share_offer(f->pool, &f->a, pfns, 1, 0, 3, true, tok, &f->lim, &bad), 0);
+	assert_int_equal(pool_free(f->pool, NULL, &f->a, pfns, 1, -1, &bad), 0);
+	f->uid_a -= 1;
+	assert_int_equal(f->a.ref_pages, 0);
+	assert_int_equal(page_state(&f->pool->pages[pfns[0]]), PG_ALLOC);	/* pinned */
+	VERIFY(f);
+	assert_int_equal(share_cancel(f->pool, NULL, &f->a, tok, &ret, &rel, &takers), 0);
+	assert_int_equal(ret, 1);
+	assert_int_equal(f->a.pages, 1);
+	assert_int_equal(f->uid_a, 1);
+	VERIFY(f);
+	token(tok, 61);
+	assert_int_equal(share_offer(f->pool, &f->a, pfns, 1, 0, 3, false, tok, &f->lim, &bad), 0);
+	assert_int_equal(take(f, &f->b, tok, got, &n, &shared), 0);
+	assert_int_equal(pool_free(f->pool, NULL, &f->b, pfns, 1, -1, &bad), 0);
+	f->uid_b -= 1;
+	assert_int_equal(take(f, &f->b, tok, got, &n, &shared), -EALREADY);
+	assert_int_equal(take(f, &f->c, tok, got, &n, &shared), 0);
+	VERIFY(f);
+}
+
 /* A take racing with its giver's death, on two threads: each round ends
  * with the taker owning the blocks or EOWNERDEAD, and nothing lost. */
 struct race {
@@ -408,6 +442,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_and_death, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_take_once_and_cancel_after_free, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_take_races_death, setup, teardown),
 	};
 
