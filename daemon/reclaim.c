@@ -33,14 +33,16 @@ static struct reclaim_pool reclaim_pools[CONFIG_MAX_POOLS];
 static int reclaim_efd = -1;
 static struct event *reclaim_ev;
 
-bool reclaim_worth(struct pool *pool, const struct pcp *self, uint64_t pages)
+bool reclaim_worth(struct pool *pool, struct pcp *self, uint64_t pages)
 {
-	uint64_t cached = 0;
+	uint64_t cached = 0, own = self ? (uint64_t)pcp_count_remote(self) : 0;
 
 	for (unsigned i = 0; i < pool->npcp; i++)
 		if (pool->pcps[i] != self)
 			cached += (uint64_t)pcp_count_remote(pool->pcps[i]);
-	return cached && cached + READ_ONCE(pool->zone.nr_free) >= pages;
+	/* The caller's own list counts too: a failed batch gives its blocks
+	 * back to it, and the retry after the drain takes them first. */
+	return cached && cached + own + READ_ONCE(pool->zone.nr_free) >= pages;
 }
 
 bool reclaim_enabled(void)

@@ -43,10 +43,11 @@ void reclaim_stop(void);
 /*
  * Worker: could a drain of the other pcps of `pool` help an allocation of
  * `pages` that just failed?  True when they cache pages and, together with
- * the buddy's free pages, at least `pages` (stale-tolerant reads).  False
+ * the buddy's free pages and the caller's own list (`self`, where a failed
+ * batch left its blocks), at least `pages` (stale-tolerant reads).  False
  * means the pool is truly short: answer ENOMEM at once.
  */
-bool reclaim_worth(struct pool *pool, const struct pcp *self, uint64_t pages);
+bool reclaim_worth(struct pool *pool, struct pcp *self, uint64_t pages);
 
 /* Worker: does an admin thread serve drain requests (reclaim_start)? */
 bool reclaim_enabled(void);

@@ -218,6 +218,33 @@ static void test_truly_short(void **state)
 	assert_int_equal(got, 4);
 }
 
+/*
+ * The last pages of the pool, some of them cached in another worker's pcp:
+ * the failed batch leaves what it took in the allocating worker's own
+ * list, and those count towards what a drain can make whole (they were
+ * once left out, and the request answered ENOMEM with every page free).
+ */
+static void test_last_pages_cached_elsewhere(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *a, *b;
+	static uint32_t pfns[POOL_PAGES];
+	unsigned got;
+	struct pp_stat st;
+
+	skip_unless_4k_two_cpus();
+	bb_start(f, conf_nodecay);
+	a = bb_client(f, NULL);
+	bb_assert_rc(a, pp_alloc(a, 0, 5, 0, pfns, &got), 0);
+	bb_assert_rc(a, pp_free(a, pfns, 5, NULL), 0);	/* into a's pcp */
+	b = client_on(f, pp_info(a)->worker, false);
+	for (unsigned i = 0; i < POOL_PAGES; i += got)
+		bb_assert_rc(b, pp_alloc(b, 0, BLOCK_PAGES, 0, pfns + i, &got), 0);
+	st = bb_stat(b);
+	assert_int_equal(st.held, POOL_PAGES);
+	assert_int_equal(st.free + st.pcp, 0);
+}
+
 /* While a request waits for the drain, the requests after it wait too and
  * every answer comes back in request order. */
 static void test_parked_in_order(void **state)
@@ -297,6 +324,7 @@ int main(void)
 		bb_test(test_drain_other_workers_spinlock),
 		bb_test(test_flush_own_worker),
 		bb_test(test_truly_short),
+		bb_test(test_last_pages_cached_elsewhere),
 		bb_test(test_parked_in_order),
 		bb_test(test_decay_busy_worker),
 	};
