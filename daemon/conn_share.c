@@ -162,7 +162,7 @@ void conn_offer(struct conn *c, const Pagepool__V1__Offer *of, struct conn_reply
 		goto refused;
 	}
 	ret = share_offer(c->pool, &c->owner, pfns, (unsigned)n, of->order, of->shares,
-			  of->keep, tok, &lim, &bad);
+			  of->keep, loan, tok, &lim, &bad);
 	if (ret < 0) {
 		if (loan) {
 			/* The fresh blocks go straight back. */

@@ -210,14 +210,7 @@ void daemon_quota_put(struct daemon *d, struct uid_quota *q)
 
 bool daemon_quota_charge(struct uid_quota *q, uint64_t pages, uint64_t limit)
 {
-	uint64_t cur = __atomic_load_n(&q->pages, __ATOMIC_RELAXED);
-
-	do {
-		if (limit && cur + pages > limit)
-			return false;
-	} while (!__atomic_compare_exchange_n(&q->pages, &cur, cur + pages, false,
-					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-	return true;
+	return share_quota_charge(&q->pages, pages, limit);
 }
 
 void daemon_quota_uncharge(struct uid_quota *q, uint64_t pages)

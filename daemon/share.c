@@ -349,7 +349,7 @@ static int offer_check(struct pool *pool, struct owner *o, const uint32_t *pfns,
 }
 
 int share_offer(struct pool *pool, struct owner *o, const uint32_t *pfns, unsigned n,
-		unsigned order, unsigned shares, bool keep, const uint64_t tok[2],
+		unsigned order, unsigned shares, bool keep, bool fresh, const uint64_t tok[2],
 		const struct share_limits *lim, unsigned *bad)
 {
 	struct share *s = &pool->share;
@@ -362,7 +362,7 @@ int share_offer(struct pool *pool, struct owner *o, const uint32_t *pfns, unsign
 	*bad = n;
 	if (n == 0 || order > PP_MAX_ORDER || shares > lim->max_shares || (keep && !shares))
 		return -EINVAL;
-	ret = offer_check(pool, o, pfns, n, order, bad);
+	ret = fresh ? 0 : offer_check(pool, o, pfns, n, order, bad);
 	if (ret < 0)
 		return ret;
 	copy = malloc(n * sizeof(*copy));

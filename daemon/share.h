@@ -132,7 +132,9 @@ uint64_t share_charged(const struct owner *o);
 
 /*
  * Offer n blocks of `order` that o owns (all validated first: in range, o's
- * own, of that order, listed once; *bad names the first that is not).
+ * own, of that order, listed once; *bad names the first that is not; `fresh`:
+ * the caller has just allocated them to o, a loan, and they are not checked
+ * again).
  * shares 0: a hand-off; else up to `shares` takers, keep: o keeps a
  * reference.  tok: 16 random bytes made by the caller.  0, or -EINVAL
  * (*bad), -EBUSY (*bad: under an open offer already), -EPERM (*bad:
@@ -141,7 +143,7 @@ uint64_t share_charged(const struct owner *o);
  * owner's thread.
  */
 int share_offer(struct pool *pool, struct owner *o, const uint32_t *pfns, unsigned n,
-		unsigned order, unsigned shares, bool keep, const uint64_t tok[2],
+		unsigned order, unsigned shares, bool keep, bool fresh, const uint64_t tok[2],
 		const struct share_limits *lim, unsigned *bad);
 
 /*

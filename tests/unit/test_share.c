@@ -112,7 +112,7 @@ static void test_handoff(void **state)
 
 	alloc_for(f, &f->a, 1, 4, pfns);
 	token(tok, 1);
-	assert_int_equal(share_offer(f->pool, &f->a, pfns, 4, 1, 0, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, pfns, 4, 1, 0, false, false, tok, &f->lim, &bad),
 			 0);
 	VERIFY(f);
 	assert_int_equal(f->a.pages, 0);
@@ -120,7 +120,7 @@ static void test_handoff(void **state)
 	assert_int_equal(share_charged(&f->a), 8);
 	/* Under offer: no free, no second offer, by the giver. */
 	assert_int_equal(pool_free(f->pool, NULL, &f->a, pfns, 1, -1, &bad), -EBUSY);
-	assert_int_equal(share_offer(f->pool, &f->a, pfns + 1, 1, 1, 0, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, pfns + 1, 1, 1, 0, false, false, tok, &f->lim, &bad),
 			 -EBUSY);
 	assert_int_equal(bad, 0);
 	/* Nor by anyone else. */
@@ -148,7 +148,7 @@ static void test_handoff(void **state)
 	assert_int_equal(pool_free(f->pool, NULL, &f->b, pfns, 2, -1, &bad), 0);
 	f->uid_b -= 4;
 	token(tok, 2);
-	assert_int_equal(share_offer(f->pool, &f->b, pfns + 2, 2, 1, 0, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->b, pfns + 2, 2, 1, 0, false, false, tok, &f->lim, &bad),
 			 0);
 	VERIFY(f);
 }
@@ -166,35 +166,35 @@ static void test_offer_checks(void **state)
 	list[0] = a[0];
 	list[1] = b[0];
 	list[2] = a[1];
-	assert_int_equal(share_offer(f->pool, &f->a, list, 3, 0, 0, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, list, 3, 0, 0, false, false, tok, &f->lim, &bad),
 			 -EPERM);
 	assert_int_equal(bad, 1);
 	list[1] = a[0];
-	assert_int_equal(share_offer(f->pool, &f->a, list, 3, 0, 0, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, list, 3, 0, 0, false, false, tok, &f->lim, &bad),
 			 -EINVAL);
 	assert_int_equal(bad, 1);
-	assert_int_equal(share_offer(f->pool, &f->a, a, 4, 1, 0, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, a, 4, 1, 0, false, false, tok, &f->lim, &bad),
 			 -EINVAL);	/* wrong order */
 	list[1] = f->pool->npages;
-	assert_int_equal(share_offer(f->pool, &f->a, list, 2, 0, 0, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, list, 2, 0, 0, false, false, tok, &f->lim, &bad),
 			 -EINVAL);
 	assert_int_equal(bad, 1);
 	/* keep without shares, shares above the limit */
-	assert_int_equal(share_offer(f->pool, &f->a, a, 1, 0, 0, true, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, a, 1, 0, 0, true, false, tok, &f->lim, &bad),
 			 -EINVAL);
-	assert_int_equal(share_offer(f->pool, &f->a, a, 1, 0, 9, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, a, 1, 0, 9, false, false, tok, &f->lim, &bad),
 			 -EINVAL);
 	assert_int_equal(f->a.pages, 4);
 	assert_int_equal(f->a.noffers, 0);
 	/* The offer limit: 4 open offers. */
 	for (unsigned i = 0; i < 4; i++) {
 		token(tok, 10 + i);
-		assert_int_equal(share_offer(f->pool, &f->a, &a[i], 1, 0, 0, false, tok, &f->lim,
+		assert_int_equal(share_offer(f->pool, &f->a, &a[i], 1, 0, 0, false, false, tok, &f->lim,
 					     &bad), 0);
 	}
 	alloc_for(f, &f->a, 0, 1, a);
 	token(tok, 20);
-	assert_int_equal(share_offer(f->pool, &f->a, a, 1, 0, 0, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, a, 1, 0, 0, false, false, tok, &f->lim, &bad),
 			 -EDQUOT);
 	assert_int_equal(f->offers_a, 4);
 	VERIFY(f);
@@ -211,7 +211,7 @@ static void test_cancel_and_death(void **state)
 
 	alloc_for(f, &f->a, 0, 3, pfns);
 	token(tok, 30);
-	assert_int_equal(share_offer(f->pool, &f->a, pfns, 2, 0, 0, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, pfns, 2, 0, 0, false, false, tok, &f->lim, &bad),
 			 0);
 	assert_int_equal(share_cancel(f->pool, NULL, &f->b, tok, &ret, &rel, &takers), -ENOENT);
 	assert_int_equal(share_cancel(f->pool, NULL, &f->a, tok, &ret, &rel, &takers), 0);
@@ -222,7 +222,7 @@ static void test_cancel_and_death(void **state)
 	VERIFY(f);
 	/* The giver dies with an offer open: its blocks go to the pool. */
 	token(tok2, 31);
-	assert_int_equal(share_offer(f->pool, &f->a, pfns, 3, 0, 0, false, tok2, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->a, pfns, 3, 0, 0, false, false, tok2, &f->lim, &bad),
 			 0);
 	f->uid_a -= pool_release_all(f->pool, NULL, &f->a);
 	assert_int_equal(f->uid_a, 0);
@@ -245,7 +245,7 @@ static void test_shared(void **state)
 
 	alloc_for(f, &f->a, 2, 2, pfns);
 	token(tok, 40);
-	assert_int_equal(share_offer(f->pool, &f->a, pfns, 2, 2, 2, true, tok, &f->lim, &bad), 0);
+	assert_int_equal(share_offer(f->pool, &f->a, pfns, 2, 2, 2, true, false, tok, &f->lim, &bad), 0);
 	/* keep: A's reference and the pin both count. */
 	assert_int_equal(f->a.ref_pages, 8);
 	assert_int_equal(f->a.offered_pages, 8);
@@ -267,7 +267,7 @@ static void test_shared(void **state)
 	assert_int_equal(take(f, &f->b, tok, got, &n, &shared), -EALREADY);
 	VERIFY(f);
 	/* Shared blocks cannot be offered again. */
-	assert_int_equal(share_offer(f->pool, &f->b, pfns, 1, 2, 0, false, tok, &f->lim, &bad),
+	assert_int_equal(share_offer(f->pool, &f->b, pfns, 1, 2, 0, false, false, tok, &f->lim, &bad),
 			 -EPERM);
 	/* A free mixing an owned block and a reference, with a bad pfn last:
 	 * nothing happens. */
@@ -316,7 +316,7 @@ static void test_shared_cancel(void **state)
 	/* Nobody took: the blocks are A's own again (keep or not). */
 	alloc_for(f, &f->a, 0, 2, pfns);
 	token(tok, 50);
-	assert_int_equal(share_offer(f->pool, &f->a, pfns, 2, 0, 3, true, tok, &f->lim, &bad), 0);
+	assert_int_equal(share_offer(f->pool, &f->a, pfns, 2, 0, 3, true, false, tok, &f->lim, &bad), 0);
 	assert_int_equal(share_cancel(f->pool, NULL, &f->a, tok, &ret, &rel, &takers), 0);
 	assert_int_equal(ret, 2);
 	assert_int_equal(f->a.pages, 2);
@@ -325,7 +325,7 @@ static void test_shared_cancel(void **state)
 	VERIFY(f);
 	/* B took, A did not keep: cancel drops the pin; B's reference stays. */
 	token(tok, 51);
-	assert_int_equal(share_offer(f->pool, &f->a, pfns, 2, 0, 3, false, tok, &f->lim, &bad), 0);
+	assert_int_equal(share_offer(f->pool, &f->a, pfns, 2, 0, 3, false, false, tok, &f->lim, &bad), 0);
 	assert_int_equal(take(f, &f->b, tok, got, &n, &shared), 0);
 	assert_int_equal(share_cancel(f->pool, NULL, &f->a, tok, &ret, &rel, &takers), 0);
 	assert_int_equal(rel, 2);
@@ -352,7 +352,7 @@ static void test_take_once_and_cancel_after_free(void **state)
 
 	alloc_for(f, &f->a, 0, 1, pfns);
 	token(tok, 60);
-	assert_int_equal(share_offer(f->pool, &f->a, pfns, 1, 0, 3, true, tok, &f->lim, &bad), 0);
+	assert_int_equal(share_offer(f->pool, &f->a, pfns, 1, 0, 3, true, false, tok, &f->lim, &bad), 0);
 	assert_int_equal(pool_free(f->pool, NULL, &f->a, pfns, 1, -1, &bad), 0);
 	f->uid_a -= 1;
 	assert_int_equal(f->a.ref_pages, 0);
@@ -364,7 +364,7 @@ static void test_take_once_and_cancel_after_free(void **state)
 	assert_int_equal(f->uid_a, 1);
 	VERIFY(f);
 	token(tok, 61);
-	assert_int_equal(share_offer(f->pool, &f->a, pfns, 1, 0, 3, false, tok, &f->lim, &bad), 0);
+	assert_int_equal(share_offer(f->pool, &f->a, pfns, 1, 0, 3, false, false, tok, &f->lim, &bad), 0);
 	assert_int_equal(take(f, &f->b, tok, got, &n, &shared), 0);
 	assert_int_equal(pool_free(f->pool, NULL, &f->b, pfns, 1, -1, &bad), 0);
 	f->uid_b -= 1;
@@ -407,7 +407,7 @@ static void test_take_races_death(void **state)
 
 		alloc_for(f, &f->a, 0, 8, pfns);
 		token(r.tok, 1000 + round);
-		assert_int_equal(share_offer(f->pool, &f->a, pfns, 8, 0, round % 3, false, r.tok,
+		assert_int_equal(share_offer(f->pool, &f->a, pfns, 8, 0, round % 3, false, false, r.tok,
 					     &f->lim, &bad), 0);
 		pthread_barrier_init(&r.bar, NULL, 2);
 		assert_int_equal(pthread_create(&t, NULL, race_taker, &r), 0);
