@@ -245,7 +245,7 @@ $(BUILD)/pagepoolctl: $(CTL_OBJS) $(PROTO_OBJS) $(CTL_DAEMON_OBJS) Makefile
 $(BUILD)/tests/bb_test_ctl_json: BB_EXTRA_CFLAGS := $(JSONC_CFLAGS)
 $(BUILD)/tests/bb_test_ctl_json: BB_EXTRA_LIBS := $(JSONC_LIBS)
 
-$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) proto/wire.h $(PROTO_GEN) Makefile
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) proto/wire.h proto/ccache.h $(PROTO_GEN) Makefile
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $(shell pkg-config --cflags libevent_core inih 2>/dev/null) -c $< -o $@

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clientcache.h"
 #include "admin_req.h"
 #include "conn.h"
 #include "log.h"
@@ -90,13 +91,25 @@ static void handle_status(struct daemon *d, struct admin_reply *rp)
 	st->workers = d->nworkers;
 	st->clients = __atomic_load_n(&d->nconns, __ATOMIC_RELAXED);
 	st->drain_mode = (char *)drain_mode_name(d->cfg.drain_mode);
+	for (unsigned i = 0; i < d->cfg.npools; i++)
+		pagepool__v1__pool_counts__init(&pc[i]);
+	/* Pages in client caches, read from their regions (may be stale);
+	 * a region is unmapped only after its slot is cleared, under this lock. */
+	pthread_mutex_lock(&d->quota_lock);
+	for (uint32_t s = 0; s < d->cfg.max_connections; s++) {
+		struct conn *c = d->slots[s];
+		struct ccache *cc = c ? __atomic_load_n(&c->cc, __ATOMIC_ACQUIRE) : NULL;
+
+		if (cc)
+			pc[c->pool_idx].cached += ccache_pages(cc);
+	}
+	pthread_mutex_unlock(&d->quota_lock);
 	for (unsigned i = 0; i < d->cfg.npools; i++) {
 		struct pool_counts c;
 		uint64_t res = 0;
 
 		pool_counts(d->pools[i], &c);
 		arena_resident(&d->pools[i]->arena, &res);
-		pagepool__v1__pool_counts__init(&pc[i]);
 		pc[i].name = d->pools[i]->name;
 		pc[i].total = c.total;
 		pc[i].free = c.free;
@@ -237,6 +250,14 @@ static void handle_clients(struct daemon *d, struct admin_reply *rp)
 		ci[n].ref_pages = READ_ONCE(c->owner.ref_pages);
 		ci[n].offers = READ_ONCE(c->owner.noffers);
 		ci[n].offered_pages = READ_ONCE(c->owner.offered_pages);
+		if (pool && __atomic_load_n(&c->cc, __ATOMIC_ACQUIRE)) {
+			const struct ccache *cc = c->cc;
+
+			ci[n].cached = ccache_pages(cc);
+			ci[n].cache_drains = READ_ONCE(cc->drains);
+			ci[n].cache_errors = READ_ONCE(cc->errors);
+			ci[n].cache_stuck = READ_ONCE(cc->stuck);
+		}
 		pci[n] = &ci[n];
 		n++;
 	}
@@ -255,6 +276,57 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* True when client `id` is connected with a cache region. */
+static bool admin_has_cache(struct daemon *d, uint64_t id)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&d->quota_lock);
+	for (uint32_t s = 0; s < d->cfg.max_connections && !found; s++) {
+		struct conn *c = d->slots[s];
+
+		found = c && c->id == id && __atomic_load_n(&c->cc, __ATOMIC_ACQUIRE);
+	}
+	pthread_mutex_unlock(&d->quota_lock);
+	return found;
+}
+
+/* drain --clients / --client ID: the client caches (clientcache.h). */
+static void handle_drain_clients(struct daemon *d, const Pagepool__V1__AdminDrainReq *q,
+				 int idx, struct admin_reply *rp)
+{
+	Pagepool__V1__AdminDrained *dr = &rp->u.drained;
+	struct ccache_result res;
+	uint64_t t0 = now_us(), *stuck;
+	int ret;
+
+	if (q->client_id && !admin_has_cache(d, q->client_id)) {
+		admin_req_err(rp, ENOENT, "no client %lu with a cache", (unsigned long)q->client_id);
+		return;
+	}
+	ret = ccache_drain(d, idx, q->client_id, 0, &res);
+	if (ret < 0) {
+		admin_req_err(rp, -ret, "client cache drain: %s", strerror(-ret));
+		return;
+	}
+	stuck = admin_alloc(rp, res.nstuck ? res.nstuck : 1, sizeof(*stuck));
+	if (!stuck)
+		return;
+	pagepool__v1__admin_drained__init(dr);
+	dr->pages = res.pages;
+	dr->usec = now_us() - t0;
+	dr->mode = (char *)"clients";
+	dr->clients = res.clients;
+	dr->bad = res.bad;
+	dr->n_stuck = res.nstuck < CCACHE_STUCK_MAX ? res.nstuck : CCACHE_STUCK_MAX;
+	memcpy(stuck, res.stuck, dr->n_stuck * sizeof(*stuck));
+	dr->stuck = stuck;
+	rp->r.body_case = PAGEPOOL__V1__ADMIN_RESPONSE__BODY_DRAINED;
+	rp->r.drained = dr;
+	log_info("drain of client caches: %lu pages from %u clients, %u stuck, %lu bad entries",
+		 (unsigned long)res.pages, res.clients, res.nstuck, (unsigned long)res.bad);
+}
+
 static void handle_drain(struct daemon *d, const Pagepool__V1__AdminDrainReq *q,
 			 struct admin_reply *rp)
 {
@@ -265,6 +337,13 @@ static void handle_drain(struct daemon *d, const Pagepool__V1__AdminDrainReq *q,
 
 	if (idx == -2)
 		return;
+	if (q->clients || q->client_id) {
+		if (*q->mode || q->force)
+			admin_req_err(rp, EINVAL, "a drain of client caches takes no mode or force");
+		else
+			handle_drain_clients(d, q, idx, rp);
+		return;
+	}
 	if (*q->mode && drain_mode_parse(q->mode, &mode) < 0) {
 		admin_req_err(rp, EINVAL, "unknown drain mode (rcu, workqueue, spinlock)");
 		return;
@@ -322,6 +401,11 @@ static void handle_offline(struct daemon *d, const Pagepool__V1__AdminOfflineReq
 
 	if (idx < 0)
 		return;
+	/* Pages cached by clients come back first (whole caches: a client's
+	 * lists are not sorted by range); a stuck client keeps its pages and is
+	 * named among the holders below. */
+	if (ccache_clients(idx))
+		ccache_drain(d, idx, 0, 0, NULL);
 	ret = pool_offline(d->pools[idx], q->start, q->count, h, ADMIN_MAX_HOLDERS, &nh, &busy);
 	if (ret == 0) {
 		log_info("pool %s: pages %u..%u offline", q->pool, q->start, q->start + q->count - 1);

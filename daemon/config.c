@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "buddy.h"
+#include "ccache.h"
 #include "config.h"
 #include "pcp.h"
 
@@ -247,6 +248,11 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 			BAD("out of range (1..65536 takers)");
 		else
 			cfg->max_offer_shares = (uint32_t)v;
+	} else if (strcmp(name, "client_cache_grace_ms") == 0) {
+		if (parse_u64(value, 1, 10000, &v) < 0)
+			BAD("out of range (1..10000 ms)");
+		else
+			cfg->cache_grace_ms = (uint32_t)v;
 	} else if (strcmp(name, "max_connections") == 0) {
 		if (parse_u64(value, 1, 1000000, &v) < 0)
 			BAD("out of range (1..1000000)");
@@ -320,7 +326,7 @@ static void daemon_key(struct parse *p, const char *name, const char *value)
 		perr(p, p->line, "unknown key \"%s\" in [daemon] (socket, socket_mode, "
 		     "socket_group, workers, drain_mode, log_level, max_frame, max_count, "
 		     "max_connections, max_connections_per_uid, max_output, max_output_per_uid, "
-		     "max_offers, max_offers_per_uid, max_offer_shares, "
+		     "max_offers, max_offers_per_uid, max_offer_shares, client_cache_grace_ms, "
 		     "min_drain_rate, hello_timeout, write_timeout, read_timeout, admin_socket, "
 		     "admin_mode, admin_group, admin_idle_timeout, decay_interval, default_pool)",
 		     name);
@@ -364,6 +370,8 @@ static int parse_auto(const char *value, int min, int max, int *out)
 
 static void pool_key(struct parse *p, struct pool_conf *pc, const char *name, const char *value)
 {
+	uint64_t v;
+
 	if (strcmp(name, "size") == 0) {
 		pc->size_line = p->line;
 		if (parse_size(value, &pc->size) < 0)
@@ -386,9 +394,20 @@ static void pool_key(struct parse *p, struct pool_conf *pc, const char *name, co
 	} else if (strcmp(name, "quota_uid_pages") == 0) {
 		if (parse_u64(value, 0, UINT32_MAX, &pc->quota_uid_pages) < 0)
 			BAD("out of range (0 = unlimited, or a page count)");
+	} else if (strcmp(name, "client_cache_high") == 0) {
+		if (parse_u64(value, 0, PP_CC_HIGH_MAX, &v) < 0)
+			BAD("out of range (0 = no client caches, or 1..511 pages)");
+		else
+			pc->cache_high = (uint32_t)v;
+	} else if (strcmp(name, "client_cache_batch") == 0) {
+		if (parse_u64(value, 1, PP_CC_HIGH_MAX, &v) < 0)
+			BAD("out of range (1..511 pages)");
+		else
+			pc->cache_batch = (uint32_t)v;
 	} else {
 		perr(p, p->line, "unknown key \"%s\" in [pool %s] (size, prefault, groups, "
-		     "pcp_high, pcp_batch, quota_pages, quota_uid_pages)", name, pc->name);
+		     "pcp_high, pcp_batch, quota_pages, quota_uid_pages, client_cache_high, "
+		     "client_cache_batch)", name, pc->name);
 	}
 }
 
@@ -413,6 +432,8 @@ static struct pool_conf *pool_section(struct parse *p, const char *section)
 	memset(pc, 0, sizeof(*pc));
 	strcpy(pc->name, name);
 	pc->high = pc->batch = -1;
+	pc->cache_high = 64;
+	pc->cache_batch = 0;		/* auto: config_check() */
 	pc->line = p->line;
 	return pc;
 }
@@ -553,6 +574,7 @@ static void config_defaults(struct config *cfg)
 	cfg->min_drain_rate = 16u << 10;
 	cfg->hello_timeout = 10;
 	cfg->admin_idle_timeout = 60;
+	cfg->cache_grace_ms = 100;
 }
 
 static void config_check(struct parse *p)
@@ -594,6 +616,12 @@ static void config_check(struct parse *p)
 			     pc->name, (unsigned long)(block >> 20));
 		else if (pc->size / (block / MAX_ORDER_PAGES) >= UINT32_MAX)
 			perr(p, pc->line, "[pool %s] size too large (at most 2^32 - 1 pages)", pc->name);
+		if (pc->cache_batch == 0)	/* a quarter of high, at most 16 */
+			pc->cache_batch = pc->cache_high / 4 > 16 ? 16 :
+					  pc->cache_high / 4 ? pc->cache_high / 4 : 1;
+		if (pc->cache_high && pc->cache_batch > pc->cache_high)
+			perr(p, pc->line, "[pool %s] client_cache_batch %u is above client_cache_high %u",
+			     pc->name, pc->cache_batch, pc->cache_high);
 		if (pc->high > 0 && pc->batch > pc->high)
 			perr(p, pc->line, "[pool %s] pcp_batch %d is above pcp_high %d", pc->name,
 			     pc->batch, pc->high);

@@ -22,6 +22,8 @@
  *   hello_timeout = 10             seconds a new connection may take to say hello
  *   admin_socket = PATH            admin_mode = 0600   admin_group = GROUP
  *   decay_interval = 5             seconds; idle pcps are drained remotely
+ *   client_cache_grace_ms = 100    [pool] client_cache_high = 64 (0..511 pages, 0 = off)
+ *                                  [pool] client_cache_batch = auto (1..511, <= high)
  *   admin_idle_timeout = 60        seconds an admin connection may sit idle
  *   write_timeout = 30             seconds: the drain-rule window (below)
  *   read_timeout = 30              seconds a started request frame may stay incomplete
@@ -83,6 +85,8 @@ struct pool_conf {
 	gid_t groups[CONFIG_MAX_GROUPS];
 	uint64_t quota_pages;		/* per connection; 0 = unlimited */
 	uint64_t quota_uid_pages;	/* per uid; 0 = unlimited */
+	uint32_t cache_high;		/* client_cache_high: pages; 0 = no client caches */
+	uint32_t cache_batch;		/* client_cache_batch: pages */
 	int line;			/* where the section starts */
 	int size_line;			/* where size was given (0: not given) */
 };
@@ -113,6 +117,8 @@ struct config {
 	uint32_t admin_idle_timeout;	/* seconds an admin connection may idle */
 	uint32_t write_timeout;		/* seconds: the drain rule's window */
 	uint32_t read_timeout;		/* seconds a partial frame may wait; 0 never */
+	uint32_t cache_grace_ms;	/* client_cache_grace_ms: longest wait for a
+					 * client inside a cache operation */
 	char default_pool[64];
 	unsigned npools;
 	struct pool_conf pools[CONFIG_MAX_POOLS];

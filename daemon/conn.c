@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clientcache.h"
 #include "conn.h"
 #include "conn_out.h"
 #include "conn_req.h"
@@ -674,6 +675,8 @@ void conn_close(struct conn *c)
 	/* Each count has one owner: the slot carries the daemon's and the uid's
 	 * (daemon_slot_put), the hand-off the worker's (workers_dispatch). */
 	daemon_slot_put(c->d, c->slot, c->uu);
+	/* After the slot: the admin thread reads the region under quota_lock. */
+	ccache_destroy(c);
 	if (w)
 		__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
 	if (c->ev_stall)

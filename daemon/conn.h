@@ -63,6 +63,7 @@ struct conn {
 	uint64_t out_taken;		/* bytes of output the peer took, all told */
 	uint64_t drain_mark;		/* out_taken at the last drain check */
 	size_t drain_owed;		/* bytes queued at the last drain check */
+	struct ccache *cc;		/* its client cache region (clientcache.h), or NULL */
 	struct Pagepool__V1__Request *parked_req; /* waits for a reclaim drain */
 	uint64_t park_ticket;		/* the drain it waits for; 0: none */
 	struct conn *park_next;		/* worker's parked list */

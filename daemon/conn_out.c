@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "clientcache.h"
 #include "conn.h"
 #include "conn_out.h"
 #include "log.h"
@@ -180,6 +181,7 @@ int conn_out_flush(struct conn *c)
 				errno = (int)-n;
 				n = -1;
 			} else {
+				ccache_fd_sent(c, c->out_fd);
 				c->out_fd = -1;
 			}
 		} else {
@@ -324,6 +326,7 @@ static int conn_out_send_fd(struct conn *c, const uint8_t *buf, size_t len, int 
 		return (int)n;
 	}
 	/* The fd went with the first byte; the rest may follow normally. */
+	ccache_fd_sent(c, fd);
 	return (size_t)n < len ? conn_out_queue(c, buf + n, len - (size_t)n) : 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clientcache.h"
 #include "conn.h"
 #include "conn_req.h"
 #include "log.h"
@@ -115,9 +116,15 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h,
 	welcome->quota_pages = tunables_get(d)->pools[idx].quota_pages;
 	welcome->worker = c->w->idx;
 	evtimer_del(c->ev_hello);	/* joined: hello_timeout is over */
-	/* Only the features this daemon knows; the rest of the bits are ignored. */
-	c->features = h->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS;
+	/* Only the features this daemon knows; the rest of the bits are ignored.
+	 * A cache only where the pool has client caches. */
+	c->features = h->features & (PAGEPOOL__V1__FEATURE__FEATURE_RUNS |
+				     (pc->cache_high ? PAGEPOOL__V1__FEATURE__FEATURE_CACHE : 0));
 	welcome->features = c->features;
+	if (c->features & PAGEPOOL__V1__FEATURE__FEATURE_CACHE) {
+		welcome->cache_high = pc->cache_high;
+		welcome->cache_batch = pc->cache_batch;
+	}
 	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_WELCOME;
 	rp->r.welcome = welcome;
 	rp->fd = c->pool->arena.fd;
@@ -191,8 +198,11 @@ int conn_alloc(struct conn *c, const Pagepool__V1__Alloc *a, unsigned *got)
 		if (ret != -ENOMEM)
 			return ret;
 	}
+	/* Worth a drain when other pcps hold enough, or when clients cache
+	 * (their regions are not summed here: the drain finds out). */
 	if (c->park_ticket || !reclaim_enabled() ||
-	    !reclaim_worth(c->pool, c->pcp, (uint64_t)a->count << a->order))
+	    !(reclaim_worth(c->pool, c->pcp, (uint64_t)a->count << a->order) ||
+	      ccache_clients(c->pool_idx)))
 		return -ENOMEM;
 	return -EINPROGRESS;
 }
@@ -417,6 +427,47 @@ static void handle_stat(struct conn *c, struct conn_reply *rp)
 	rp->r.pool_stat = st;
 }
 
+/*
+ * Map the connection's client cache region (clientcache.h); the answer
+ * carries its memfd.  The fd must go with the answer's first byte, and
+ * conn_out sends one only when nothing is queued ahead: a client that
+ * pipelines CacheMap behind unread answers is told to send it alone.
+ */
+static void handle_cache_map(struct conn *c, struct conn_reply *rp)
+{
+	Pagepool__V1__CacheMapped *cm = &rp->u.cache_mapped;
+	const struct pool_conf *pc = &c->d->cfg.pools[c->pool_idx];
+	int fd = -1, ret;
+
+	if (!(c->features & PAGEPOOL__V1__FEATURE__FEATURE_CACHE)) {
+		conn_req_err(rp, EPERM, "no client cache: %s", pc->cache_high ?
+			     "FEATURE_CACHE was not asked for in hello" :
+			     "the pool has client_cache_high = 0");
+		return;
+	}
+	if (c->cc) {
+		conn_req_err(rp, EALREADY, "the cache region is mapped already");
+		return;
+	}
+	if (c->out_queued) {
+		conn_req_err(rp, EBUSY, "send CacheMap alone, once earlier answers are read");
+		return;
+	}
+	ret = ccache_map(c, &fd);
+	if (ret < 0) {
+		conn_req_err(rp, -ret, "cannot create the cache region: %s", strerror(-ret));
+		return;
+	}
+	pagepool__v1__cache_mapped__init(cm);
+	cm->size = (uint32_t)PP_CC_SIZE;
+	cm->version = PP_CC_VERSION;
+	cm->high = pc->cache_high;
+	cm->batch = pc->cache_batch;
+	rp->r.body_case = PAGEPOOL__V1__RESPONSE__BODY_CACHE_MAPPED;
+	rp->r.cache_mapped = cm;
+	rp->fd = fd;
+}
+
 /* One decoded request: each case only checks the state and calls a handler. */
 void conn_req_run(struct conn *c, const wire_request *req, struct conn_reply *rp)
 {
@@ -450,6 +501,9 @@ void conn_req_run(struct conn *c, const wire_request *req, struct conn_reply *rp
 		break;
 	case PAGEPOOL__V1__REQUEST__BODY_CANCEL:
 		conn_cancel(c, req->cancel, rp);
+		break;
+	case PAGEPOOL__V1__REQUEST__BODY_CACHE_MAP:
+		handle_cache_map(c, rp);
 		break;
 	default:
 		conn_req_err(rp, EPROTO, "request has no known body");

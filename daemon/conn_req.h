@@ -35,6 +35,7 @@ struct conn_reply {
 		Pagepool__V1__Offered offered;
 		Pagepool__V1__Taken taken;
 		Pagepool__V1__Cancelled cancelled;
+		Pagepool__V1__CacheMapped cache_mapped;
 	} u;
 	uint8_t token[16];		/* Offered.token points here */
 };

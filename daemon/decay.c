@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <stdlib.h>
 
+#include "clientcache.h"
 #include "decay.h"
 #include "log.h"
 
@@ -73,6 +74,18 @@ void decay_tick(struct daemon *d)
 				  "from %u workers", d->pools[i]->name, (unsigned long)pages,
 				  (unsigned long)cold, n);
 		}
+	}
+	/* Client caches whose client did no cache operation for a whole
+	 * interval (its seq did not move) flow back too. */
+	for (unsigned i = 0; i < d->cfg.npools; i++) {
+		struct ccache_result res = { 0 };
+
+		if (!ccache_clients((int)i))
+			continue;
+		ccache_drain(d, (int)i, 0, CCACHE_IDLE, &res);
+		if (res.pages)
+			log_debug("pool %s: decay drained %lu pages from %u idle client caches",
+				  d->pools[i]->name, (unsigned long)res.pages, res.clients);
 	}
 }
 

@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "clientcache.h"
 #include "log.h"
 #include "reclaim.h"
 #include "worker.h"
@@ -89,6 +90,19 @@ static void reclaim_cb(evutil_socket_t fd, short what, void *arg)
 		ticket = rp->started + 1;
 		__atomic_store_n(&rp->started, ticket, __ATOMIC_SEQ_CST);
 		ret = pool_drain(d->pools[i], -1, 0, &pages);
+		/* Then the client caches, whose pages land in the workers' pcps:
+		 * drained again, so the retry finds them in the buddy. */
+		if (ret == 0 && ccache_clients((int)i)) {
+			struct ccache_result res = { 0 };
+			uint64_t more = 0;
+
+			ccache_drain(d, (int)i, 0, 0, &res);
+			if (res.pages)
+				ret = pool_drain(d->pools[i], -1, 0, &more);
+			pages += more;
+			log_debug("pool %s: %lu pages back from %u client caches", d->pools[i]->name,
+				  (unsigned long)res.pages, res.clients);
+		}
 		STORE_RELEASE(rp->done, ticket);
 		if (ret < 0)
 			log_warnx("pool %s: drain for a failed allocation: %s", d->pools[i]->name,

@@ -46,6 +46,8 @@ static const char *reload_needs_restart(const struct config *a, const struct con
 	if (a->max_offers != b->max_offers || a->max_offers_per_uid != b->max_offers_per_uid ||
 	    a->max_offer_shares != b->max_offer_shares)
 		return "max_offers, max_offers_per_uid or max_offer_shares";
+	if (a->cache_grace_ms != b->cache_grace_ms)
+		return "client_cache_grace_ms";
 	if (strcmp(a->default_pool, b->default_pool))
 		return "default_pool";
 	if (a->npools != b->npools)
@@ -57,6 +59,8 @@ static const char *reload_needs_restart(const struct config *a, const struct con
 			return "the set of pools";
 		if (p->size != q->size || p->prefault != q->prefault)
 			return "a pool's size or prefault";
+		if (p->cache_high != q->cache_high || p->cache_batch != q->cache_batch)
+			return "a pool's client_cache_high or client_cache_batch";
 		if (p->ngroups != q->ngroups ||
 		    memcmp(p->groups, q->groups, p->ngroups * sizeof(p->groups[0])))
 			return "a pool's groups";

@@ -4,7 +4,8 @@
  *
  * The eventfd carries three kinds of news, all of which are checked on every
  * wake-up, so one write covers any mix of them: connections queued by the
- * admin thread, workqueue-mode drain requests (pcp->kick), and stop.
+ * admin thread, workqueue-mode drain requests (pcp->kick), client cache
+ * drain requests (clientcache.c), and stop.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -17,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "clientcache.h"
 #include "conn.h"
 #include "log.h"
 #include "rcu.h"
@@ -84,6 +86,11 @@ static void worker_kick(void *arg)
 
 	if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("worker %u: eventfd write", w->idx);
+}
+
+void worker_wake(struct worker *w)
+{
+	worker_kick(w);
 }
 
 /* The connections handed over since the last call, now the worker's alone. */
@@ -211,6 +218,7 @@ static void worker_efd_cb(evutil_socket_t fd, short what, void *arg)
 			pcp_service(pool_pcp(w->d->pools[i], w->idx));
 		if (w->parked)
 			conn_resume_parked(w);
+		ccache_worker_wake(w);
 	}
 	worker_leave(w);
 }
@@ -261,6 +269,7 @@ void worker_destroy(struct worker *w)
 		return;
 	if (w->ev_efd)
 		event_free(w->ev_efd);
+	ccache_worker_fini(w);
 	if (w->base)
 		event_base_free(w->base);
 	if (w->efd >= 0)
@@ -296,7 +305,7 @@ struct worker *worker_create(struct daemon *d, unsigned idx)
 	memset(w->rbuf, 0, WORKER_IOBUF);
 	memset(w->wbuf, 0, WORKER_IOBUF);
 	w->ev_efd = event_new(w->base, w->efd, EV_READ | EV_PERSIST, worker_efd_cb, w);
-	if (!w->ev_efd || event_add(w->ev_efd, NULL) < 0)
+	if (!w->ev_efd || event_add(w->ev_efd, NULL) < 0 || ccache_worker_init(w) < 0)
 		goto fail;
 	return w;
 fail:

@@ -66,6 +66,8 @@ struct worker {
 	bool wd_stuck;			/* admin thread: stuck at the last check */
 	int stall;			/* atomic: test hook, hold the worker online */
 	bool threaded;			/* runs its own thread (workers_start) */
+	uint64_t cc_req;		/* atomic: client cache drain asked (clientcache.c) */
+	struct ccache_work *ccw;	/* the worker's part in it */
 };
 
 /*
@@ -116,6 +118,9 @@ bool workers_progressing(struct daemon *d);
  * online inside a callback until released, as a worker stuck in a bug would.
  */
 void workers_test_stall(struct daemon *d, bool on);
+
+/* Any thread: wake w through its eventfd (it then checks all its news). */
+void worker_wake(struct worker *w);
 
 /* Called by a worker around each libevent callback. */
 void worker_enter(struct worker *w);

@@ -18,6 +18,7 @@ static const struct out_col pool_cols[] = {
 	{ "shared", "SHARED", 0 },
 	{ "offered", "OFFERED", 0 },
 	{ "offers", "OFFERS", 0 },
+	{ "cached", "CACHED", 0 },
 };
 
 /* "D HH:MM:SS" past a day, "HH:MM:SS" before. */
@@ -70,6 +71,7 @@ static int cmd_status_run(struct ctl *c, const struct ctl_args *a)
 		out_cell_u64(o, p->shared);
 		out_cell_u64(o, p->offered);
 		out_cell_u64(o, p->offers);
+		out_cell_u64(o, p->cached);
 	}
 	out_table_end(o);
 	request_free(resp);
@@ -84,9 +86,10 @@ const struct ctl_cmd cmd_status_entry = {
 	"ALLOCATED (held by clients), ISOLATED (being taken offline), OFFLINE\n"
 	"(memory returned to the OS), RESIDENT_MIB (arena memory backed by RAM),\n"
 	"SHARED (allocated pages in blocks shared by reference), OFFERED\n"
-	"(allocated pages under open offers) and OFFERS (open offers).\n"
+	"(allocated pages under open offers), OFFERS (open offers) and CACHED\n"
+	"(allocated pages in the clients' own caches, read from their regions).\n"
 	"JSON: {version, uptime_s, workers, clients, drain_mode, pools: [{name,\n"
 	"total, free, pcp, allocated, isolated, offline, resident_bytes, shared,\n"
-	"offered, offers}]}.",
+	"offered, offers, cached}]}.",
 	0, 0, cmd_status_run,
 };

@@ -41,11 +41,16 @@ typedef Pagepool__V1__AdminResponse admin_response;
 #define O_TIMEOUT	0x08
 #define O_HIGH		0x10
 #define O_BATCH		0x20
+#define O_CLIENTS	0x40
+#define O_CLIENT	0x80
 
 struct ctl_args {
 	const char *pool;		/* --pool; NULL: every pool */
 	const char *mode;		/* --mode; NULL: the daemon's */
 	bool force;
+	bool clients;			/* --clients */
+	const char *client_arg;		/* --client ID */
+	uint32_t client;
 	const char *high_arg, *batch_arg, *timeout_arg;
 	int stray_opt;			/* an option this command does not take */
 	uint32_t high, batch;

@@ -26,7 +26,7 @@
 
 enum {
 	OPT_POOL = 'p', OPT_MODE = 'm', OPT_FORCE = 'f', OPT_TIMEOUT = 't', OPT_HELP = 'h',
-	OPT_HIGH = 0x100, OPT_BATCH, OPT_JSON,
+	OPT_HIGH = 0x100, OPT_BATCH, OPT_JSON, OPT_CLIENTS, OPT_CLIENT,
 };
 
 const struct ctl_cmd *const ctl_commands[] = {
@@ -51,6 +51,8 @@ static const struct option cmd_longopts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "high", required_argument, NULL, OPT_HIGH },
 	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "clients", no_argument, NULL, OPT_CLIENTS },
+	{ "client", required_argument, NULL, OPT_CLIENT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -65,6 +67,8 @@ static unsigned opt_bit(int opt)
 	case OPT_TIMEOUT: return O_TIMEOUT;
 	case OPT_HIGH: return O_HIGH;
 	case OPT_BATCH: return O_BATCH;
+	case OPT_CLIENTS: return O_CLIENTS;
+	case OPT_CLIENT: return O_CLIENT;
 	default: return 0;
 	}
 }
@@ -138,6 +142,12 @@ static int cmd_option(struct ctl *c, int opt, char **argv, struct ctl_args *a)
 	case OPT_BATCH:
 		a->batch_arg = optarg;
 		return EX_OK;
+	case OPT_CLIENTS:
+		a->clients = true;
+		return EX_OK;
+	case OPT_CLIENT:
+		a->client_arg = optarg;
+		return EX_OK;
 	default:
 		return bad_option(c, opt, argv, cmd_longopts);
 	}
@@ -160,6 +170,8 @@ static int args_check(struct ctl *c, struct ctl_args *a)
 		rc = parse_number(c, "--high", a->high_arg, 0, CTL_NUM_MAX, &a->high);
 	if (!rc && a->batch_arg)
 		rc = parse_number(c, "--batch", a->batch_arg, 0, CTL_NUM_MAX, &a->batch);
+	if (!rc && a->client_arg)
+		rc = parse_number(c, "--client", a->client_arg, 1, CTL_NUM_MAX, &a->client);
 	return rc;
 }
 
