@@ -387,6 +387,28 @@ void ccache_worker_wake(struct worker *w)
 	cc_poll(w);
 }
 
+void ccache_begin(struct conn *c)
+{
+	if (c->cc && !c->cc->waiting)
+		cc_switch(c->cc, now_ns());
+}
+
+int ccache_finish(struct conn *c, struct ccache_result *res)
+{
+	struct ccache_work *cw = c->w->ccw;
+	struct ccache_result saved = cw->res;
+
+	if (!c->cc || !c->cc->waiting || !cc_quiet(c->cc))
+		return 0;
+	memset(&cw->res, 0, sizeof(cw->res));
+	cc_flush(c, cw);
+	res->pages += cw->res.pages;
+	res->bad += cw->res.bad;
+	res->clients += cw->res.clients;
+	cw->res = saved;
+	return 1;
+}
+
 int ccache_worker_init(struct worker *w)
 {
 	struct ccache_work *cw = calloc(1, sizeof(*cw));

@@ -99,6 +99,16 @@ void ccache_worker_wake(struct worker *w);
 int ccache_worker_init(struct worker *w);
 void ccache_worker_fini(struct worker *w);
 
+/*
+ * Worker, or a single-threaded harness (fuzz, unit tests): the two halves
+ * of one drain of c's cache, by hand.  ccache_begin switches (unless a
+ * switch still waits for its grace period); ccache_finish flushes when the
+ * grace period is over and returns 1 (what it did added to *res), or 0
+ * while the client is still inside the operation it was in.
+ */
+void ccache_begin(struct conn *c);
+int ccache_finish(struct conn *c, struct ccache_result *res);
+
 /* Clients of a pool with a cache mapped (reclaim: worth draining them?). */
 uint32_t ccache_clients(int pool_idx);
 
