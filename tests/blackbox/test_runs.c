@@ -333,8 +333,9 @@ static void test_hello_features(void **state)
 
 	bb_start(f, conf_runs);
 	raw_join(f, &a, NULL, F_RUNS, F_RUNS);
-	/* Bits the daemon does not know are ignored, not refused. */
-	raw_join(f, &b, NULL, 0xffffffffu, F_RUNS);
+	/* Bits the daemon does not know are ignored, not refused; it knows
+	 * FEATURE_CACHE too (granted: the pool has client caches). */
+	raw_join(f, &b, NULL, 0xffffffffu, F_RUNS | PAGEPOOL__V1__FEATURE__FEATURE_CACHE);
 	raw_join(f, &c, NULL, 0, 0);
 	assert_true(a.runs && b.runs && !c.runs);
 

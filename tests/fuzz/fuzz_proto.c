@@ -45,7 +45,8 @@
  *    only after a framing error or the client's half-close, and always then;
  *  - the welcome, and only the welcome, brings the arena's descriptor (in
  *    the read that brings its first byte), and grants exactly FEATURE_RUNS
- *    of the features its hello asked for; Pages hold aligned, distinct
+ *    and (in a pool with client caches) FEATURE_CACHE of the features its
+ *    hello asked for; a CacheMapped answer likewise brings its region's; Pages hold aligned, distinct
  *    pfns inside the pool, as runs only on a connection granted them, and
  *    then exactly when runs are at most half as long as the list;
  *    Freed and Stat agree with the pages the answers handed out;
@@ -136,6 +137,7 @@ enum { ST_A, ST_B, ST_ADMIN, NSTREAMS };
 #define MAX_ROUNDS	100000
 #define MAX_WANT	16384
 #define F_RUNS		PAGEPOOL__V1__FEATURE__FEATURE_RUNS
+#define F_CACHE		PAGEPOOL__V1__FEATURE__FEATURE_CACHE
 #define MAX_POOL_PAGES	4096		/* the largest pool of the configurations */
 
 /* What a Free sent calls for, whatever its fate (free_shape, check_free). */
@@ -654,6 +656,7 @@ static void check_client_body(const struct stream *s, int kind, const Pagepool__
 	case PAGEPOOL__V1__REQUEST__BODY_OFFER: want = PAGEPOOL__V1__RESPONSE__BODY_OFFERED; break;
 	case PAGEPOOL__V1__REQUEST__BODY_TAKE: want = PAGEPOOL__V1__RESPONSE__BODY_TAKEN; break;
 	case PAGEPOOL__V1__REQUEST__BODY_CANCEL: want = PAGEPOOL__V1__RESPONSE__BODY_CANCELLED; break;
+	case PAGEPOOL__V1__REQUEST__BODY_CACHE_MAP: want = PAGEPOOL__V1__RESPONSE__BODY_CACHE_MAPPED; break;
 	default: want = -1;		/* no body, or a framing error: only an error will do */
 	}
 	if (r->status == 0 ? (int)r->body_case != want
@@ -1428,9 +1431,21 @@ static void check_client_frame(struct stream *s, const uint8_t *body, uint32_t l
 		check_cancel(s, &s->want_tok[slot], r, racy);
 	if (s->want_head == s->want_tail)
 		s->fq_len = 0;		/* no Free or Offer in flight */
+	/* A CacheMap's answer brings the cache region's memfd, as the welcome
+	 * brings the arena's (the harness maps neither: clients here never
+	 * cache, so a drain of their regions has nothing to free). */
+	if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_CACHE_MAPPED) {
+		if (!s->fd_waiting || s->rx_decoded < s->fd_from || s->rx_decoded >= s->fd_to ||
+		    !(s->features & F_CACHE))
+			die("%s: CacheMapped (byte %lu) without its descriptor, or not granted",
+			    stream_name(s), (unsigned long)s->rx_decoded);
+		s->fd_waiting = false;
+	}
 	if (r->body_case == PAGEPOOL__V1__RESPONSE__BODY_WELCOME) {
 		const Pagepool__V1__Welcome *w = r->welcome;
 		struct pool *pool = pool_named(w->pool);
+		int pidx = config_pool_index(&d.cfg, w->pool);
+		uint32_t known = F_RUNS | (pidx >= 0 && d.cfg.pools[pidx].cache_high ? F_CACHE : 0);
 
 		/* s->rx_decoded is where this frame starts; the read that brought the
 		 * descriptor may also have brought frames before it, never after. */
@@ -1446,8 +1461,9 @@ static void check_client_frame(struct stream *s, const uint8_t *body, uint32_t l
 		if (pool->npages > MAX_POOL_PAGES)
 			die("pool %s: %u pages, more than the harness tracks", w->pool,
 			    pool->npages);
-		/* Of the features asked for, exactly those this daemon knows. */
-		if (w->features != (s->want_features[slot] & F_RUNS))
+		/* Of the features asked for, exactly those this daemon knows (the
+		 * cache only in a pool that caches). */
+		if (w->features != (s->want_features[slot] & known))
 			die("%s: hello asking features %#x granted %#x", stream_name(s),
 			    s->want_features[slot], w->features);
 		snprintf(s->pool, sizeof(s->pool), "%s", w->pool);
