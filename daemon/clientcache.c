@@ -347,7 +347,12 @@ static bool cc_matches(const struct ccache_work *cw, struct conn *c)
 		bool idle = seq == cc->decay_seq && !(seq & 1);
 
 		cc->decay_seq = seq;
-		return cc->waiting || (idle && ccache_pages(cc) > 0);
+		/* A cache whose last drain is still waiting on its client is
+		 * flushed if the client has moved on, and otherwise skipped at
+		 * once: the decay never waits for a stopped client. */
+		if (cc->waiting)
+			return cc_quiet(cc);
+		return idle && ccache_pages(cc) > 0;
 	}
 	return true;
 }
