@@ -14,8 +14,9 @@
 #                       alone; exits non-zero while any of them still fails
 #
 # Targets: fuzz_proto (client and admin protocol against an in-process
-# daemon) and fuzz_core (the allocator core against a model); see the head of
-# each file.  fuzz and fuzz-smoke start from the generated seeds
+# daemon), fuzz_core (the allocator core against a model) and fuzz_ccache
+# (remote drains of a hostile client's cache region, in-process daemon); see
+# the head of each file.  fuzz and fuzz-smoke start from the generated seeds
 # (build/fuzz/seeds/TARGET) and a persistent corpus (build/fuzz/corpus/TARGET,
 # where new inputs go); crashes land in build/fuzz/artifacts/TARGET/, each
 # run's log in build/fuzz/TARGET.log.  fuzz-check (and make check) reads the
@@ -32,12 +33,13 @@ FUZZ_BUILD	?= build/fuzz
 FUZZ_SAN	:= fuzzer-no-link,address,undefined
 FUZZ_TIME	?= 300
 FUZZ_SMOKE_TIME	?= 30
-FUZZ_TARGETS	:= fuzz_proto fuzz_core
+FUZZ_TARGETS	:= fuzz_proto fuzz_core fuzz_ccache
 # The fixed-seed run of `make check`: runs per target (10 to 20 s each here
 # on a loaded 2-core machine; fuzz_core creates a pool per input, so it is
 # much the slower per run, and fuzz_proto's offers and its model of them
-# make it about 20 s) and libFuzzer's -seed.
-FUZZ_CHECK_RUNS	?= fuzz_proto=10000 fuzz_core=1000
+# make it about 20 s; fuzz_ccache, two connections and their regions set up
+# per input, about 10 s) and libFuzzer's -seed.
+FUZZ_CHECK_RUNS	?= fuzz_proto=10000 fuzz_core=1000 fuzz_ccache=2000
 FUZZ_CHECK_SEED	?= 1
 
 .PHONY: fuzz fuzz-smoke fuzz-check fuzz-build fuzz-regress fuzz-inner
@@ -86,6 +88,14 @@ $(BUILD)/fuzz_proto: tests/fuzz/fuzz_proto.c tests/fuzz/fuzzutil.h $(wildcard da
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $(FUZZ_EVENT_CFLAGS) $< -o $@ $(FUZZ_LDFLAGS) \
 		-Wl,--wrap=getrandom $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB) $(DAEMON_LIBS)
+
+# fuzz_ccache: the client cache drain (daemon/clientcache.c) against a
+# hostile client's region, in the same in-process daemon.
+$(BUILD)/fuzz_ccache: tests/fuzz/fuzz_ccache.c tests/fuzz/fuzzutil.h $(wildcard daemon/*.h) \
+		proto/wire.h proto/ccache.h $(PROTO_GEN) $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $(FUZZ_EVENT_CFLAGS) $< -o $@ $(FUZZ_LDFLAGS) \
+		$(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB) $(DAEMON_LIBS)
 
 $(BUILD)/gen_seeds: tests/fuzz/gen_seeds.c proto/wire.h $(PROTO_GEN) $(PROTO_OBJS)
 	@$(if $(Q),echo "  CCLD    $@")

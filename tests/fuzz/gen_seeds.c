@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * gen_seeds.c - seed corpora for the fuzzers, written by `make fuzz-build`
- * into DIR/fuzz_proto/ and DIR/fuzz_core/ (never committed: generated).
+ * into DIR/fuzz_proto/, DIR/fuzz_core/ and DIR/fuzz_ccache/ (never
+ * committed: generated).
  *
  *   gen_seeds DIR
  *
@@ -15,7 +16,10 @@
  * with two takers, cancels, a giver's death with offers open, tokens
  * spoilt and replayed, refusals, quotas, backpressure), plus a few classic
  * framing errors.  fuzz_core seeds are
- * operation sequences in fuzz_core.c's format.
+ * operation sequences in fuzz_core.c's format; fuzz_ccache seeds are
+ * operation sequences in fuzz_ccache.c's format (honest pushes and drains,
+ * another client's pfns in a region, writes in a grace period, a client
+ * stopped inside an operation, garbage, deaths, refused CacheMaps, quotas).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -883,6 +887,195 @@ static void core_seeds(void)
 	}
 }
 
+/* fuzz_ccache: a setup byte, then operations (fuzz_ccache.c: op_run): a
+ * byte, operation | argument << 4, and the bytes it reads. */
+enum { CC_WRITE, CC_FIELD, CC_PUT, CC_FILL, CC_PUSH, CC_POP, CC_BEGIN, CC_FINISH, CC_ALLOC,
+       CC_FREE, CC_STAT, CC_DIE, CC_CONNECT, CC_CYCLE, CC_COPY, CC_SEQ };
+#define CA	0			/* client A, the hostile one */
+#define CB	1			/* client B */
+#define CC_ORD(c, order)	((c) | (order) << 1)	/* client and order */
+#define CC_STAY			8	/* push, pop: stay inside the operation */
+#define CC_LIST(rel, order)	((rel) | (order) << 1)	/* A's list: 0 active set, 1 spare */
+#define CC_MIXED		8	/* put, fill: B's blocks too */
+#define CC_FREE_V(c, v)		((c) | (v) << 1)	/* free: one, all, spill, twice, other's,
+							 * +1, raw, every other */
+#define CC_LEAVE(c)		((c) | 2)		/* seq: leave (else enter) */
+
+static void cc(struct seed *s, unsigned op, unsigned x)
+{
+	put1(s, op | x << 4);
+}
+
+static void cc1(struct seed *s, unsigned op, unsigned x, unsigned arg)
+{
+	cc(s, op, x);
+	put1(s, arg);
+}
+
+/* Both clients take blocks of orders 0..3 (8 each; 4 of order 3 in the
+ * quota pool) and push two of each order. */
+static void cc_stock(struct seed *s)
+{
+	for (unsigned c = CA; c <= CB; c++) {
+		for (unsigned o = 0; o < 4; o++)
+			cc1(s, CC_ALLOC, CC_ORD(c, o), o == 3 ? 3 : 7);
+		for (unsigned o = 0; o < 4; o++)
+			for (unsigned i = 0; i < 2; i++)
+				cc1(s, CC_PUSH, CC_ORD(c, o), i);
+	}
+}
+
+static void ccache_seeds(void)
+{
+	struct seed s;
+
+	/* Honest clients: pushes, drains, a push between the halves of one. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	cc_stock(&s);
+	cc(&s, CC_CYCLE, CA);
+	cc(&s, CC_CYCLE, CB);
+	cc(&s, CC_STAT, CA);
+	cc(&s, CC_STAT, CB);
+	cc1(&s, CC_PUSH, CC_ORD(CA, 0), 3);
+	cc(&s, CC_BEGIN, CA);
+	cc1(&s, CC_PUSH, CC_ORD(CA, 0), 4);
+	cc1(&s, CC_POP, CC_ORD(CA, 0), 0);
+	cc1(&s, CC_PUSH, CC_ORD(CA, 1), 4);
+	cc(&s, CC_FINISH, CA);
+	cc(&s, CC_CYCLE, CA);
+	save("fuzz_ccache", "cc-honest", &s);
+
+	/* A lists B's blocks, and its own under the wrong order. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	cc_stock(&s);
+	cc1(&s, CC_FILL, CC_LIST(0, 0) | CC_MIXED, 40);
+	cc1(&s, CC_PUT, CC_LIST(0, 1) | CC_MIXED, 2);
+	cc1(&s, CC_PUT, CC_LIST(0, 1) | CC_MIXED, 9);
+	cc(&s, CC_CYCLE, CA);
+	cc(&s, CC_STAT, CB);
+	cc1(&s, CC_FILL, CC_LIST(0, 2), 30);
+	cc1(&s, CC_COPY, CC_LIST(0, 3), CC_LIST(0, 2));
+	cc(&s, CC_CYCLE, CA);
+	cc(&s, CC_CYCLE, CB);
+	save("fuzz_ccache", "cc-steal", &s);
+
+	/* Writes into the old set during its grace period, and to the counts. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	cc_stock(&s);
+	cc(&s, CC_BEGIN, CA);
+	cc1(&s, CC_FILL, CC_LIST(1, 0) | CC_MIXED, 30);
+	cc(&s, CC_FIELD, 4 | 1);			/* old set, order 1: count */
+	put(&s, (unsigned char[]){ 0x00, 0x02, 0, 0 }, 4);
+	cc(&s, CC_FINISH, CA);
+	cc1(&s, CC_PUSH, CC_ORD(CA, 2), 0);
+	cc(&s, CC_BEGIN, CA);
+	cc(&s, CC_WRITE, 15);
+	put(&s, (unsigned char[]){ 0x80, 0 }, 2);
+	for (unsigned i = 0; i < 16; i++)
+		put1(&s, i * 7);
+	cc(&s, CC_FINISH, CA);
+	save("fuzz_ccache", "cc-grace-write", &s);
+
+	/* Clients stopped inside an operation: the drain waits, then flushes. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	cc_stock(&s);
+	cc1(&s, CC_PUSH, CC_ORD(CA, 0) | CC_STAY, 5);
+	cc(&s, CC_BEGIN, CA);
+	cc(&s, CC_FINISH, CA);
+	cc1(&s, CC_PUSH, CC_ORD(CA, 0), 6);
+	cc(&s, CC_FINISH, CA);
+	cc(&s, CC_SEQ, CB);
+	cc(&s, CC_BEGIN, CB);
+	cc(&s, CC_FINISH, CB);
+	cc(&s, CC_SEQ, CC_LEAVE(CB));
+	cc(&s, CC_FINISH, CB);
+	cc(&s, CC_FIELD, 8);				/* A: seq + 1 */
+	cc(&s, CC_BEGIN, CA);
+	cc(&s, CC_FIELD, 11);				/* seq - 1: back where it was */
+	cc(&s, CC_FINISH, CA);
+	cc(&s, CC_FIELD, 8);
+	cc(&s, CC_FIELD, 8);
+	cc(&s, CC_FINISH, CA);
+	save("fuzz_ccache", "cc-stuck", &s);
+
+	/* Garbage: counts past the cap, pfns out of range, active and seq. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	cc_stock(&s);
+	cc(&s, CC_FIELD, 0);
+	put(&s, (unsigned char[]){ 0xff, 0xff, 0xff, 0xff }, 4);
+	cc(&s, CC_FIELD, 1);
+	put(&s, (unsigned char[]){ 0x00, 0x02, 0, 0 }, 4);
+	cc(&s, CC_FIELD, 12 | 2);
+	put(&s, (unsigned char[]){ 0, 0xff, 0xff, 0xff, 0xff }, 5);
+	cc(&s, CC_FIELD, 12 | 3);
+	put(&s, (unsigned char[]){ 1, 0xff, 0x03, 0, 0 }, 5);
+	cc(&s, CC_FIELD, 10);
+	put(&s, (unsigned char[]){ 7, 0, 0, 0 }, 4);
+	cc1(&s, CC_PUSH, CC_ORD(CA, 1), 5);
+	cc(&s, CC_CYCLE, CA);
+	cc(&s, CC_FIELD, 9);
+	put(&s, (unsigned char[]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 8);
+	cc(&s, CC_CYCLE, CA);
+	cc(&s, CC_CYCLE, CA);
+	save("fuzz_ccache", "cc-garbage", &s);
+
+	/* Deaths in the middle of a drain; reconnects. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	cc_stock(&s);
+	cc(&s, CC_BEGIN, CA);
+	cc(&s, CC_DIE, CA);
+	cc(&s, CC_CONNECT, CA);
+	cc1(&s, CC_ALLOC, CC_ORD(CA, 0), 15);
+	cc1(&s, CC_PUSH, CC_ORD(CA, 0), 1);
+	cc(&s, CC_SEQ, CB);
+	cc(&s, CC_BEGIN, CB);
+	cc(&s, CC_DIE, CB);
+	cc(&s, CC_CONNECT, CB | 3 << 1);
+	cc1(&s, CC_ALLOC, CC_ORD(CB, 1), 3);
+	cc1(&s, CC_FILL, CC_LIST(0, 0) | CC_MIXED, 20);
+	cc(&s, CC_CYCLE, CA);
+	cc(&s, CC_CYCLE, CB);
+	save("fuzz_ccache", "cc-death", &s);
+
+	/* CacheMap refused (no feature), twice, before the hello. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 0);
+	cc(&s, CC_CONNECT, CA | 1 << 1);
+	cc1(&s, CC_ALLOC, CC_ORD(CA, 0), 3);
+	cc(&s, CC_CYCLE, CA);
+	cc1(&s, CC_FREE, CC_FREE_V(CA, 1), 0);
+	cc(&s, CC_CONNECT, CA | 2 << 1);
+	cc(&s, CC_CONNECT, CB | 3 << 1);
+	cc_stock(&s);
+	cc(&s, CC_CYCLE, CA);
+	save("fuzz_ccache", "cc-connect", &s);
+
+	/* The quota pool: refills refused, frees of every kind with cached blocks. */
+	memset(&s, 0, sizeof(s));
+	put1(&s, 1);
+	cc_stock(&s);
+	cc1(&s, CC_ALLOC, CC_ORD(CA, 3), 31);
+	cc1(&s, CC_ALLOC, CC_ORD(CB, 0), 31);
+	cc1(&s, CC_FREE, CC_FREE_V(CA, 0), 0);		/* a block it also listed */
+	cc1(&s, CC_FREE, CC_FREE_V(CA, 2), 0x02);	/* a spill of 2 order-0 entries */
+	cc1(&s, CC_FREE, CC_FREE_V(CA, 3), 1);
+	cc1(&s, CC_FREE, CC_FREE_V(CA, 4), 1);
+	cc1(&s, CC_FREE, CC_FREE_V(CA, 5), 1);
+	cc(&s, CC_FREE, CC_FREE_V(CA, 6));
+	put(&s, (unsigned char[]){ 0xff, 0x03 }, 2);
+	cc(&s, CC_CYCLE, CA);
+	cc1(&s, CC_FREE, CC_FREE_V(CB, 7), 0);
+	cc(&s, CC_CYCLE, CB);
+	cc1(&s, CC_FREE, CC_FREE_V(CA, 1), 0);
+	save("fuzz_ccache", "cc-quota", &s);
+}
+
 static void mkdir_p(const char *a, const char *b)
 {
 	char path[512];
@@ -904,10 +1097,12 @@ int main(int argc, char **argv)
 	mkdir_p(outdir, NULL);
 	mkdir_p(outdir, "fuzz_proto");
 	mkdir_p(outdir, "fuzz_core");
+	mkdir_p(outdir, "fuzz_ccache");
 	proto_seeds();
 	runs_seeds();
 	share_seeds();
 	core_seeds();
+	ccache_seeds();
 	printf("gen_seeds: %u seeds in %s\n", nseeds, outdir);
 	return 0;
 }
