@@ -49,6 +49,7 @@ struct ccache_work {
 	unsigned flags;
 	struct event *timer;		/* re-poll of clients still inside an operation */
 	unsigned backoff_us;
+	uint64_t started_ns;		/* when the request was taken up */
 	struct ccache_result res;
 	uint32_t buf[PP_CC_CAP];	/* one list, copied out of a region */
 };
@@ -281,13 +282,52 @@ static void cc_answer(struct ccache_work *cw)
 	cw->gen = 0;
 }
 
+/* How long cc_poll re-reads a busy client's seq before it lets the event
+ * loop go on: a cache operation lasts nanoseconds, so a client running on
+ * another CPU has almost always left it by then. */
+#define CC_SPIN_NS	2000
+/* Then re-polls come from the event loop at once (other work first) until
+ * this long after the switch, and from a timer after that; libevent's epoll
+ * backend rounds timeouts up to whole milliseconds. */
+#define CC_BUSY_NS	200000
+
+static inline void cc_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	__asm__ volatile("" ::: "memory");
+#endif
+}
+
+/* True while some client of the request is inside the operation it was in
+ * at the switch, for at most CC_SPIN_NS. */
+static bool cc_spin(struct worker *w)
+{
+	uint64_t until = now_ns() + CC_SPIN_NS;
+
+	do {
+		bool busy = false;
+
+		for (struct conn *c = w->conns; c && !busy; c = c->next)
+			busy = c->cc && c->cc->gen == w->ccw->gen && !cc_quiet(c->cc);
+		if (!busy)
+			return false;
+		cc_relax();
+	} while (now_ns() < until);
+	return true;
+}
+
 /* Flush every client of the request whose grace period is over; report the
- * ones past the bound; re-poll the others from the timer. */
+ * ones past the bound; re-poll the others from the event loop. */
 static void cc_poll(struct worker *w)
 {
 	struct ccache_work *cw = w->ccw;
 	uint64_t now = now_ns(), bound = (uint64_t)w->d->cfg.cache_grace_ms * 1000000u;
 	unsigned left = 0;
+
+	cc_spin(w);
+	now = now_ns();
 
 	for (struct conn *c = w->conns; c; c = c->next) {
 		struct ccache *cc = c->cc;
@@ -312,10 +352,13 @@ static void cc_poll(struct worker *w)
 		}
 	}
 	if (left) {
-		struct timeval tv = { 0, (suseconds_t)cw->backoff_us };
+		struct timeval tv = { 0, 0 };
 
-		if (cw->backoff_us < 4000)
-			cw->backoff_us *= 2;
+		if (now - cw->started_ns >= CC_BUSY_NS) {
+			tv.tv_usec = (suseconds_t)cw->backoff_us;
+			if (cw->backoff_us < 4000)
+				cw->backoff_us *= 2;
+		}
 		if (evtimer_add(cw->timer, &tv) == 0)
 			return;
 		log_warnx("worker %u: cannot arm the client cache timer", w->idx);
@@ -378,8 +421,9 @@ void ccache_worker_wake(struct worker *w)
 		evtimer_del(cw->timer);
 	cw->gen = gen;
 	memset(&cw->res, 0, sizeof(cw->res));
-	cw->backoff_us = 20;
+	cw->backoff_us = 1000;
 	now = now_ns();
+	cw->started_ns = now;
 	for (struct conn *c = w->conns; c; c = c->next) {
 		if (!cc_matches(cw, c))
 			continue;
@@ -438,11 +482,37 @@ void ccache_worker_fini(struct worker *w)
 	w->ccw = NULL;
 }
 
+/* The worker serving client `id`, or NULL when it is gone. */
+static struct worker *cc_worker_of(struct daemon *d, uint64_t id)
+{
+	struct worker *w = NULL;
+
+	pthread_mutex_lock(&d->quota_lock);
+	for (uint32_t s = 0; s < d->cfg.max_connections && !w; s++)
+		if (d->slots[s] && d->slots[s]->id == id)
+			w = d->slots[s]->w;
+	pthread_mutex_unlock(&d->quota_lock);
+	return w;
+}
+
+/* Worker w takes part in a request for `only` (NULL: every worker). */
+static bool cc_asked(const struct worker *w, const struct worker *only)
+{
+	return w->threaded && w->ccw && (!only || w == only);
+}
+
 int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned flags,
 		 struct ccache_result *res)
 {
 	uint64_t gen, wait_ms = (uint64_t)d->cfg.cache_grace_ms + 1000;
+	struct worker *only = client_id ? cc_worker_of(d, client_id) : NULL;
 	struct timespec until;
+
+	if (client_id && !only) {	/* gone: nothing of its is cached */
+		if (res)
+			memset(res, 0, sizeof(*res));
+		return 0;
+	}
 
 	pthread_once(&cc_once, cc_cond_init);
 	pthread_mutex_lock(&cc_lock);
@@ -458,14 +528,14 @@ int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned fl
 	memset(&cc_res, 0, sizeof(cc_res));
 	cc_pending = 0;
 	for (unsigned i = 0; i < d->nworkers; i++)
-		if (d->workers[i]->threaded && d->workers[i]->ccw)
+		if (cc_asked(d->workers[i], only))
 			cc_pending++;
 	pthread_mutex_unlock(&cc_lock);
 
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		struct worker *w = d->workers[i];
 
-		if (!w->threaded || !w->ccw)
+		if (!cc_asked(w, only))
 			continue;
 		__atomic_store_n(&w->cc_req, gen, __ATOMIC_RELEASE);
 		worker_wake(w);

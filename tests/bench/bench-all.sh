@@ -17,6 +17,10 @@
 #                   references against ack-back, and the socketpair floor
 #                   (bench_pipe: $BENCH_PIPE, default next to BENCH_RPC)
 #   cg-daemon.md    case 5: a worker's instructions per page (callgrind)
+#   ccache.md       case 7: the client cache - cache-hit pair, round trips per
+#                   1,000 allocs, pipeline and non-interference, each against
+#                   its baseline (bench_ccache: $BENCH_CCACHE, default next to
+#                   BENCH_RPC; alone: make bench-ccache [QUICK=1])
 #   *.dat, *.png    the load data and its gnuplot plots (when gnuplot exists)
 #
 # Order: the CPU-bound in-process runs first, on a quiet machine; then the
@@ -84,6 +88,11 @@ pipe=${BENCH_PIPE:-$(dirname "$rpc")/bench_pipe}
 QUICK=$quick "$here/pipe-bench.sh" "$daemon" "$pipe"
 cp "$(dirname "$pipe")/bench-pipe.md" "$out/pipe.md"
 
+step "case 7: the client cache"
+ccache=${BENCH_CCACHE:-$(dirname "$rpc")/bench_ccache}
+QUICK=$quick "$here/ccache-bench.sh" "$daemon" "$ccache"
+cp "$(dirname "$ccache")/bench-ccache.md" "$out/ccache.md"
+
 step "cases 2 and 3: throughput, drains, drain storms"
 QUICK=$quick "$here/bench-load.sh" "$daemon" "$load" "$rpc"
 ldir=$(dirname "$load")
@@ -120,6 +129,10 @@ fi
 	echo "## Case 6: producer -> consumer pipeline, hand-off against ack-back"
 	echo
 	cat "$out/pipe.md"
+	echo
+	echo "## Case 7: the client cache (issue 15)"
+	echo
+	cat "$out/ccache.md"
 	echo
 	echo "## Cases 2 and 3: throughput, drains, drain storms"
 	echo

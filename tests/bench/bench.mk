@@ -4,6 +4,7 @@
 #
 #   make bench           every case, side by side with its baselines (< 15 min)
 #   make bench QUICK=1   the same with fewer, shorter samples (< 2 min)
+#   make bench-ccache    case 7 alone (the client cache; QUICK=1 too)
 #
 # Results go to build/bench-results/<UTC date-time>/ (README.md with every
 # table, the .dat files and PNG plots); build/bench-results/latest points at
@@ -50,6 +51,29 @@ $(BENCH_PIPE): tests/bench/bench_pipe.c tests/bench/benchutil.h $(BUILD)/bench/b
 	$(Q)$(CC) $(ALL_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) \
 		$(BUILD)/bench/benchutil.o $(CLIENT_A) $(PROTO_LIBS)
 
+# Case 7: the client cache (issue 15): cache-hit pair, round trips per
+# 1,000 allocs, pipeline and non-interference against their baselines.
+#   make bench-ccache [QUICK=1]   alone; report in $(BUILD)/bench/bench-ccache.md
+BENCH_CCACHE := $(BUILD)/bench/bench_ccache
+
+all: $(BENCH_CCACHE)
+
+$(BENCH_CCACHE): tests/bench/bench_ccache.c tests/bench/benchutil.h tests/bench/echo.h \
+		$(BUILD)/bench/benchutil.o $(BUILD)/bench/echo.o client/pagepool.h \
+		proto/transport.h $(PROTO_GEN) $(CLIENT_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) \
+		$(BUILD)/bench/echo.o $(BUILD)/bench/benchutil.o $(CLIENT_A) $(PROTO_LIBS)
+
+.PHONY: bench-ccache bench-ccache-run
+
+bench-ccache: deps
+	@$(MAKE) --no-print-directory bench-ccache-run
+
+bench-ccache-run: $(DAEMON) $(BENCH_CCACHE)
+	@QUICK=$(QUICK) tests/bench/ccache-bench.sh $(DAEMON) $(BENCH_CCACHE)
+
 .PHONY: bench bench-run bench-tools bench-pipe bench-pipe-run
 
 bench-pipe: deps
@@ -74,8 +98,8 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-run
 
 bench-run: $(DAEMON) $(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc $(BENCH_LOAD) $(PEER_BINS) \
-		$(BENCH_PIPE)
+		$(BENCH_PIPE) $(BENCH_CCACHE)
 	@stamp=$$(date -u +%Y%m%d-%H%M%S); \
-	QUICK=$(QUICK) CC="$(CC)" BENCH_PIPE=$(BENCH_PIPE) tests/bench/bench-all.sh $(BENCH_RESULTS)/$$stamp $(DAEMON) \
+	QUICK=$(QUICK) CC="$(CC)" BENCH_PIPE=$(BENCH_PIPE) BENCH_CCACHE=$(BENCH_CCACHE) tests/bench/bench-all.sh $(BENCH_RESULTS)/$$stamp $(DAEMON) \
 		$(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc $(BENCH_LOAD) $(PEER_BINS) && \
 	ln -sfn $$stamp $(BENCH_RESULTS)/latest

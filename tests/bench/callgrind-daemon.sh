@@ -35,6 +35,7 @@ log_level = err
 [pool default]
 size = 1G
 groups =
+client_cache_high = 0
 EOF
 
 echo "| batch | rounds | instructions per page | top functions, instructions per page (self) |"

@@ -55,6 +55,9 @@ log_level = err
 [pool default]
 size = 256M
 groups =
+# Case 6 compares hand-off with ack-back through the daemon; case 7 has the
+# client caches.
+client_cache_high = 0
 EOF
 
 mkfifo "$tmp/ready"
