@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,9 +48,9 @@ struct ccache_work {
 	int pool_idx;			/* -1: every pool */
 	uint64_t client_id;		/* 0: every client */
 	unsigned flags;
-	struct event *timer;		/* re-poll of clients still inside an operation */
+	int tfd;			/* timerfd: re-poll of clients still inside an operation */
+	struct event *timer;		/* its read event */
 	unsigned backoff_us;
-	uint64_t started_ns;		/* when the request was taken up */
 	struct ccache_result res;
 	uint32_t buf[PP_CC_CAP];	/* one list, copied out of a region */
 };
@@ -286,10 +287,11 @@ static void cc_answer(struct ccache_work *cw)
  * loop go on: a cache operation lasts nanoseconds, so a client running on
  * another CPU has almost always left it by then. */
 #define CC_SPIN_NS	2000
-/* Then re-polls come from the event loop at once (other work first) until
- * this long after the switch, and from a timer after that; libevent's epoll
- * backend rounds timeouts up to whole milliseconds. */
-#define CC_BUSY_NS	200000
+/* Then the worker sleeps in its event loop and re-polls from a timerfd of
+ * its own, first after CC_REPOLL_US, doubling up to 4 ms: a client preempted
+ * inside an operation on the worker's own CPU runs meanwhile and leaves it.
+ * (libevent's own timers go through epoll_wait, in whole milliseconds.) */
+#define CC_REPOLL_US	20
 
 static inline void cc_relax(void)
 {
@@ -352,16 +354,13 @@ static void cc_poll(struct worker *w)
 		}
 	}
 	if (left) {
-		struct timeval tv = { 0, 0 };
+		struct itimerspec its = { .it_value = { 0, (long)cw->backoff_us * 1000 } };
 
-		if (now - cw->started_ns >= CC_BUSY_NS) {
-			tv.tv_usec = (suseconds_t)cw->backoff_us;
-			if (cw->backoff_us < 4000)
-				cw->backoff_us *= 2;
-		}
-		if (evtimer_add(cw->timer, &tv) == 0)
+		if (cw->backoff_us < 4000)
+			cw->backoff_us *= 2;
+		if (timerfd_settime(cw->tfd, 0, &its, NULL) == 0)
 			return;
-		log_warnx("worker %u: cannot arm the client cache timer", w->idx);
+		log_warn("worker %u: cannot arm the client cache timer", w->idx);
 	}
 	cc_answer(cw);
 }
@@ -369,10 +368,12 @@ static void cc_poll(struct worker *w)
 static void cc_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
+	uint64_t n;
 
-	(void)fd;
 	(void)what;
 	worker_enter(w);
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("worker %u: client cache timer", w->idx);
 	if (w->ccw->gen)
 		cc_poll(w);
 	worker_leave(w);
@@ -418,12 +419,11 @@ void ccache_worker_wake(struct worker *w)
 	cw->flags = cc_flags;
 	pthread_mutex_unlock(&cc_lock);
 	if (cw->gen)			/* a request given up on: forget it */
-		evtimer_del(cw->timer);
+		timerfd_settime(cw->tfd, 0, &(struct itimerspec){ 0 }, NULL);
 	cw->gen = gen;
 	memset(&cw->res, 0, sizeof(cw->res));
-	cw->backoff_us = 1000;
+	cw->backoff_us = CC_REPOLL_US;
 	now = now_ns();
-	cw->started_ns = now;
 	for (struct conn *c = w->conns; c; c = c->next) {
 		if (!cc_matches(cw, c))
 			continue;
@@ -464,8 +464,14 @@ int ccache_worker_init(struct worker *w)
 
 	if (!cw)
 		return -ENOMEM;
-	cw->timer = evtimer_new(w->base, cc_timer_cb, w);
-	if (!cw->timer) {
+	cw->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	cw->timer = cw->tfd < 0 ? NULL :
+		    event_new(w->base, cw->tfd, EV_READ | EV_PERSIST, cc_timer_cb, w);
+	if (!cw->timer || event_add(cw->timer, NULL) < 0) {
+		if (cw->timer)
+			event_free(cw->timer);
+		if (cw->tfd >= 0)
+			close(cw->tfd);
 		free(cw);
 		return -ENOMEM;
 	}
@@ -478,6 +484,7 @@ void ccache_worker_fini(struct worker *w)
 	if (!w->ccw)
 		return;
 	event_free(w->ccw->timer);
+	close(w->ccw->tfd);
 	free(w->ccw);
 	w->ccw = NULL;
 }
