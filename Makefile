@@ -29,7 +29,7 @@
 # on changed, or a wire protocol change the old library cannot speak; that
 # holds before 1.0 too.  Anything compatible bumps the minor; a third number
 # marks a bug-fix release.
-VERSION	:= 1.0
+VERSION	:= 2.0
 SOVERSION := $(firstword $(subst ., ,$(VERSION)))
 
 CC	?= cc
@@ -96,7 +96,7 @@ DAEMON_SRCS := $(filter-out $(CORE_SRCS:%=daemon/%.c),$(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:daemon/%.c=$(BUILD)/daemon/%.o)
 DAEMON	:= $(BUILD)/pagepoold
 
-CLIENT_SRCS := client/libpagepool.c client/handoff.c
+CLIENT_SRCS := client/libpagepool.c client/handoff.c client/ccache.c
 CLIENT_PIC := $(CLIENT_SRCS:client/%.c=$(BUILD)/pic/client/%.o)
 CLIENT_SO := $(BUILD)/libpagepool.so.$(SOVERSION)
 CLIENT_SO_REAL := $(BUILD)/libpagepool.so.$(VERSION)
@@ -151,7 +151,7 @@ $(BUILD)/pic/proto/%.o: proto/%.c proto/wire.h proto/transport.h $(PROTO_GEN)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
-$(BUILD)/pic/client/%.o: client/%.c client/pagepool.h client/libpp.h proto/wire.h proto/transport.h $(PROTO_GEN)
+$(BUILD)/pic/client/%.o: client/%.c client/pagepool.h client/libpp.h proto/ccache.h proto/wire.h proto/transport.h $(PROTO_GEN)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) -Iclient -fPIC -fvisibility=hidden -c $< -o $@
@@ -254,7 +254,7 @@ $(DAEMON): $(DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $^ -o $@ $(ALL_LDFLAGS) $(DAEMON_LIBS)
 
-$(BUILD)/tests/lib/%.o: tests/lib/%.c $(BB_LIB_HDRS) client/pagepool.h proto/transport.h \
+$(BUILD)/tests/lib/%.o: tests/lib/%.c $(BB_LIB_HDRS) client/pagepool.h proto/transport.h proto/ccache.h \
 		$(PROTO_GEN) Makefile
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")

@@ -11,6 +11,11 @@
  * for pp_alloc.  With FEATURE_RUNS granted, blocks go out as runs when
  * that is shorter (as pp_free sends them) and come back as runs expanded
  * here (as pp_alloc takes them).  A refusal keeps the client usable.
+ *
+ * The client cache's tags (ccache.c) follow the blocks: a block in the
+ * cache cannot be offered or released (-EALREADY here, nothing sent);
+ * offered or lent blocks are no longer known as c's; a hand-off taken
+ * makes them c's, a shared take never does (its free is the daemon's).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -130,7 +135,12 @@ PP_EXPORT int pp_offer(struct pp_client *c, unsigned order, const uint32_t *pfns
 		of.n_pfns = n;
 		of.pfns = (uint32_t *)pfns;	/* only read by the packer */
 	}
+	err = libpp_cache_check(c, "pp_offer", pfns, n, bad_index);
+	if (err)
+		return err;
 	err = offer_send(c, &of, n, NULL, token);
+	if (!err || c->t.broken)
+		libpp_cache_untag(c, pfns, n);
 	if (err && bad_index && c->bad_index < n &&
 	    (err == -EINVAL || err == -EPERM || err == -EALREADY || err == -EBUSY))
 		*bad_index = c->bad_index;
@@ -161,7 +171,10 @@ PP_EXPORT int pp_loan(struct pp_client *c, unsigned order, unsigned count, unsig
 	of.shares = shares;
 	of.keep = (flags & PP_OFFER_KEEP) != 0;
 	of.count = count;
-	return offer_send(c, &of, count, pfns, token);
+	err = offer_send(c, &of, count, pfns, token);
+	if (!err)
+		libpp_cache_tag(c, pfns, count, order, false);
+	return err;
 }
 
 /*
@@ -221,6 +234,9 @@ PP_EXPORT int pp_take_release(struct pp_client *c, const struct pp_token *token,
 	if (nrelease > c->info.max_count)
 		return libpp_fail(c, -E2BIG, "pp_take: release of %u blocks, max_count %u",
 				  nrelease, c->info.max_count);
+	err = libpp_cache_check(c, "pp_take_release", release, nrelease, bad_index);
+	if (err)
+		return err;
 	take.token.len = PP_TOKEN_SIZE;
 	take.token.data = (uint8_t *)token->b;	/* only read by the packer */
 	take.n_release = nrelease;
@@ -233,13 +249,20 @@ PP_EXPORT int pp_take_release(struct pp_client *c, const struct pp_token *token,
 	if (err) {
 		/* A refused release names its block; anything else: the
 		 * release (if any) went through. */
-		if (bad_index && c->bad_index < nrelease &&
-		    (err == -EINVAL || err == -EPERM || err == -EALREADY || err == -EBUSY))
-			*bad_index = c->bad_index;
+		if (c->bad_index < nrelease &&
+		    (err == -EINVAL || err == -EPERM || err == -EALREADY || err == -EBUSY)) {
+			if (bad_index)
+				*bad_index = c->bad_index;
+			if (!c->t.broken)
+				return err;
+		}
+		libpp_cache_untag(c, release, nrelease);
 		return err;
 	}
+	libpp_cache_untag(c, release, nrelease);
 	err = taken_take(c, resp->taken, pfns, max, &got);
 	if (!err) {
+		libpp_cache_tag(c, pfns, got, resp->taken->order, !resp->taken->shared);
 		if (n)
 			*n = (unsigned)got;
 		if (order)

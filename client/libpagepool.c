@@ -7,8 +7,9 @@
  * one response: ids start at 1 and increase, and the response must echo the
  * id just sent.  The I/O, framing and id matching are proto/transport.c's;
  * this file checks everything the daemon says before believing it.  The
- * offers (pp_offer, pp_loan, pp_take, pp_cancel) are handoff.c's; what
- * both files use is in libpp.h.
+ * offers (pp_offer, pp_loan, pp_take, pp_cancel) are handoff.c's, the
+ * client cache (pp_alloc and pp_free that need no round trip) ccache.c's;
+ * what the files share is in libpp.h.
  *
  * A client breaks on any failure that leaves the stream in an unknown state
  * (send/receive error, EOF, timeout, oversized or undecodable frame, wrong
@@ -112,6 +113,7 @@ int libpp_call(struct pp_client *c, wire_request *req, wire_response **out, int 
 	int err;
 
 	c->bad_index = UINT32_MAX;
+	c->calls++;
 	req->id = transport_next_id(&c->t);
 	err = transport_call(&c->t, &req->base, &pagepool__v1__response__descriptor, &resp,
 			     fd_out);
@@ -215,17 +217,19 @@ static uint32_t env_features(void)
 	return s && strcmp(s, "0") == 0 ? 0 : PAGEPOOL__V1__FEATURE__FEATURE_RUNS;
 }
 
-/* Say hello, check the welcome, map the arena. */
+/* Say hello, check the welcome, map the arena, and the cache region when
+ * the welcome grants one. */
 static int handshake(struct pp_client *c, const char *pool)
 {
 	Pagepool__V1__Hello hello = PAGEPOOL__V1__HELLO__INIT;
 	wire_request req = PAGEPOOL__V1__REQUEST__INIT;
 	wire_response *resp;
+	uint32_t cache_high = 0, cache_batch = 0;
 	int fd = -1, err;
 
 	hello.version = WIRE_VERSION;
 	hello.pool = (char *)pool;
-	hello.features = env_features();
+	hello.features = env_features() | libpp_cache_features();
 	req.body_case = PAGEPOOL__V1__REQUEST__BODY_HELLO;
 	req.hello = &hello;
 	err = libpp_call(c, &req, &resp, &fd);
@@ -244,11 +248,15 @@ static int handshake(struct pp_client *c, const char *pool)
 		if (!err) {
 			info_fill(c, resp->welcome);
 			c->features = resp->welcome->features & hello.features;
+			cache_high = resp->welcome->cache_high;
+			cache_batch = resp->welcome->cache_batch;
 		}
 		wire_response_free(resp);
 	}
 	if (fd >= 0)
 		close(fd);
+	if (!err && (c->features & PAGEPOOL__V1__FEATURE__FEATURE_CACHE))
+		err = libpp_cache_open(c, cache_high, cache_batch);
 	return err;
 }
 
@@ -353,6 +361,7 @@ PP_EXPORT void pp_close(struct pp_client *c)
 {
 	if (!c)
 		return;
+	libpp_cache_close(c);
 	if (c->base)
 		munmap(c->base, c->map_len);
 	transport_close(&c->t);
@@ -435,15 +444,34 @@ static int pages_take(struct pp_client *c, const Pagepool__V1__Pages *p, unsigne
 				   pfns, n);
 }
 
-PP_EXPORT int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsigned flags,
-		       uint32_t *pfns, unsigned *got)
+int libpp_alloc_rpc(struct pp_client *c, unsigned order, unsigned count, unsigned flags,
+		    uint32_t *pfns, size_t *n)
 {
 	Pagepool__V1__Alloc alloc = PAGEPOOL__V1__ALLOC__INIT;
 	wire_request req = PAGEPOOL__V1__REQUEST__INIT;
 	wire_response *resp;
-	size_t n = 0;
 	int err;
 
+	*n = 0;
+	alloc.order = order;
+	alloc.count = count;
+	alloc.flags = flags;
+	req.body_case = PAGEPOOL__V1__REQUEST__BODY_ALLOC;
+	req.alloc = &alloc;
+	err = libpp_call(c, &req, &resp, NULL);
+	if (!err)
+		err = libpp_expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_PAGES);
+	if (err)
+		return err;
+	err = pages_take(c, resp->pages, order, count, flags, pfns, n);
+	wire_response_free(resp);
+	return err;
+}
+
+/* The cache (ccache.c) serves it, or makes the round trip. */
+PP_EXPORT int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsigned flags,
+		       uint32_t *pfns, unsigned *got)
+{
 	if (got)
 		*got = 0;
 	if (!c)
@@ -457,21 +485,7 @@ PP_EXPORT int pp_alloc(struct pp_client *c, unsigned order, unsigned count, unsi
 	if (count > c->info.max_count)
 		return libpp_fail(c, -E2BIG, "pp_alloc: count %u above max_count %u", count,
 				  c->info.max_count);
-	alloc.order = order;
-	alloc.count = count;
-	alloc.flags = flags;
-	req.body_case = PAGEPOOL__V1__REQUEST__BODY_ALLOC;
-	req.alloc = &alloc;
-	err = libpp_call(c, &req, &resp, NULL);
-	if (!err)
-		err = libpp_expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_PAGES);
-	if (err)
-		return err;
-	err = pages_take(c, resp->pages, order, count, flags, pfns, &n);
-	if (!err && got)
-		*got = (unsigned)n;
-	wire_response_free(resp);
-	return err;
+	return libpp_cache_alloc(c, order, count, flags, pfns, got);
 }
 
 bool libpp_runs_pack(const uint32_t *pfns, unsigned n, unsigned order, uint32_t *runs,
@@ -521,26 +535,18 @@ static bool free_runs(const uint32_t *pfns, unsigned n, unsigned max_order, uint
  * blamed, or n when the failure is not about one pfn.  Only the per-pfn
  * statuses carry an index: proto3 cannot tell "index 0" from "no index".
  */
-PP_EXPORT int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n,
-		      unsigned *bad_index)
+int libpp_free_rpc(struct pp_client *c, const uint32_t *pfns, unsigned n, unsigned *bad_index)
 {
 	Pagepool__V1__Free f = PAGEPOOL__V1__FREE__INIT;
 	wire_request req = PAGEPOOL__V1__REQUEST__INIT;
 	wire_response *resp;
+	uint32_t runs[LIBPP_RUNS_MAX];
+	size_t nruns = 0;
+	unsigned run_order = 0;
 	int err;
 
 	if (bad_index)
 		*bad_index = n;
-	if (!c)
-		return -EINVAL;
-	if (!pfns || n == 0)
-		return libpp_fail(c, -EINVAL, "pp_free: %s", !pfns ? "pfns is NULL" : "n is 0");
-	if (n > c->info.max_count)
-		return libpp_fail(c, -E2BIG, "pp_free: %u pfns, max_count %u", n,
-				  c->info.max_count);
-	uint32_t runs[LIBPP_RUNS_MAX];
-	size_t nruns = 0;
-	unsigned run_order = 0;
 
 	if ((c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS) &&
 	    free_runs(pfns, n, c->info.max_order, runs, &nruns, &run_order)) {
@@ -565,6 +571,23 @@ PP_EXPORT int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n,
 	if (!err)
 		wire_response_free(resp);
 	return err;
+}
+
+/* The cache (ccache.c) takes the blocks, refuses one it holds (freed
+ * already), or makes the round trip. */
+PP_EXPORT int pp_free(struct pp_client *c, const uint32_t *pfns, unsigned n,
+		      unsigned *bad_index)
+{
+	if (bad_index)
+		*bad_index = n;
+	if (!c)
+		return -EINVAL;
+	if (!pfns || n == 0)
+		return libpp_fail(c, -EINVAL, "pp_free: %s", !pfns ? "pfns is NULL" : "n is 0");
+	if (n > c->info.max_count)
+		return libpp_fail(c, -E2BIG, "pp_free: %u pfns, max_count %u", n,
+				  c->info.max_count);
+	return libpp_cache_free(c, pfns, n, bad_index);
 }
 
 PP_EXPORT int pp_stat(struct pp_client *c, struct pp_stat *st)
@@ -593,8 +616,10 @@ PP_EXPORT int pp_stat(struct pp_client *c, struct pp_stat *st)
 		.offline = ps->offline, .held = ps->held,
 		.shared = ps->shared, .offered = ps->offered, .offers = ps->offers,
 		.refs = ps->refs, .my_offered = ps->my_offered,
+		.calls = c->calls,
 	};
 	wire_response_free(resp);
+	libpp_cache_stat(c, st);
 	return 0;
 }
 

@@ -17,7 +17,7 @@
  * the last failed call.  The library never exits and never prints.
  *
  * fork(): a client must not be used by both parent and child (they would
- * share one socket); the child should connect on its own.
+ * share one socket and one cache); the child should connect on its own.
  *
  * Threads: a struct pp_client is one connection and is not thread-safe;
  * serialise calls on it (pp_set_timeout() included), or give each thread its
@@ -40,6 +40,20 @@
  *                        n) pairs, pagepool.proto), which shrink a large
  *                        batch's messages to a few bytes.  The API is the
  *                        same either way.
+ *   PAGEPOOL_CACHE       "0": no client cache (see "Cache"); otherwise the
+ *                        library keeps one when the daemon's pool allows.
+ *
+ * Cache: when the pool's configuration allows (client_cache_high), each
+ * connection keeps lists of blocks of orders 0..3 in memory it shares with
+ * the daemon, so that pp_alloc(c, order <= 3, count, ...) and pp_free of
+ * such blocks usually cost no system call: a list that runs empty is
+ * refilled by one round trip of a batch of blocks, a list above its high
+ * mark spills a batch in one.  The cached blocks are owned by the
+ * connection (pp_stat's held counts them, quotas charge them, pp_close and
+ * the process's death return them) and the daemon takes them back when it
+ * needs them, without the process doing anything.  The API is the same:
+ * a pp_free of a block that is in the cache (freed already) is -EALREADY
+ * without asking the daemon, as is a pp_offer or a release of one.
  */
 #ifndef PAGEPOOL_H
 #define PAGEPOOL_H
@@ -80,6 +94,13 @@ struct pp_stat {
 	uint64_t offers;	/* open offers in the pool */
 	uint64_t refs;		/* pages this connection holds by reference */
 	uint64_t my_offered;	/* pages under this connection's open offers */
+	/* This connection's cache (see "Cache" above), read in the process. */
+	uint64_t cached;	/* pages in it now (part of held) */
+	uint64_t cache_hits;	/* pp_alloc calls it served without a round trip */
+	uint64_t cache_misses;	/* refills: one allocation round trip each */
+	uint64_t cache_spills;	/* frees above its high mark: one round trip each */
+	uint64_t cache_drains;	/* times the daemon took its pages back */
+	uint64_t calls;		/* round trips on this connection so far, this one's included */
 };
 
 /* An offer's token: 16 random bytes, valid in the pool it was made in. */
@@ -206,7 +227,8 @@ int pp_cancel(struct pp_client *c, const struct pp_token *token, uint64_t *retur
 void pp_token_format(const struct pp_token *t, char *buf);
 int pp_token_parse(const char *s, struct pp_token *t);
 
-/* The pool's page counts as the daemon sees them. */
+/* The pool's page counts as the daemon sees them, and this connection's
+ * cache counters (one round trip). */
 int pp_stat(struct pp_client *c, struct pp_stat *st);
 
 /* Address of page `pfn` in this process's mapping of the arena, or NULL if

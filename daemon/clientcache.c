@@ -67,6 +67,7 @@ static unsigned cc_pending;		/* workers yet to answer */
 static bool cc_busy;
 static struct ccache_result cc_res;
 static uint32_t cc_nclients[CONFIG_MAX_POOLS];	/* atomic: regions mapped */
+static bool cc_want[CONFIG_MAX_CPUS];	/* admin thread: workers ccache_decay() wants */
 
 static uint64_t now_ns(void)
 {
@@ -180,7 +181,7 @@ static void cc_switch(struct ccache *cc, uint64_t now)
 	cc->active = spare;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	cc->seq_seen = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
-	cc->waiting = true;
+	__atomic_store_n(&cc->waiting, true, __ATOMIC_RELEASE);
 	cc->since_ns = now;
 }
 
@@ -243,7 +244,7 @@ static void cc_flush(struct conn *c, struct ccache_work *cw)
 			pages += p;
 		}
 	}
-	cc->waiting = false;
+	__atomic_store_n(&cc->waiting, false, __ATOMIC_RELEASE);
 	WRITE_ONCE(cc->drains, cc->drains + 1);
 	WRITE_ONCE(cc->flushed, cc->flushed + pages);
 	WRITE_ONCE(cc->errors, cc->errors + bad);
@@ -387,16 +388,12 @@ static bool cc_matches(const struct ccache_work *cw, struct conn *c)
 	    (cw->client_id && c->id != cw->client_id))
 		return false;
 	if (cw->flags & CCACHE_IDLE) {
-		uint64_t seq = __atomic_load_n(&cc->r->seq, __ATOMIC_RELAXED);
-		bool idle = seq == cc->decay_seq && !(seq & 1);
-
-		cc->decay_seq = seq;
+		if (!__atomic_exchange_n(&cc->decay_mark, 0, __ATOMIC_ACQ_REL))
+			return false;
 		/* A cache whose last drain is still waiting on its client is
 		 * flushed if the client has moved on, and otherwise skipped at
 		 * once: the decay never waits for a stopped client. */
-		if (cc->waiting)
-			return cc_quiet(cc);
-		return idle && ccache_pages(cc) > 0;
+		return cc->waiting ? cc_quiet(cc) : true;
 	}
 	return true;
 }
@@ -502,10 +499,47 @@ static struct worker *cc_worker_of(struct daemon *d, uint64_t id)
 	return w;
 }
 
-/* Worker w takes part in a request for `only` (NULL: every worker). */
-static bool cc_asked(const struct worker *w, const struct worker *only)
+/* Worker w takes part in a request for `only` (NULL: every worker; for the
+ * decay, those ccache_decay() wants). */
+static bool cc_asked(const struct worker *w, const struct worker *only, unsigned flags)
 {
-	return w->threaded && w->ccw && (!only || w == only);
+	if (!w->threaded || !w->ccw)
+		return false;
+	if (flags & CCACHE_IDLE)
+		return w->idx < CONFIG_MAX_CPUS && cc_want[w->idx];
+	return !only || w == only;
+}
+
+int ccache_decay(struct daemon *d, struct ccache_result *res)
+{
+	bool any = false;
+
+	memset(cc_want, 0, sizeof(cc_want));
+	pthread_mutex_lock(&d->quota_lock);
+	for (uint32_t s = 0; s < d->cfg.max_connections; s++) {
+		struct conn *c = d->slots[s];
+		struct ccache *cc = c ? __atomic_load_n(&c->cc, __ATOMIC_ACQUIRE) : NULL;
+		uint64_t seq;
+		bool idle;
+
+		if (!cc || !c->w || c->w->idx >= CONFIG_MAX_CPUS)
+			continue;
+		seq = __atomic_load_n(&cc->r->seq, __ATOMIC_RELAXED);
+		idle = seq == cc->admin_seq && !(seq & 1) && ccache_pages(cc) > 0;
+		cc->admin_seq = seq;
+		if (idle || __atomic_load_n(&cc->waiting, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&cc->decay_mark, 1, __ATOMIC_RELEASE);
+			cc_want[c->w->idx] = true;
+			any = true;
+		}
+	}
+	pthread_mutex_unlock(&d->quota_lock);
+	if (!any) {
+		if (res)
+			memset(res, 0, sizeof(*res));
+		return 0;
+	}
+	return ccache_drain(d, -1, 0, CCACHE_IDLE, res);
 }
 
 int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned flags,
@@ -535,14 +569,14 @@ int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned fl
 	memset(&cc_res, 0, sizeof(cc_res));
 	cc_pending = 0;
 	for (unsigned i = 0; i < d->nworkers; i++)
-		if (cc_asked(d->workers[i], only))
+		if (cc_asked(d->workers[i], only, flags))
 			cc_pending++;
 	pthread_mutex_unlock(&cc_lock);
 
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		struct worker *w = d->workers[i];
 
-		if (!cc_asked(w, only))
+		if (!cc_asked(w, only, flags))
 			continue;
 		__atomic_store_n(&w->cc_req, gen, __ATOMIC_RELEASE);
 		worker_wake(w);

@@ -38,11 +38,13 @@ struct ccache {
 	struct pp_cc_region *r;		/* PP_CC_SIZE bytes, shared with the client */
 	int fd;				/* the memfd until it is sent, then -1 */
 	uint32_t active;		/* the daemon's own copy: never read back */
-	bool waiting;			/* switched; the old set is not flushed yet */
+	bool waiting;			/* switched; the old set is not flushed yet
+					 * (atomic: the decay reads it) */
 	uint64_t seq_seen;		/* the client's seq just after the switch */
 	uint64_t since_ns;		/* when the switch was made */
 	uint64_t gen;			/* the request it takes part in; 0: none */
-	uint64_t decay_seq;		/* seq at the last idle check */
+	uint64_t admin_seq;		/* admin thread: seq at the last decay tick */
+	int decay_mark;			/* atomic: the decay asks for this cache */
 	/* Written by the worker, read by the admin thread (READ_ONCE). */
 	uint64_t drains;		/* flushes done */
 	uint64_t errors;		/* bad entries found (never freed) */
@@ -62,7 +64,7 @@ struct ccache_result {
 };
 
 /* ccache_drain flags */
-#define CCACHE_IDLE	0x1	/* only caches whose client has not moved since the last call */
+#define CCACHE_IDLE	0x1	/* only the caches ccache_decay() marked */
 
 /*
  * Worker, answering CacheMap: create c's region (a sealed memfd), map it.
@@ -91,6 +93,15 @@ uint64_t ccache_pages(const struct ccache *cc);
  */
 int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned flags,
 		 struct ccache_result *res);
+
+/*
+ * Admin thread, every decay_interval: drain the caches whose client did no
+ * cache operation since the last call (its seq did not move) and still
+ * caches pages, and the drains left waiting on a client that has moved on
+ * since.  Idle caches are found from the regions, under d->quota_lock, so
+ * only the workers serving one are woken; none when there is none.
+ */
+int ccache_decay(struct daemon *d, struct ccache_result *res);
 
 /* Worker, on every eventfd wake-up: start a drain the admin asked for. */
 void ccache_worker_wake(struct worker *w);

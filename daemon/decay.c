@@ -76,16 +76,15 @@ void decay_tick(struct daemon *d)
 		}
 	}
 	/* Client caches whose client did no cache operation for a whole
-	 * interval (its seq did not move) flow back too. */
-	for (unsigned i = 0; i < d->cfg.npools; i++) {
+	 * interval (its seq did not move) flow back too; only the workers
+	 * serving one are woken. */
+	{
 		struct ccache_result res = { 0 };
 
-		if (!ccache_clients((int)i))
-			continue;
-		ccache_drain(d, (int)i, 0, CCACHE_IDLE, &res);
+		ccache_decay(d, &res);
 		if (res.pages)
-			log_debug("pool %s: decay drained %lu pages from %u idle client caches",
-				  d->pools[i]->name, (unsigned long)res.pages, res.clients);
+			log_debug("decay drained %lu pages from %u idle client caches",
+				  (unsigned long)res.pages, res.clients);
 	}
 }
 

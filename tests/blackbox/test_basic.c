@@ -303,6 +303,8 @@ static void test_connections_spread_over_workers(void **state)
 		skip();
 	}
 	bb_start(f, conf_two_workers);
+	/* One page per connection, no client cache's batch on top. */
+	assert_int_equal(setenv("PAGEPOOL_CACHE", "0", 1), 0);
 	for (unsigned i = 0; i < NCONN; i++) {
 		const struct pp_info *info;
 
@@ -317,6 +319,7 @@ static void test_connections_spread_over_workers(void **state)
 		bb_assert_rc(cl[i], pp_alloc(cl[i], 0, 1, 0, &pfn, &got), 0);
 		assert_int_equal(got, 1);
 	}
+	unsetenv("PAGEPOOL_CACHE");
 	print_message("connections per worker: %u, %u\n", per_worker[0], per_worker[1]);
 	lo = per_worker[0] < per_worker[1] ? per_worker[0] : per_worker[1];
 	hi = per_worker[0] + per_worker[1] - lo;

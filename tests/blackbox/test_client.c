@@ -25,6 +25,7 @@ static int env_teardown(void **state)
 {
 	unsetenv("PAGEPOOL_SOCKET");
 	unsetenv("PAGEPOOL_TIMEOUT_MS");
+	unsetenv("PAGEPOOL_CACHE");
 	return bb_teardown(state);
 }
 
@@ -249,6 +250,8 @@ static void test_timeout_real_daemon(void **state)
 
 	bb_start(f, conf_basic);
 	assert_int_equal(setenv("PAGEPOOL_TIMEOUT_MS", "10000", 1), 0);
+	/* Every call a round trip: no client cache to answer in the process. */
+	assert_int_equal(setenv("PAGEPOOL_CACHE", "0", 1), 0);
 	c = bb_client(f, NULL);
 	assert_int_equal(pp_set_timeout(c, 10000), 0);
 	for (unsigned i = 0; i < 100; i++) {

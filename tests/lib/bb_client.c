@@ -3,6 +3,9 @@
  * bb_client.c - libpagepool clients of a fixture's daemon (see bb_client.h).
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,16 +16,26 @@
 #include "bb_client.h"
 #include "bb_time.h"
 
-struct pp_client *bb_client(struct bb *f, const char *pool)
+static struct pp_client *client_open(struct bb *f, const char *pool, bool cache)
 {
 	struct pp_client *c = NULL;
+	char *was = getenv("PAGEPOOL_CACHE");
+	char saved[16] = "";
 	unsigned i;
 	int r;
 
 	for (i = 0; i < BB_MAX_CLIENTS && f->clients[i]; i++)
 		;
 	assert_true(i < BB_MAX_CLIENTS);
+	if (was)
+		snprintf(saved, sizeof(saved), "%s", was);
+	if (!cache)
+		setenv("PAGEPOOL_CACHE", "0", 1);
 	r = pp_connect(f->sock, pool, &c);
+	if (!cache && was)
+		setenv("PAGEPOOL_CACHE", saved, 1);
+	else if (!cache)
+		unsetenv("PAGEPOOL_CACHE");
 	if (r != 0)
 		print_error("pp_connect(%s, %s) = %d (%s)\n", f->sock, pool ? pool : "NULL", r,
 			    pp_strerror(r));
@@ -30,6 +43,16 @@ struct pp_client *bb_client(struct bb *f, const char *pool)
 	assert_non_null(c);
 	f->clients[i] = c;
 	return c;
+}
+
+struct pp_client *bb_client(struct bb *f, const char *pool)
+{
+	return client_open(f, pool, false);
+}
+
+struct pp_client *bb_client_cached(struct bb *f, const char *pool)
+{
+	return client_open(f, pool, true);
 }
 
 void bb_client_close(struct bb *f, struct pp_client *c)

@@ -14,8 +14,13 @@
 #include "bb_fixture.h"
 
 /* Connect through libpagepool to `pool` (NULL: default); asserts success.
- * The fixture closes it at teardown unless bb_client_close() did. */
+ * The fixture closes it at teardown unless bb_client_close() did.
+ * bb_client connects without a client cache (PAGEPOOL_CACHE=0 for the
+ * connect), so the counts a test reads are exactly what it allocated;
+ * bb_client_cached leaves the environment as it is (the library's default:
+ * a cache where the pool has one). */
 struct pp_client *bb_client(struct bb *f, const char *pool);
+struct pp_client *bb_client_cached(struct bb *f, const char *pool);
 void bb_client_close(struct bb *f, struct pp_client *c);
 
 /* Assert a libpagepool return code, naming both sides. */

@@ -1,0 +1,777 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_clientcache.c - libpagepool's side of the client cache (issue 15,
+ * client/ccache.c), through the library only: a cache hit costs no round
+ * trip (pp_stat's calls), refills and spills move a batch each, a block in
+ * the cache cannot be freed, offered or released again (-EALREADY, nothing
+ * sent), PP_ZERO zeroes a hit, a drain by the daemon is seen by the next
+ * operation, PAGEPOOL_CACHE=0 and a pool without caching leave the library
+ * without a cache, and pp_close gives every cached page back.  A stand-in
+ * daemon (a child that speaks just enough of the protocol) answers CacheMap
+ * with refusals and broken regions: the library connects without a cache.
+ *
+ * The pool caches 64 pages (client_cache_high) and moves 16 at a time
+ * (client_cache_batch): order k keeps 64 >> k blocks, moves 16 >> k.
+ * Idle decay is off, so only the test drains.
+ */
+#include <sys/mman.h>
+
+#include "bb.h"
+#include "libpp.h"
+
+#define HIGH	64
+#define BATCH	16
+#define NPAIRS	1000
+
+static const char conf_cache[] =
+	"[daemon]\n"
+	"socket = @SOCKET@\n"
+	"admin_socket = @DIR@/admin.sock\n"
+	"workers = 1\n"
+	"decay_interval = 0\n"
+	"\n"
+	"[pool default]\n"
+	"size = 16M\n"
+	"client_cache_high = 64\n"
+	"client_cache_batch = 16\n";
+
+static const char conf_nocache[] =
+	"[daemon]\n"
+	"socket = @SOCKET@\n"
+	"workers = 1\n"
+	"decay_interval = 0\n"
+	"\n"
+	"[pool default]\n"
+	"size = 16M\n"
+	"client_cache_high = 0\n";
+
+/* The same, with a quota of 32 pages a connection. */
+static const char conf_quota[] =
+	"[daemon]\n"
+	"socket = @SOCKET@\n"
+	"workers = 1\n"
+	"decay_interval = 0\n"
+	"\n"
+	"[pool default]\n"
+	"size = 16M\n"
+	"quota_pages = 32\n"
+	"client_cache_high = 64\n"
+	"client_cache_batch = 16\n";
+
+/* Teardown that also clears what the tests put in the environment. */
+static int env_teardown(void **state)
+{
+	unsetenv("PAGEPOOL_CACHE");
+	return bb_teardown(state);
+}
+
+#define cc_test(fn) cmocka_unit_test_setup_teardown(fn, bb_setup, env_teardown)
+
+/* One page allocated and freed: afterwards the order-0 list is warm. */
+static void warm_up(struct pp_client *c)
+{
+	uint32_t pfn;
+	unsigned got;
+
+	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &pfn, &got), 0);
+	assert_int_equal(got, 1);
+	bb_assert_rc(c, pp_free(c, &pfn, 1, NULL), 0);
+}
+
+/* ---- 1. a hit costs no round trip ------------------------------------------ */
+
+static void test_hits_no_round_trip(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c;
+	struct pp_stat a, b;
+	uint32_t pfn;
+	unsigned got;
+
+	bb_start(f, conf_cache);
+	c = bb_client_cached(f, NULL);
+	warm_up(c);
+	a = bb_stat(c);
+	assert_true(a.cached > 0);
+	assert_int_equal(a.held, a.cached);	/* the cache's pages are c's own */
+	for (unsigned i = 0; i < NPAIRS; i++) {
+		bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &pfn, &got), 0);
+		assert_int_equal(got, 1);
+		bb_assert_rc(c, pp_free(c, &pfn, 1, NULL), 0);
+	}
+	b = bb_stat(c);
+	print_message("%u alloc+free pairs: %llu round trips, %llu hits\n", NPAIRS,
+		      (unsigned long long)(b.calls - a.calls - 1),
+		      (unsigned long long)(b.cache_hits - a.cache_hits));
+	assert_int_equal(b.calls, a.calls + 1);		/* the pp_stat itself */
+	assert_int_equal(b.cache_hits, a.cache_hits + NPAIRS);
+	assert_int_equal(b.cache_misses, a.cache_misses);
+	assert_int_equal(b.cache_spills, a.cache_spills);
+	assert_int_equal(b.cached, a.cached);
+	assert_int_equal(b.allocated, a.allocated);
+	assert_int_equal(b.held, b.cached);
+}
+
+/* ---- 2. refills and spills, counted -------------------------------------------- */
+
+static void test_refill_spill_counts(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c;
+	static uint32_t pfns[NPAIRS];
+	struct pp_stat a, b, e;
+	unsigned got;
+
+	bb_start(f, conf_cache);
+	c = bb_client_cached(f, NULL);
+	a = bb_stat(c);
+	assert_int_equal(a.cached, 0);
+	for (unsigned i = 0; i < NPAIRS; i++) {
+		bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &pfns[i], &got), 0);
+		for (unsigned j = 0; j < i; j++)	/* never the same page twice */
+			assert_int_not_equal(pfns[i], pfns[j]);
+	}
+	b = bb_stat(c);
+	/* One refill of 16 per 16 allocations: ceil(1000 / 16) = 63, whose
+	 * 1008 pages leave 8 in the cache. */
+	print_message("%u single-page allocs: %llu refills, %llu round trips\n", NPAIRS,
+		      (unsigned long long)b.cache_misses,
+		      (unsigned long long)(b.calls - a.calls - 1));
+	assert_int_equal(b.cache_misses, (NPAIRS + BATCH - 1) / BATCH);
+	assert_int_equal(b.calls - a.calls - 1, b.cache_misses);
+	assert_int_equal(b.cached, 63 * BATCH - NPAIRS);
+	assert_int_equal(b.held, NPAIRS + b.cached);
+	assert_int_equal(b.cache_hits, NPAIRS - b.cache_misses);
+
+	for (unsigned i = 0; i < NPAIRS; i++)
+		bb_assert_rc(c, pp_free(c, &pfns[i], 1, NULL), 0);
+	e = bb_stat(c);
+	/* The list goes 8 -> 65 (57 frees), spills 16 -> 49, and again every
+	 * 16 frees: 1 + (1000 - 57) / 16 = 59 spills, 64 pages left. */
+	print_message("%u single-page frees: %llu spills\n", NPAIRS,
+		      (unsigned long long)e.cache_spills);
+	assert_int_equal(e.cache_spills, 59);
+	assert_int_equal(e.calls - b.calls - 1, e.cache_spills);
+	assert_int_equal(e.cached, HIGH);
+	assert_int_equal(e.held, HIGH);
+	assert_int_equal(e.allocated, HIGH);
+}
+
+/* ---- 3. a block in the cache is freed already ---------------------------------- */
+
+static void test_double_free_cached(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c;
+	uint32_t pfn, two[2];
+	unsigned got, bad = 99;
+	struct pp_stat a, b;
+
+	bb_start(f, conf_cache);
+	c = bb_client_cached(f, NULL);
+	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &pfn, &got), 0);
+	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &two[0], &got), 0);
+	bb_assert_rc(c, pp_free(c, &pfn, 1, NULL), 0);
+	a = bb_stat(c);
+	bb_assert_rc(c, pp_free(c, &pfn, 1, &bad), -EALREADY);
+	assert_int_equal(bad, 0);
+	assert_non_null(strstr(pp_last_error(c), "freed already"));
+	/* Behind a good block: refused whole, the good one stays c's. */
+	two[1] = pfn;
+	bad = 99;
+	bb_assert_rc(c, pp_free(c, two, 2, &bad), -EALREADY);
+	assert_int_equal(bad, 1);
+	b = bb_stat(c);
+	assert_int_equal(b.calls, a.calls + 1);		/* nothing sent but the pp_stat */
+	assert_int_equal(b.cached, a.cached);
+	assert_int_equal(b.allocated, a.allocated);
+	assert_int_equal(b.held, a.held);
+	/* The good block is still c's, and the cache takes it. */
+	bb_assert_rc(c, pp_free(c, &two[0], 1, NULL), 0);
+	b = bb_stat(c);
+	assert_int_equal(b.cached, a.cached + 1);
+	assert_int_equal(b.held, b.cached);
+}
+
+/* The daemon's answer when the cache does not know a pfn: a duplicate in
+ * one call is refused whole, and the blocks stay c's (the cache takes them
+ * afterwards); a pfn c never had is the daemon's to refuse. */
+static void test_unknown_pfns_ask_daemon(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c;
+	uint32_t p[3];
+	unsigned got, bad = 99;
+	struct pp_stat a, b;
+
+	bb_start(f, conf_cache);
+	c = bb_client_cached(f, NULL);
+	bb_assert_rc(c, pp_alloc(c, 0, 2, 0, p, &got), 0);
+	p[2] = p[0];
+	a = bb_stat(c);
+	bb_assert_rc(c, pp_free(c, p, 3, &bad), -EINVAL);
+	assert_int_equal(bad, 2);
+	b = bb_stat(c);
+	assert_int_equal(b.calls, a.calls + 2);	/* the free went to the daemon */
+	assert_int_equal(b.held, a.held);
+	bb_assert_rc(c, pp_free(c, p, 2, &bad), 0);
+	b = bb_stat(c);
+	assert_int_equal(b.calls, a.calls + 3);	/* into the cache */
+	assert_int_equal(b.held, b.cached);
+	/* Another client's block, never c's: its free is the daemon's. */
+	{
+		struct pp_client *o = bb_client_cached(f, NULL);
+		uint32_t q;
+
+		bb_assert_rc(o, pp_alloc(o, 3, 1, 0, &q, &got), 0);
+		bad = 99;
+		bb_assert_rc(c, pp_free(c, &q, 1, &bad), -EPERM);
+		assert_int_equal(bad, 0);
+	}
+}
+
+/* Blocks freed by a round trip (more than fit in the cache) are no longer
+ * known as c's: freeing one again asks the daemon, which refuses it. */
+static void test_plain_free_forgets(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c;
+	uint32_t p[HIGH + 1];
+	unsigned got, bad = 99;
+	struct pp_stat a, b;
+
+	bb_start(f, conf_cache);
+	c = bb_client_cached(f, NULL);
+	bb_assert_rc(c, pp_alloc(c, 0, HIGH + 1, 0, p, &got), 0);	/* above high: no hit */
+	bb_assert_rc(c, pp_free(c, p, HIGH + 1, NULL), 0);		/* does not fit */
+	a = bb_stat(c);
+	assert_int_equal(a.held, 0);
+	assert_int_equal(a.cached, 0);
+	bb_assert_rc(c, pp_free(c, &p[1], 1, &bad), -EALREADY);
+	assert_int_equal(bad, 0);
+	b = bb_stat(c);
+	assert_int_equal(b.calls, a.calls + 2);		/* the daemon answered */
+	assert_int_equal(b.cached, 0);
+}
+
+/* ---- 4. PP_ZERO on a hit -------------------------------------------------------- */
+
+static void test_zero_on_hit(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c;
+	size_t ps;
+	uint32_t p[4], q[4];
+	unsigned got;
+	struct pp_stat a, b;
+
+	bb_start(f, conf_cache);
+	c = bb_client_cached(f, NULL);
+	ps = pp_info(c)->page_size;
+	/* Order 1: two pages per block; the list keeps 32 blocks. */
+	bb_assert_rc(c, pp_alloc(c, 1, 1, 0, p, &got), 0);	/* a refill */
+	bb_assert_rc(c, pp_alloc(c, 1, 3, 0, p + 1, &got), 0);	/* a hit of 3 */
+	for (unsigned i = 0; i < 4; i++)
+		memset(pp_page(c, p[i]), 0xa5, 2 * ps);
+	bb_assert_rc(c, pp_free(c, p, 4, NULL), 0);
+	a = bb_stat(c);
+	bb_assert_rc(c, pp_alloc(c, 1, 4, PP_ZERO, q, &got), 0);
+	assert_int_equal(got, 4);
+	b = bb_stat(c);
+	assert_int_equal(b.calls, a.calls + 1);			/* a hit */
+	assert_int_equal(b.cache_hits, a.cache_hits + 1);
+	for (unsigned i = 0; i < 4; i++) {
+		const uint8_t *m = pp_page(c, q[i]);
+
+		assert_int_equal(q[i] % 2, 0);
+		for (size_t k = 0; k < 2 * ps; k++)
+			if (m[k]) {
+				print_error("PP_ZERO hit: pfn %u byte %zu = %#x\n", q[i], k, m[k]);
+				fail();
+			}
+	}
+	/* The same blocks came back (the cache is c's own). */
+	for (unsigned i = 0; i < 4; i++) {
+		bool found = false;
+
+		for (unsigned j = 0; j < 4; j++)
+			found |= q[i] == p[j];
+		assert_true(found);
+	}
+	/* One block: the last one freed comes back first, zeroed. */
+	memset(pp_page(c, q[0]), 0x5a, 2 * ps);
+	bb_assert_rc(c, pp_free(c, q, 1, NULL), 0);
+	a = bb_stat(c);
+	bb_assert_rc(c, pp_alloc(c, 1, 1, PP_ZERO, p, &got), 0);
+	b = bb_stat(c);
+	assert_int_equal(b.calls, a.calls + 1);
+	assert_int_equal(p[0], q[0]);
+	for (size_t k = 0; k < 2 * ps; k++)
+		assert_int_equal(((const uint8_t *)pp_page(c, p[0]))[k], 0);
+}
+
+/* ---- 5. a cached block cannot be offered or released ------------------------------ */
+
+static void test_offer_cached_refused(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c;
+	struct pp_token tok;
+	uint32_t p[2], out[4];
+	unsigned got, bad = 99, n;
+	struct pp_stat a, b;
+
+	bb_start(f, conf_cache);
+	c = bb_client_cached(f, NULL);
+	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &p[0], &got), 0);
+	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &p[1], &got), 0);
+	bb_assert_rc(c, pp_free(c, &p[1], 1, NULL), 0);
+	a = bb_stat(c);
+	bb_assert_rc(c, pp_offer(c, 0, p, 2, 0, 0, &tok, &bad), -EALREADY);
+	assert_int_equal(bad, 1);
+	memset(&tok, 0, sizeof(tok));
+	bad = 99;
+	bb_assert_rc(c, pp_take_release(c, &tok, &p[1], 1, &bad, out, 4, &n, NULL, NULL),
+		     -EALREADY);
+	assert_int_equal(bad, 0);
+	b = bb_stat(c);
+	assert_int_equal(b.calls, a.calls + 1);
+	assert_int_equal(b.held, a.held);
+	assert_int_equal(b.offers, 0);
+	/* The owned one can be offered; once offered the cache does not take
+	 * it back: its free is the daemon's (EBUSY). */
+	bb_assert_rc(c, pp_offer(c, 0, p, 1, 0, 0, &tok, &bad), 0);
+	bad = 99;
+	bb_assert_rc(c, pp_free(c, p, 1, &bad), -EBUSY);
+	assert_int_equal(bad, 0);
+}
+
+/* A hand-off taken is the taker's: its free goes to the taker's cache. */
+static void test_taken_blocks_cached(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *giver, *c;
+	struct pp_token tok;
+	uint32_t p[4], out[64];
+	unsigned n, order, flags;
+	struct pp_stat a, b;
+
+	bb_start(f, conf_cache);
+	giver = bb_client_cached(f, NULL);
+	c = bb_client_cached(f, NULL);
+	bb_assert_rc(giver, pp_loan(giver, 0, 4, 0, 0, p, &tok), 0);
+	bb_assert_rc(c, pp_take(c, &tok, out, 64, &n, &order, &flags), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(flags, 0);
+	a = bb_stat(c);
+	bb_assert_rc(c, pp_free(c, out, n, NULL), 0);
+	b = bb_stat(c);
+	assert_int_equal(b.calls, a.calls + 1);
+	assert_int_equal(b.cached, a.cached + 4);
+	assert_int_equal(b.held, b.cached);
+}
+
+/* ---- 6. a drain by the daemon ---------------------------------------------------- */
+
+static void admin_drain_clients(struct bb *f, uint64_t *pages)
+{
+	Pagepool__V1__AdminDrainReq d = PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT;
+	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
+	bb_admin_response *r;
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/admin.sock", f->dir);
+	d.clients = true;
+	d.pool = (char *)"";
+	d.mode = (char *)"";
+	q.id = 1;
+	q.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_DRAIN;
+	q.drain = &d;
+	assert_int_equal(bb_admin_call(bb_raw_at(f, path), &q, &r), 0);
+	if (r->status != 0)
+		print_error("drain --clients: %s\n", r->error);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(r->body_case, PAGEPOOL__V1__ADMIN_RESPONSE__BODY_DRAINED);
+	*pages = r->drained->pages;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+static void test_drain_seen(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c;
+	uint32_t p[8];
+	unsigned got;
+	uint64_t pages;
+	struct pp_stat a, b;
+
+	bb_start(f, conf_cache);
+	c = bb_client_cached(f, NULL);
+	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &p[0], &got), 0);	/* 15 left cached */
+	a = bb_stat(c);
+	assert_int_equal(a.cached, BATCH - 1);
+	admin_drain_clients(f, &pages);
+	assert_int_equal(pages, BATCH - 1);
+	b = bb_stat(c);
+	assert_int_equal(b.cache_drains, a.cache_drains + 1);
+	assert_int_equal(b.cached, 0);
+	assert_int_equal(b.held, 1);
+	assert_int_equal(b.allocated, 1);
+	/* The next allocation refills the set the daemon switched to (the
+	 * library reads `active` afresh); p[0] is still c's. */
+	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &p[1], &got), 0);
+	b = bb_stat(c);
+	assert_int_equal(b.cache_misses, a.cache_misses + 1);
+	assert_int_equal(b.cached, BATCH - 1);
+	assert_int_not_equal(p[1], p[0]);
+	/* ... so that the next drain finds them there. */
+	admin_drain_clients(f, &pages);
+	assert_int_equal(pages, BATCH - 1);
+	b = bb_stat(c);
+	assert_int_equal(b.cache_drains, a.cache_drains + 2);
+	assert_int_equal(b.cached, 0);
+	assert_int_equal(b.held, 2);
+	assert_int_equal(b.allocated, 2);
+	bb_assert_rc(c, pp_free(c, p, 2, NULL), 0);
+	b = bb_stat(c);
+	assert_int_equal(b.held, b.cached);
+	assert_int_equal(b.cached, 2);
+}
+
+/* ---- 7. no cache: the environment, or the pool ------------------------------------ */
+
+/* 10 pairs; each must cost two round trips, and nothing stays held. */
+static void expect_uncached(struct pp_client *c)
+{
+	struct pp_stat a, b;
+	uint32_t pfn;
+	unsigned got;
+
+	a = bb_stat(c);
+	for (unsigned i = 0; i < 10; i++) {
+		bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &pfn, &got), 0);
+		bb_assert_rc(c, pp_free(c, &pfn, 1, NULL), 0);
+	}
+	b = bb_stat(c);
+	assert_int_equal(b.calls, a.calls + 21);
+	assert_int_equal(b.cached, 0);
+	assert_int_equal(b.cache_hits + b.cache_misses + b.cache_spills, 0);
+	assert_int_equal(b.held, 0);
+	assert_int_equal(b.allocated, 0);
+}
+
+static void test_env_off(void **state)
+{
+	struct bb *f = *state;
+
+	bb_start(f, conf_cache);
+	assert_int_equal(setenv("PAGEPOOL_CACHE", "0", 1), 0);
+	expect_uncached(bb_client_cached(f, NULL));
+	/* Anything else leaves it on. */
+	assert_int_equal(setenv("PAGEPOOL_CACHE", "1", 1), 0);
+	{
+		struct pp_client *c = bb_client_cached(f, NULL);
+		struct pp_stat st;
+
+		warm_up(c);
+		st = bb_stat(c);
+		assert_int_equal(st.cached, BATCH);
+	}
+}
+
+static void test_pool_off(void **state)
+{
+	struct bb *f = *state;
+
+	bb_start(f, conf_nocache);
+	expect_uncached(bb_client_cached(f, NULL));
+}
+
+/* The quota as the caller sees it: the cache's blocks count against it, but
+ * an allocation refused for them is asked again without them. */
+static void test_quota_gives_cache_back(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c;
+	uint32_t p[32];
+	unsigned got, n;
+	struct pp_stat st;
+
+	bb_start(f, conf_quota);
+	c = bb_client_cached(f, NULL);
+	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, p, &got), 0);
+	st = bb_stat(c);
+	assert_int_equal(st.cached, BATCH - 1);
+	/* 1 + 15 cached + 20 > 32: the cache goes back, then the 20 fit. */
+	bb_assert_rc(c, pp_alloc(c, 0, 20, 0, p + 1, &got), 0);
+	st = bb_stat(c);
+	assert_int_equal(st.cached, 0);
+	assert_int_equal(st.held, 21);
+	/* One page at a time up to the quota exactly. */
+	for (n = 21; n < 32; n++)
+		bb_assert_rc(c, pp_alloc(c, 0, 1, 0, p + n, &got), 0);
+	st = bb_stat(c);
+	assert_int_equal(st.held - st.cached, 32);
+	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, p, &got), -EDQUOT);
+}
+
+/* ---- 8. pp_close gives everything back ----------------------------------------- */
+
+static void test_close_returns_all(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c, *watch;
+	uint32_t p[4];
+	unsigned got;
+	struct pp_stat st;
+
+	bb_start(f, conf_cache);
+	watch = bb_client_cached(f, NULL);
+	c = bb_client_cached(f, NULL);
+	for (unsigned k = 0; k < 4; k++) {
+		bb_assert_rc(c, pp_alloc(c, k, 1, 0, &p[k], &got), 0);
+		bb_assert_rc(c, pp_free(c, &p[k], 1, NULL), 0);
+	}
+	st = bb_stat(c);
+	assert_int_equal(st.cached, 4 * BATCH);		/* a batch of every order */
+	assert_int_equal(st.held, st.cached);
+	assert_int_equal(st.allocated, st.cached);
+	bb_client_close(f, c);
+	st = bb_expect_allocated(watch, 0, 2000);
+	bb_assert_total(&st);
+}
+
+/* ---- 9. a daemon whose region the library cannot use -------------------------- */
+
+enum standin_mode {
+	SI_GOOD,		/* a region as proto/ccache.h says */
+	SI_REFUSE,		/* CacheMap answered EPERM */
+	SI_NO_FD,		/* CacheMapped without the memfd */
+	SI_BAD_MAGIC,
+	SI_BAD_VERSION,		/* CacheMapped.version */
+	SI_SHORT,		/* a memfd shorter than PP_CC_SIZE */
+	SI_UNSEALED,		/* a memfd that could shrink under the mapping */
+	SI_CLOSE,		/* the connection closed instead of an answer */
+	SI_NMODES
+};
+
+/* Frame and send r with fd (when >= 0) on s.  0 or -1. */
+static int standin_send(int s, const wire_response *r, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	uint8_t *buf;
+	size_t len;
+	int ok;
+
+	if (wire_encode(&r->base, UINT32_MAX, &buf, &len) != 0)
+		return -1;
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&cbuf, 0, sizeof(cbuf));
+		m.msg_control = cbuf.buf;
+		m.msg_controllen = sizeof(cbuf.buf);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	ok = sendmsg(s, &m, MSG_NOSIGNAL) == (ssize_t)len;
+	free(buf);
+	return ok ? 0 : -1;
+}
+
+/* A sealed memfd of `size` bytes (seals: F_SEAL_SHRINK | F_SEAL_GROW unless
+ * !sealed) starting with a region header; -1 on failure. */
+static int standin_memfd(size_t size, bool sealed, uint32_t magic)
+{
+	int fd = memfd_create("standin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	uint32_t head[3] = { magic, PP_CC_VERSION, (uint32_t)PP_CC_SIZE };
+
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0 ||
+	    pwrite(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	    (sealed && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0))
+		return -1;
+	return fd;
+}
+
+/* The answer to CacheMap (request id 2) in `mode`. */
+static int standin_cachemap(int s, enum standin_mode mode)
+{
+	Pagepool__V1__CacheMapped cm = PAGEPOOL__V1__CACHE_MAPPED__INIT;
+	wire_response r = PAGEPOOL__V1__RESPONSE__INIT;
+	int fd = -1, err;
+
+	r.id = 2;
+	if (mode == SI_REFUSE) {
+		r.status = PAGEPOOL__V1__STATUS__EPERM;
+		r.error = "no cache for you";
+		return standin_send(s, &r, -1);
+	}
+	cm.size = PP_CC_SIZE;
+	cm.version = mode == SI_BAD_VERSION ? PP_CC_VERSION + 1 : PP_CC_VERSION;
+	cm.high = HIGH;
+	cm.batch = BATCH;
+	r.body_case = PAGEPOOL__V1__RESPONSE__BODY_CACHE_MAPPED;
+	r.cache_mapped = &cm;
+	if (mode != SI_NO_FD) {
+		fd = standin_memfd(mode == SI_SHORT ? 4096 : PP_CC_SIZE, mode != SI_UNSEALED,
+				   mode == SI_BAD_MAGIC ? ~PP_CC_MAGIC : PP_CC_MAGIC);
+		if (fd < 0)
+			return -1;
+	}
+	err = standin_send(s, &r, fd);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* A Welcome (request id 1) granting FEATURE_CACHE, with a 1 MiB arena. */
+static int standin_welcome(int s)
+{
+	Pagepool__V1__Welcome w = PAGEPOOL__V1__WELCOME__INIT;
+	wire_response r = PAGEPOOL__V1__RESPONSE__INIT;
+	int arena = memfd_create("standin-arena", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int err;
+
+	if (arena < 0 || ftruncate(arena, 1 << 20) < 0 ||
+	    fcntl(arena, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
+		return -1;
+	w.version = WIRE_VERSION;
+	w.pool = "default";
+	w.page_size = 4096;
+	w.arena_size = 1 << 20;
+	w.max_count = 64;
+	w.max_frame = WIRE_MAX_FRAME_DEFAULT;
+	w.max_order = 8;
+	w.features = PAGEPOOL__V1__FEATURE__FEATURE_CACHE;
+	w.cache_high = HIGH;
+	w.cache_batch = BATCH;
+	r.id = 1;
+	r.body_case = PAGEPOOL__V1__RESPONSE__BODY_WELCOME;
+	r.welcome = &w;
+	err = standin_send(s, &r, arena);
+	close(arena);
+	return err;
+}
+
+/*
+ * Child: accept one connection on lfd, answer the hello (its first read)
+ * and the CacheMap (the second) as `mode` says, then read until the
+ * client's EOF: exit 0, anything else non-zero.  Bounded by 10 s.
+ */
+static void __attribute__((noreturn)) standin_run(int lfd, enum standin_mode mode)
+{
+	int64_t deadline = bb_now_ms() + 10000;
+	struct pollfd pf = { .fd = lfd, .events = POLLIN };
+	char buf[4096];
+
+	if (poll(&pf, 1, 10000) != 1)
+		_exit(2);
+	pf.fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (pf.fd < 0)
+		_exit(3);
+	for (unsigned nread = 0;; nread++) {
+		ssize_t n;
+
+		if (poll(&pf, 1, bb_left_ms(deadline)) != 1)
+			_exit(4);
+		n = read(pf.fd, buf, sizeof(buf));
+		if (n == 0)
+			_exit(0);
+		if (n < 0)
+			_exit(5);
+		if (nread == 0 && standin_welcome(pf.fd) != 0)
+			_exit(6);
+		if (nread == 1 && mode == SI_CLOSE)
+			_exit(0);
+		if (nread == 1 && standin_cachemap(pf.fd, mode) != 0)
+			_exit(7);
+	}
+}
+
+static pid_t standin_start(struct bb *f, enum standin_mode mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pid_t pid;
+
+	bb_mkdir(f);
+	assert_true(lfd >= 0);
+	strcpy(sa.sun_path, f->sock);
+	unlink(f->sock);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	pid = bb_fork(f);
+	if (pid == 0)
+		standin_run(lfd, mode);
+	close(lfd);
+	return pid;
+}
+
+static void test_unusable_region(void **state)
+{
+	static const char *const names[SI_NMODES] = {
+		"good", "refused", "no fd", "bad magic", "bad version", "short", "unsealed",
+		"closed",
+	};
+	struct bb *f = *state;
+
+	for (int mode = 0; mode < SI_NMODES; mode++) {
+		struct pp_client *c = NULL;
+		pid_t kid = standin_start(f, (enum standin_mode)mode);
+		int err = pp_connect(f->sock, NULL, &c);
+
+		print_message("region %s: pp_connect %d, cache %s\n", names[mode], err,
+			      c && c->cc.r ? "on" : "off");
+		if (mode == SI_CLOSE) {	/* a broken transport is pp_connect's failure */
+			assert_int_equal(err, -ECONNRESET);
+			assert_null(c);
+			assert_int_equal(bb_kid_wait(f, kid, 5000), 0);
+			continue;
+		}
+		assert_int_equal(err, 0);
+		assert_string_equal(pp_last_error(c), "");
+		if (mode == SI_GOOD) {
+			assert_non_null(c->cc.r);
+			assert_non_null(c->cc.tag);
+			assert_int_equal(c->cc.high[0], HIGH);
+			assert_int_equal(c->cc.batch[3], BATCH >> 3);
+		} else {
+			assert_null(c->cc.r);
+			assert_null(c->cc.tag);
+		}
+		pp_close(c);
+		assert_int_equal(bb_kid_wait(f, kid, 5000), 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cc_test(test_hits_no_round_trip),
+		cc_test(test_refill_spill_counts),
+		cc_test(test_double_free_cached),
+		cc_test(test_unknown_pfns_ask_daemon),
+		cc_test(test_plain_free_forgets),
+		cc_test(test_zero_on_hit),
+		cc_test(test_offer_cached_refused),
+		cc_test(test_taken_blocks_cached),
+		cc_test(test_drain_seen),
+		cc_test(test_env_off),
+		cc_test(test_pool_off),
+		cc_test(test_quota_gives_cache_back),
+		cc_test(test_close_returns_all),
+		cc_test(test_unusable_region),
+	};
+
+	return cmocka_run_group_tests_name("libpagepool client cache", tests, NULL, NULL);
+}
