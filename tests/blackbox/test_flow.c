@@ -628,8 +628,11 @@ static struct pp_client *connect_retry(struct bb *f, int timeout_ms)
 	for (i = 0; i < BB_MAX_CLIENTS && f->clients[i]; i++)
 		;
 	assert_true(i < BB_MAX_CLIENTS);
+	/* Without a client cache, as bb_client: the counts read are exact. */
+	setenv("PAGEPOOL_CACHE", "0", 1);
 	while ((r = pp_connect(f->sock, NULL, &c)) != 0 && bb_left_ms(deadline) > 0)
 		poll(NULL, 0, 5);
+	unsetenv("PAGEPOOL_CACHE");
 	if (r != 0)
 		print_error("pp_connect: %s (%s) for %d ms\n", pp_strerror(r),
 			    pp_last_error(NULL), timeout_ms);
