@@ -45,7 +45,10 @@ static inline unsigned cache_enter(struct libpp_cache *cc)
 {
 	cc->seq++;
 	(void)__atomic_exchange_n(&cc->r->seq, cc->seq, __ATOMIC_SEQ_CST);
-	return __atomic_load_n(&cc->r->active, __ATOMIC_ACQUIRE) & 1;
+	/* SEQ_CST, not ACQUIRE: C11 orders a seq_cst store before a later load
+	 * only when both are seq_cst (an acquire load could pass the exchange
+	 * on AArch64's LDAPR).  On x86 it is the same plain load. */
+	return __atomic_load_n(&cc->r->active, __ATOMIC_SEQ_CST) & 1;
 }
 
 /* Leave it: everything written to the set is visible before the even seq. */
@@ -351,7 +354,7 @@ static unsigned cache_grab(struct pp_client *c, unsigned k, uint32_t *buf, unsig
  * when there were any.  The cache's blocks count against c's quota, and a
  * request refused for the quota must not be refused for them.
  */
-static bool cache_give_back(struct pp_client *c)
+bool libpp_cache_give_back(struct pp_client *c)
 {
 	uint32_t buf[PP_CC_CAP];
 	unsigned max = c->info.max_count < PP_CC_CAP ? c->info.max_count : PP_CC_CAP, n;
@@ -376,7 +379,7 @@ static int __attribute__((noinline)) cache_alloc_plain(struct pp_client *c, unsi
 	int err;
 
 	err = libpp_alloc_rpc(c, order, count, flags, pfns, &n);
-	if (err == -EDQUOT && c->cc.r && cache_give_back(c))
+	if (err == -EDQUOT && c->cc.r && libpp_cache_give_back(c))
 		err = libpp_alloc_rpc(c, order, count, flags, pfns, &n);
 	if (err)
 		return err;
@@ -407,8 +410,11 @@ static int __attribute__((noinline)) cache_refill(struct pp_client *c, unsigned 
 	cc->misses++;
 	cache_publish(cc);
 	err = libpp_alloc_rpc(c, order, want, PP_PARTIAL | (flags & PP_NOWAIT), buf, &n);
+	/* PARTIAL: ENOMEM or EAGAIN means not one block, which a request of
+	 * one would not get either; only the quota counts the whole batch. */
 	if (err)
-		return c->t.broken ? err : cache_alloc_plain(c, order, 1, flags, pfn, NULL);
+		return c->t.broken || err != -EDQUOT ? err :
+		       cache_alloc_plain(c, order, 1, flags, pfn, NULL);
 	libpp_cache_tag(c, buf, n, order, true);
 	*pfn = buf[0];
 	if (n > 1) {

@@ -85,6 +85,10 @@ static int offer_send(struct pp_client *c, Pagepool__V1__Offer *of, unsigned n,
 	req.body_case = PAGEPOOL__V1__REQUEST__BODY_OFFER;
 	req.offer = of;
 	err = libpp_call(c, &req, &resp, NULL);
+	/* Refused for the quota, which the cache's pages count in: nothing
+	 * changed, so ask again without them. */
+	if (err == -EDQUOT && libpp_cache_give_back(c))
+		err = libpp_call(c, &req, &resp, NULL);
 	if (!err)
 		err = libpp_expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_OFFERED);
 	if (err)
@@ -244,6 +248,14 @@ PP_EXPORT int pp_take_release(struct pp_client *c, const struct pp_token *token,
 	req.body_case = PAGEPOOL__V1__REQUEST__BODY_TAKE;
 	req.take = &take;
 	err = libpp_call(c, &req, &resp, NULL);
+	if (err == -EDQUOT && libpp_cache_give_back(c)) {
+		/* The take was refused for the quota, the release (if any) went
+		 * through: take again, without the cache's pages and the release. */
+		libpp_cache_untag(c, release, nrelease);
+		take.n_release = 0;
+		nrelease = 0;
+		err = libpp_call(c, &req, &resp, NULL);
+	}
 	if (!err)
 		err = libpp_expect_body(c, resp, PAGEPOOL__V1__RESPONSE__BODY_TAKEN);
 	if (err) {

@@ -166,4 +166,9 @@ void libpp_cache_untag(struct pp_client *c, const uint32_t *pfns, size_t n);
 /* pp_stat's cache fields. */
 void libpp_cache_stat(const struct pp_client *c, struct pp_stat *st);
 
+/* Give every cached block back (Free round trips): true when there were
+ * any.  For a request refused with EDQUOT, to be asked again once: the
+ * cache's pages count against c's quota. */
+bool libpp_cache_give_back(struct pp_client *c);
+
 #endif

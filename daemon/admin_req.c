@@ -304,7 +304,7 @@ static void handle_drain_clients(struct daemon *d, const Pagepool__V1__AdminDrai
 		admin_req_err(rp, ENOENT, "no client %lu with a cache", (unsigned long)q->client_id);
 		return;
 	}
-	ret = ccache_drain(d, idx, q->client_id, 0, &res);
+	ret = ccache_drain(d, idx, q->client_id, 0, d->cfg.cache_grace_ms, &res);
 	if (ret < 0) {
 		admin_req_err(rp, -ret, "client cache drain: %s", strerror(-ret));
 		return;
@@ -318,6 +318,7 @@ static void handle_drain_clients(struct daemon *d, const Pagepool__V1__AdminDrai
 	dr->mode = (char *)"clients";
 	dr->clients = res.clients;
 	dr->bad = res.bad;
+	dr->late = res.late;
 	dr->n_stuck = res.nstuck < CCACHE_STUCK_MAX ? res.nstuck : CCACHE_STUCK_MAX;
 	memcpy(stuck, res.stuck, dr->n_stuck * sizeof(*stuck));
 	dr->stuck = stuck;
@@ -405,7 +406,7 @@ static void handle_offline(struct daemon *d, const Pagepool__V1__AdminOfflineReq
 	 * lists are not sorted by range); a stuck client keeps its pages and is
 	 * named among the holders below. */
 	if (ccache_clients(idx))
-		ccache_drain(d, idx, 0, 0, NULL);
+		ccache_drain(d, idx, 0, 0, d->cfg.cache_grace_ms, NULL);
 	ret = pool_offline(d->pools[idx], q->start, q->count, h, ADMIN_MAX_HOLDERS, &nh, &busy);
 	if (ret == 0) {
 		log_info("pool %s: pages %u..%u offline", q->pool, q->start, q->start + q->count - 1);

@@ -41,6 +41,10 @@
 #include "pool.h"
 #include "worker.h"
 
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+
 /* A worker's part in the current drain request. */
 struct ccache_work {
 	uint64_t gen;			/* the request being worked on; 0: none */
@@ -48,6 +52,7 @@ struct ccache_work {
 	int pool_idx;			/* -1: every pool */
 	uint64_t client_id;		/* 0: every client */
 	unsigned flags;
+	unsigned bound_ms;		/* how long to wait for a busy client */
 	int tfd;			/* timerfd: re-poll of clients still inside an operation */
 	struct event *timer;		/* its read event */
 	unsigned backoff_us;
@@ -63,6 +68,7 @@ static uint64_t cc_gen;
 static int cc_pool_idx;
 static uint64_t cc_client_id;
 static unsigned cc_flags;
+static unsigned cc_bound_ms;
 static unsigned cc_pending;		/* workers yet to answer */
 static bool cc_busy;
 static struct ccache_result cc_res;
@@ -95,7 +101,11 @@ int ccache_map(struct conn *c, int *fdp)
 
 	if (c->cc)
 		return -EALREADY;
-	fd = memfd_create("pagepool-cache", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	/* No exec bits where the kernel has the flag (and requires it, with
+	 * vm.memfd_noexec = 2); before 6.3 it is refused as unknown. */
+	fd = memfd_create("pagepool-cache", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
+	if (fd < 0 && errno == EINVAL)
+		fd = memfd_create("pagepool-cache", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
 	/* Sealed: a client that could shrink it would make our reads fault. */
@@ -148,6 +158,22 @@ void ccache_destroy(struct conn *c)
 		close(cc->fd);
 	munmap(cc->r, PP_CC_SIZE);
 	free(cc);
+}
+
+uint64_t ccache_cached(struct daemon *d, int pool_idx)
+{
+	uint64_t pages = 0;
+
+	pthread_mutex_lock(&d->quota_lock);
+	for (uint32_t s = 0; s < d->cfg.max_connections; s++) {
+		struct conn *c = d->slots[s];
+		struct ccache *cc = c ? __atomic_load_n(&c->cc, __ATOMIC_ACQUIRE) : NULL;
+
+		if (cc && c->pool_idx == pool_idx)
+			pages += ccache_pages(cc);
+	}
+	pthread_mutex_unlock(&d->quota_lock);
+	return pages;
 }
 
 uint32_t ccache_clients(int pool_idx)
@@ -227,7 +253,10 @@ static void cc_flush(struct conn *c, struct ccache_work *cw)
 			continue;
 		qsort(buf, n, sizeof(buf[0]), cmp_u32);
 		for (uint32_t i = 0; i < n; i++) {
-			if ((i > 0 && buf[i] == buf[i - 1]) ||
+			/* Only a block head can be c's: anything else is refused
+			 * here, without pool_check_block's zone-locked walk. */
+			if ((i > 0 && buf[i] == buf[i - 1]) || buf[i] >= c->pool->npages ||
+			    page_state(&c->pool->pages[buf[i]]) != PG_ALLOC ||
 			    pool_check_block(c->pool, &c->owner, buf[i], (int)k) < 0) {
 				bad++;
 				continue;
@@ -326,7 +355,10 @@ static bool cc_spin(struct worker *w)
 static void cc_poll(struct worker *w)
 {
 	struct ccache_work *cw = w->ccw;
-	uint64_t now = now_ns(), bound = (uint64_t)w->d->cfg.cache_grace_ms * 1000000u;
+	uint64_t now, bound = (uint64_t)cw->bound_ms * 1000000u;
+	/* Reported as stuck only by a drain that waited the configured bound;
+	 * a shorter one (reclaim, decay) just leaves the cache waiting. */
+	bool report = cw->bound_ms >= w->d->cfg.cache_grace_ms;
 	unsigned left = 0;
 
 	cc_spin(w);
@@ -339,6 +371,8 @@ static void cc_poll(struct worker *w)
 			continue;
 		if (cc_quiet(cc)) {
 			cc_flush(c, cw);
+			cc->gen = 0;
+		} else if (now - cc->since_ns >= bound && !report) {
 			cc->gen = 0;
 		} else if (now - cc->since_ns >= bound) {
 			static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
@@ -357,8 +391,7 @@ static void cc_poll(struct worker *w)
 	if (left) {
 		struct itimerspec its = { .it_value = { 0, (long)cw->backoff_us * 1000 } };
 
-		if (cw->backoff_us < 4000)
-			cw->backoff_us *= 2;
+		cw->backoff_us = cw->backoff_us < 2000 ? cw->backoff_us * 2 : 4000;
 		if (timerfd_settime(cw->tfd, 0, &its, NULL) == 0)
 			return;
 		log_warn("worker %u: cannot arm the client cache timer", w->idx);
@@ -414,6 +447,7 @@ void ccache_worker_wake(struct worker *w)
 	cw->pool_idx = cc_pool_idx;
 	cw->client_id = cc_client_id;
 	cw->flags = cc_flags;
+	cw->bound_ms = cc_bound_ms;
 	pthread_mutex_unlock(&cc_lock);
 	if (cw->gen)			/* a request given up on: forget it */
 		timerfd_settime(cw->tfd, 0, &(struct itimerspec){ 0 }, NULL);
@@ -539,13 +573,13 @@ int ccache_decay(struct daemon *d, struct ccache_result *res)
 			memset(res, 0, sizeof(*res));
 		return 0;
 	}
-	return ccache_drain(d, -1, 0, CCACHE_IDLE, res);
+	return ccache_drain(d, -1, 0, CCACHE_IDLE, 0, res);
 }
 
 int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned flags,
-		 struct ccache_result *res)
+		 unsigned bound_ms, struct ccache_result *res)
 {
-	uint64_t gen, wait_ms = (uint64_t)d->cfg.cache_grace_ms + 1000;
+	uint64_t gen, wait_ms = (uint64_t)bound_ms + 1000;
 	struct worker *only = client_id ? cc_worker_of(d, client_id) : NULL;
 	struct timespec until;
 
@@ -566,6 +600,7 @@ int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned fl
 	cc_pool_idx = pool_idx;
 	cc_client_id = client_id;
 	cc_flags = flags;
+	cc_bound_ms = bound_ms;
 	memset(&cc_res, 0, sizeof(cc_res));
 	cc_pending = 0;
 	for (unsigned i = 0; i < d->nworkers; i++)

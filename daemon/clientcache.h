@@ -87,12 +87,23 @@ uint64_t ccache_pages(const struct ccache *cc);
 /*
  * Admin thread: drain the caches of every client of pool `pool_idx` (-1:
  * every pool), or only client `client_id` when it is not 0, and wait for
- * the workers (at most client_cache_grace_ms and a second).  *res (may be
- * NULL) says what was done.  0, or -EAGAIN when a drain is already running
- * (reentry from another admin path).
+ * the workers (at most bound_ms and a second).  A client still inside the
+ * operation it was in at the switch after bound_ms keeps its cache; it is
+ * reported as stuck when bound_ms is client_cache_grace_ms (an operator's
+ * drain, offline), and only left waiting for the next drain when shorter
+ * (reclaim waits CCACHE_RECLAIM_MS, the decay not at all), so that no
+ * client can hold the admin thread for long by sitting in an operation.
+ * *res (may be NULL) says what was done.  0, or -EAGAIN when a drain is
+ * already running (reentry from another admin path).
  */
+#define CCACHE_RECLAIM_MS	1
 int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned flags,
-		 struct ccache_result *res);
+		 unsigned bound_ms, struct ccache_result *res);
+
+/* Pages in the caches of pool_idx's clients, as their regions say (for
+ * reclaim: would a drain be worth it?).  Any thread but under no lock of
+ * the daemon's (takes d->quota_lock). */
+uint64_t ccache_cached(struct daemon *d, int pool_idx);
 
 /*
  * Admin thread, every decay_interval: drain the caches whose client did no

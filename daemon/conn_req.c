@@ -198,11 +198,15 @@ int conn_alloc(struct conn *c, const Pagepool__V1__Alloc *a, unsigned *got)
 		if (ret != -ENOMEM)
 			return ret;
 	}
-	/* Worth a drain when other pcps hold enough, or when clients cache
-	 * (their regions are not summed here: the drain finds out). */
-	if (c->park_ticket || !reclaim_enabled() ||
-	    !(reclaim_worth(c->pool, c->pcp, (uint64_t)a->count << a->order) ||
-	      ccache_clients(c->pool_idx)))
+	/* Worth a drain when other pcps hold enough, or with what the clients'
+	 * caches hold (their regions summed, under the slots' lock: a failed
+	 * allocation's path only). */
+	if (c->park_ticket || !reclaim_enabled())
+		return -ENOMEM;
+	if (!reclaim_worth(c->pool, c->pcp, (uint64_t)a->count << a->order) &&
+	    !(ccache_clients(c->pool_idx) &&
+	      reclaim_worth_cached(c->pool, c->pcp, (uint64_t)a->count << a->order,
+				   ccache_cached(c->d, c->pool_idx))))
 		return -ENOMEM;
 	return -EINPROGRESS;
 }

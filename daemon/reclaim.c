@@ -36,7 +36,12 @@ static struct event *reclaim_ev;
 
 bool reclaim_worth(struct pool *pool, struct pcp *self, uint64_t pages)
 {
-	uint64_t cached = 0, own = self ? (uint64_t)pcp_count_remote(self) : 0;
+	return reclaim_worth_cached(pool, self, pages, 0);
+}
+
+bool reclaim_worth_cached(struct pool *pool, struct pcp *self, uint64_t pages, uint64_t clients)
+{
+	uint64_t cached = clients, own = self ? (uint64_t)pcp_count_remote(self) : 0;
 
 	for (unsigned i = 0; i < pool->npcp; i++)
 		if (pool->pcps[i] != self)
@@ -96,7 +101,9 @@ static void reclaim_cb(evutil_socket_t fd, short what, void *arg)
 			struct ccache_result res = { 0 };
 			uint64_t more = 0;
 
-			ccache_drain(d, (int)i, 0, 0, &res);
+			ccache_drain(d, (int)i, 0, 0,
+				     d->cfg.cache_grace_ms < CCACHE_RECLAIM_MS ?
+				     d->cfg.cache_grace_ms : CCACHE_RECLAIM_MS, &res);
 			if (res.pages)
 				ret = pool_drain(d->pools[i], -1, 0, &more);
 			pages += more;

@@ -48,6 +48,8 @@ void reclaim_stop(void);
  * means the pool is truly short: answer ENOMEM at once.
  */
 bool reclaim_worth(struct pool *pool, struct pcp *self, uint64_t pages);
+/* The same with `cached` pages more in client caches (clientcache.h). */
+bool reclaim_worth_cached(struct pool *pool, struct pcp *self, uint64_t pages, uint64_t cached);
 
 /* Worker: does an admin thread serve drain requests (reclaim_start)? */
 bool reclaim_enabled(void);

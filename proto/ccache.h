@@ -23,7 +23,7 @@
  *     ...     pop or push on list[active][order] only;
  *     leave:  seq += 1 (even), a release store.
  *
- * The daemon's remote drain (daemon/ccache.c): write the spare's counts 0,
+ * The daemon's remote drain (daemon/clientcache.c): write the spare's counts 0,
  * store `active` = spare, a full fence, read seq.  If seq was even, or once
  * it differs from what was read, no cache operation can still use the old
  * set (any operation entered later reads the new `active`: the two fences

@@ -42,6 +42,8 @@ static int cmd_drain_run(struct ctl *c, const struct ctl_args *a)
 		out_u64(o, "clients", " from %llu client caches", d->clients);
 		out_u64(o, "usec", " in %llu us", d->usec);
 		out_u64(o, "bad", " (%llu bad entries ignored)\n", d->bad);
+		out_u64(o, "late", d->late ? "%llu workers did not answer in time: their "
+			"clients' caches may not be drained\n" : "", d->late);
 		/* Not a failure: the drain did what it could and says who held it up. */
 		out_arr_begin(o, "stuck");
 		for (size_t i = 0; i < d->n_stuck; i++) {
