@@ -103,3 +103,20 @@ bench-run: $(DAEMON) $(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc $(BENCH_
 	QUICK=$(QUICK) CC="$(CC)" BENCH_PIPE=$(BENCH_PIPE) BENCH_CCACHE=$(BENCH_CCACHE) tests/bench/bench-all.sh $(BENCH_RESULTS)/$$stamp $(DAEMON) \
 		$(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc $(BENCH_LOAD) $(PEER_BINS) && \
 	ln -sfn $$stamp $(BENCH_RESULTS)/latest
+
+# The grace-period scheme's measurements (doc/DESIGN.md, "Pcplists in the
+# client"): a cache-list pair opened by each kind of fence, and whether
+# membarrier(MEMBARRIER_CMD_GLOBAL) interrupts a busy CPU here.
+#   make bench-fence
+BENCH_FENCE := $(BUILD)/bench/bench_fence
+
+all: $(BENCH_FENCE)
+
+$(BENCH_FENCE): tests/bench/bench_fence.c proto/ccache.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Iproto $< -o $@ $(ALL_LDFLAGS)
+
+.PHONY: bench-fence
+bench-fence: $(BENCH_FENCE)
+	@$(BENCH_FENCE)
