@@ -15,6 +15,9 @@
  *    client_cache_grace_ms, is reported stuck and named by offline;
  *  - kill -9 inside an operation, offline, an allocation about to fail
  *    ENOMEM and idle decay all bring cached pages back;
+ *  - an allocation about to fail ENOMEM waits for no stopped client (nor
+ *    holds the admin thread, nor reports it stuck), and drains no cache
+ *    when even every cache could not satisfy it;
  *  - 1,000 drains against clients pushing and popping lose nothing;
  *  - the daemon sends no signal and calls no membarrier while it drains,
  *    and a client sees no signal.
@@ -1269,6 +1272,190 @@ static void test_enomem_reclaims(void **state)
 	verify_on(a);
 }
 
+/* ---- 7b. reclaim neither waits for a stopped client nor drains bystanders ---- */
+
+#define SLOW_GRACE_MS	2000	/* client_cache_grace_ms of the reclaim tests */
+#define PROMPT_MS	500	/* "well under the bound": a behaviour bound */
+
+/* B's allocation of more pages than "small" has (513 order-1 blocks of its
+ * 1,024 pages): ENOMEM, timed. */
+static int64_t alloc_impossible(struct bb_cc *b)
+{
+	static uint32_t junk[513];
+	int64_t t0 = bb_now_ms();
+	int r = bb_cc_alloc(b, 1, 513, junk, NULL);
+
+	if (r != ST(ENOMEM))
+		print_error("alloc of 513 order-1 blocks: %d (%s) \"%s\", expected ENOMEM\n", r,
+			    r > 0 ? bb_status_name(r) : r ? strerror(-r) : "OK", b->error);
+	assert_int_equal(r, ST(ENOMEM));
+	return bb_now_ms() - t0;
+}
+
+/* Assert an answer took less than PROMPT_MS. */
+static void expect_prompt(const char *what, int64_t ms)
+{
+	print_message("%s: %lld ms (client_cache_grace_ms %d)\n", what, (long long)ms,
+		      SLOW_GRACE_MS);
+	if (ms >= PROMPT_MS)
+		print_error("%s took %lld ms, expected < %d (the bound is %d ms)\n", what,
+			    (long long)ms, PROMPT_MS, SLOW_GRACE_MS);
+	assert_true(ms < PROMPT_MS);
+}
+
+/*
+ * A, a child, caches 12 of its 16 pages of "small" and stops (SIGSTOP)
+ * inside a cache operation; B (no cache) holds every other page, and
+ * client_cache_grace_ms is 2 s.  An allocation by B that A's cache could
+ * not satisfy either is refused ENOMEM at once, without touching A's
+ * cache.  One that only A's cache could satisfy drains it for a failed
+ * allocation, which waits CCACHE_RECLAIM_MS for A, not the bound: ENOMEM
+ * at once, A not counted stuck, and an admin status asked while that drain
+ * runs answers at once (the admin thread is not held).
+ */
+static void test_stopped_reclaim_prompt(void **state)
+{
+	struct bb *f = *state;
+	static uint32_t pb[SMALL_PAGES];
+	Pagepool__V1__AdminStatusReq sq = PAGEPOOL__V1__ADMIN_STATUS_REQ__INIT;
+	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
+	bb_admin_response *sr;
+	struct pp_cc_region *ra;
+	struct bb_req rq;
+	bb_request *req;
+	bb_response *resp = NULL;
+	struct bb_conn *a;
+	struct bb_cc b;
+	struct counts c;
+	struct kmsg m;
+	struct info in;
+	int64_t t0, deadline, ms;
+	uint64_t ida;
+	pid_t pid;
+	int fd;
+
+	bb_start(f, conf(0, SLOW_GRACE_MS));
+	a = admin_open(f);
+	/* B first, while no client caches: everything but A's 16 pages. */
+	CC_OK(&b, bb_cc_hello(&b, bb_raw(f), "small", 0));
+	assert_int_equal(b.features & F_CACHE, 0);
+	alloc_ok(&b, 0, SMALL_PAGES - STUCK_PAGES, pb);
+	pid = kid_start(f, kid_stuck, NULL, &fd);
+	m = kid_wait(fd, K_READY, KID_MS);
+	ida = m.client_id;
+	ra = bb_cc_map_proc(pid, m.memfd);
+	assert_non_null(ra);
+	c = pool_counts(a, "small");
+	assert_int_equal(c.free + c.pcp, 0);
+	assert_int_equal(c.cached, STUCK_CACHED);
+	kid_cmd(fd, C_ENTER);
+	kid_wait(fd, K_ENTERED, KID_MS);
+	kid_stop(pid);
+	assert_int_equal(ra->seq & 1, 1);
+
+	/* Impossible even with A's cache: no drain at all. */
+	expect_prompt("ENOMEM beyond the pool", alloc_impossible(&b));
+	assert_int_equal(ra->active, 0);
+	assert_int_equal(bb_cc_count(ra, 0, 0), STUCK_CACHED);
+
+	/* Only A's cache could: the reclaim drain switches it, gives up on A
+	 * after CCACHE_RECLAIM_MS; the status is asked once it has switched. */
+	req = bb_req_alloc(&rq, b.id++, 0, 1, 0);
+	t0 = bb_now_ms();
+	assert_int_equal(bb_conn_send_msg(b.c, &req->base), 0);
+	deadline = t0 + SETTLE_MS;
+	while (__atomic_load_n(&ra->active, __ATOMIC_ACQUIRE) == 0) {
+		if (!bb_left_ms(deadline))
+			fail_msg("the reclaim did not switch A's cache in %d ms", SETTLE_MS);
+		poll(NULL, 0, 1);
+	}
+	q.body_case = ADM(STATUS);
+	q.status = &sq;
+	ms = bb_now_ms();
+	sr = admin_rpc(a, &q);
+	ms = bb_now_ms() - ms;
+	assert_int_equal(sr->status, ST(OK));
+	admin_free(sr);
+	expect_prompt("admin status during the reclaim drain", ms);
+	assert_int_equal(bb_conn_recv(b.c, SLOW_GRACE_MS + 5000, &resp), 0);
+	ms = bb_now_ms() - t0;
+	assert_int_equal(resp->id, req->id);
+	if (resp->status != ST(ENOMEM))
+		print_error("alloc of 1 page: %s \"%s\", expected ENOMEM\n",
+			    bb_status_name(resp->status), resp->error ? resp->error : "");
+	assert_int_equal(resp->status, ST(ENOMEM));
+	bb_resp_free(resp);
+	expect_prompt("ENOMEM that only A's cache could have served", ms);
+	in = client_info(a, ida);
+	print_message("A: pages %llu, cached %llu, stuck %llu, drains %llu\n",
+		      (unsigned long long)in.pages, (unsigned long long)in.cached,
+		      (unsigned long long)in.stuck, (unsigned long long)in.drains);
+	CHECK_INFO(in, stuck, 0);
+	CHECK_INFO(in, drains, 0);
+	CHECK_INFO(in, pages, STUCK_PAGES);
+	assert_int_equal(bb_cc_count(ra, 0, 0), STUCK_CACHED);
+
+	/* Let go: A leaves the operation and the daemon; all comes back. */
+	assert_int_equal(kill(pid, SIGCONT), 0);
+	kid_cmd(fd, C_LEAVE);
+	kid_wait(fd, K_LEFT, KID_MS);
+	kid_cmd(fd, C_QUIT);
+	assert_int_equal(bb_kid_wait(f, pid, KID_MS), 0);
+	close(fd);
+	bb_cc_unmap_region(ra);
+	client_gone(a, ida);
+	free_ok(&b, pb, SMALL_PAGES - STUCK_PAGES, SMALL_PAGES - STUCK_PAGES);
+	cc_leave(&b);
+	settle(a, "small", 0);
+	verify_on(a);
+}
+
+#define BYSTANDER_TRIES	20
+
+/*
+ * C caches 8 pages of "small" and does nothing more.  20 allocations by B
+ * that the whole pool could not satisfy are refused ENOMEM without a drain
+ * of C's cache: its cache_drains stays 0 and its pages stay cached.
+ */
+static void test_bystander_not_drained(void **state)
+{
+	struct bb *f = *state;
+	uint32_t pc[8];
+	struct bb_cc b, kc;
+	struct bb_conn *a;
+	struct counts c;
+	struct info in;
+	int64_t worst = 0;
+
+	bb_start(f, conf(0, GRACE_MS));
+	a = admin_open(f);
+	cc_join(f, &kc, "small");
+	alloc_ok(&kc, 0, 8, pc);
+	push_ok(&kc, 0, pc, 8);
+	CC_OK(&b, bb_cc_hello(&b, bb_raw(f), "small", 0));
+	for (unsigned i = 0; i < BYSTANDER_TRIES; i++) {
+		int64_t ms = alloc_impossible(&b);
+
+		worst = ms > worst ? ms : worst;
+	}
+	in = client_info(a, kc.client_id);
+	print_message("%d impossible allocations, the slowest %lld ms; C: drains %llu, "
+		      "cached %llu\n", BYSTANDER_TRIES, (long long)worst,
+		      (unsigned long long)in.drains, (unsigned long long)in.cached);
+	CHECK_INFO(in, drains, 0);
+	expect_client(a, kc.client_id, 8, 8, 0, 0);
+	assert_int_equal(kc.r->active, 0);
+	assert_int_equal(bb_cc_count(kc.r, 0, 0), 8);
+	c = pool_counts(a, "small");
+	assert_int_equal(c.allocated, 8);
+	assert_int_equal(c.cached, 8);
+
+	cc_leave(&b);
+	cc_leave(&kc);
+	settle(a, "small", 0);
+	verify_on(a);
+}
+
 /* ---- 8. idle decay ------------------------------------------------------------- */
 
 #define DECAY_WAIT_MS	10000
@@ -1804,6 +1991,8 @@ int main(void)
 		bb_test(test_kill9_inside),
 		bb_test(test_offline_drains),
 		bb_test(test_enomem_reclaims),
+		bb_test(test_stopped_reclaim_prompt),
+		bb_test(test_bystander_not_drained),
 		bb_test(test_idle_decay),
 		bb_test(test_drain_loop),
 		bb_test(test_no_signals),

@@ -6,9 +6,11 @@
  * the cache cannot be freed, offered or released again (-EALREADY, nothing
  * sent), PP_ZERO zeroes a hit, a drain by the daemon is seen by the next
  * operation, PAGEPOOL_CACHE=0 and a pool without caching leave the library
- * without a cache, and pp_close gives every cached page back.  A stand-in
- * daemon (a child that speaks just enough of the protocol) answers CacheMap
- * with refusals and broken regions: the library connects without a cache.
+ * without a cache, a request refused for the quota (pp_alloc, pp_loan,
+ * pp_take, pp_take_release) gives the cache back and is asked once more,
+ * and pp_close gives every cached page back.  A stand-in daemon (a child
+ * that speaks just enough of the protocol) answers CacheMap with refusals
+ * and broken regions: the library connects without a cache.
  *
  * The pool caches 64 pages (client_cache_high) and moves 16 at a time
  * (client_cache_batch): order k keeps 64 >> k blocks, moves 16 >> k.
@@ -515,6 +517,62 @@ static void test_quota_gives_cache_back(void **state)
 	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, p, &got), -EDQUOT);
 }
 
+/* The same for a loan and a take: the quota counts the cache's 15 pages, so
+ * 1 + 15 + 20 > 32 is refused; the library gives the cache back and asks
+ * once more, and the 20 fit. */
+static void test_quota_loan_take(void **state)
+{
+	struct bb *f = *state;
+	struct pp_client *c, *t;
+	struct pp_token tok;
+	uint32_t p[32], out[64];
+	unsigned got, n, order, flags;
+	struct pp_stat st;
+
+	bb_start(f, conf_quota);
+	c = bb_client_cached(f, NULL);
+	t = bb_client_cached(f, NULL);
+	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, p, &got), 0);
+	bb_assert_rc(t, pp_alloc(t, 0, 1, 0, p + 1, &got), 0);
+	assert_int_equal(bb_stat(c).cached, BATCH - 1);
+	assert_int_equal(bb_stat(t).cached, BATCH - 1);
+
+	bb_assert_rc(c, pp_loan(c, 0, 20, 0, 0, p + 2, &tok), 0);
+	st = bb_stat(c);
+	print_message("lender after the loan: held %llu, cached %llu\n",
+		      (unsigned long long)st.held, (unsigned long long)st.cached);
+	assert_int_equal(st.cached, 0);
+
+	bb_assert_rc(t, pp_take(t, &tok, out, 64, &n, &order, &flags), 0);
+	assert_int_equal(n, 20);
+	assert_int_equal(order, 0);
+	assert_int_equal(flags, 0);
+	assert_memory_equal(out, p + 2, 20 * sizeof(uint32_t));
+	st = bb_stat(t);
+	print_message("taker after the take: held %llu, cached %llu\n",
+		      (unsigned long long)st.held, (unsigned long long)st.cached);
+	assert_int_equal(st.cached, 0);
+	assert_int_equal(st.held, 21);
+	st = bb_stat(c);
+	assert_int_equal(st.held, 1);
+
+	/* A take with a release: the release goes through the refused take,
+	 * and the take asked again (without it) fits. */
+	t = bb_client_cached(f, NULL);
+	bb_assert_rc(t, pp_alloc(t, 0, 1, 0, p, &got), 0);
+	bb_assert_rc(t, pp_alloc(t, 0, 1, 0, p + 1, &got), 0);
+	st = bb_stat(t);
+	assert_int_equal(st.cached, BATCH - 2);
+	bb_assert_rc(c, pp_loan(c, 0, 20, 0, 0, p + 2, &tok), 0);
+	bb_assert_rc(t, pp_take_release(t, &tok, p, 1, NULL, out, 64, &n, &order, &flags), 0);
+	assert_int_equal(n, 20);
+	st = bb_stat(t);
+	assert_int_equal(st.cached, 0);
+	assert_int_equal(st.held, 21);
+	bb_assert_rc(t, pp_free(t, p, 1, NULL), -EALREADY);	/* released */
+	bb_assert_rc(t, pp_free(t, p + 1, 1, NULL), 0);
+}
+
 /* ---- 8. pp_close gives everything back ----------------------------------------- */
 
 static void test_close_returns_all(void **state)
@@ -769,6 +827,7 @@ int main(void)
 		cc_test(test_env_off),
 		cc_test(test_pool_off),
 		cc_test(test_quota_gives_cache_back),
+		cc_test(test_quota_loan_take),
 		cc_test(test_close_returns_all),
 		cc_test(test_unusable_region),
 	};
