@@ -49,13 +49,6 @@ static void start_daemon(struct bb *f, const char *admin_mode, unsigned decay)
 	bb_start(f, conf);
 }
 
-/* ---- finding the tools ------------------------------------------------------ */
-
-static void admin_sock(const struct bb *f, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/admin.sock", f->dir);
-}
-
 /* ---- running programs --------------------------------------------------------- */
 
 /*
@@ -103,7 +96,7 @@ static int ctl_run(struct bb *f, const char *sock, const char *outname, char **o
 	int n = 0, code;
 
 	if (!sock) {
-		admin_sock(f, asock, sizeof(asock));
+		bb_admin_path(f, asock, sizeof(asock));
 		sock = asock;
 	}
 	argv[n++] = bb_ctl_path_or_skip();
@@ -413,87 +406,36 @@ static void test_drain_end_to_end(void **state)
 
 #define NDRAINS 100
 
-struct tracer {
-	pid_t pid;
-	char out[200];
-	bool on;
-};
-
-/* strace -f on the daemon, writing to DIR/strace.out; waits until it has
- * attached.  t->on false (with a message) when strace is missing or could
- * not attach. */
-static void strace_start(struct bb *f, struct tracer *t)
+/* strace -f on the daemon, watching the signal-sending syscalls; t->on
+ * false (with a message) when strace is missing or could not attach. */
+static void strace_start(struct bb *f, struct bb_trace *t)
 {
-	const char *argv[] = { "strace", "-f", "-e",
-			       "trace=tgkill,tkill,rt_sigqueueinfo,rt_tgsigqueueinfo,kill", "-p",
-			       NULL /* the daemon's pid */, NULL };
-	char pidarg[16];
-	int64_t deadline;
-
 	memset(t, 0, sizeof(*t));
 	if (!bb_on_path("strace")) {
 		print_message("strace is not on PATH: skipping the no-signal-syscall check\n");
 		return;
 	}
-	snprintf(t->out, sizeof(t->out), "%s/strace.out", f->dir);
-	snprintf(pidarg, sizeof(pidarg), "%d", (int)f->pid);
-	argv[5] = pidarg;
-	t->pid = bb_kid_spawn(f, &(struct bb_prog){ .argv = argv, .out = t->out, .err = t->out });
-	deadline = bb_now_ms() + 5000;
-	for (;;) {
-		char *text = bb_slurp(t->out);
-		bool attached = strstr(text, " attached") != NULL;
-		int code;
-
-		free(text);
-		if (attached) {
-			t->on = true;
-			return;
-		}
-		if (bb_kid_exited(f, t->pid, &code)) {
-			bb_print_tail("strace", t->out, 2000);
-			print_message("strace exited (%d) without attaching to pagepoold: "
-				      "skipping the no-signal-syscall check\n", code);
-			return;
-		}
-		if (bb_left_ms(deadline) == 0)
-			fail_msg("strace did not attach to pagepoold within 5 s");
-		poll(NULL, 0, 10);
-	}
+	bb_trace_start(f, t, f->pid,
+		       "trace=tgkill,tkill,rt_sigqueueinfo,rt_tgsigqueueinfo,kill", "pagepoold");
+	if (!t->on)
+		print_message("skipping the no-signal-syscall check\n");
 }
 
 /* Detach strace; assert it saw none of the signal-sending syscalls. */
-static void strace_stop_check(struct bb *f, struct tracer *t)
+static void strace_stop_check(struct bb *f, struct bb_trace *t)
 {
-	char *text, *p;
-	unsigned bad = 0;
+	static const char *const calls[] = { "kill(", "sigqueueinfo(", NULL };
+	static const char *const signals[] = { "--- SIG", NULL };
+	unsigned bad;
 	int code;
 
 	if (!t->on)
 		return;
-	kill(t->pid, SIGINT);
-	code = bb_kid_wait(f, t->pid, 5000);
-	text = bb_slurp(t->out);
-	for (p = text; *p;) {
-		size_t n = strcspn(p, "\n");
-		char line[512];
-
-		snprintf(line, sizeof(line), "%.*s", (int)(n < 511 ? n : 511), p);
-		if (strstr(line, "kill(") || strstr(line, "sigqueueinfo(")) {
-			print_error("strace: %s\n", line);
-			bad++;
-		} else if (strstr(line, "--- SIG")) {
-			print_message("strace (signal delivered, not a syscall checked): %s\n", line);
-		}
-		p += n;
-		if (*p)
-			p++;
-	}
+	bad = bb_trace_stop(f, t, calls, signals, &code);
 	print_message("strace exit %d; %u signal-sending syscalls during the drains\n", code,
 		      bad);
 	if (bad)
 		bb_print_tail("strace", t->out, 4000);
-	free(text);
 	assert_int_equal(bad, 0);
 }
 
@@ -525,7 +467,7 @@ static void test_rcu_drain_wakes_nobody(void **state)
 	struct bb *f = *state;
 	struct pp_client *cw[2];
 	uint64_t pcp[2], before[4], after[4], pages;
-	struct tracer t;
+	struct bb_trace t;
 	TEST_START();
 
 	bb_ctl_path_or_skip();
@@ -923,7 +865,7 @@ static void test_unprivileged_refused(void **state)
 	}
 	bb_need_cpus_0_1();
 	start_daemon(f, "0666", 0);
-	admin_sock(f, asock, sizeof(asock));
+	bb_admin_path(f, asock, sizeof(asock));
 	assert_int_equal(stat(asock, &sb), 0);
 	if ((sb.st_mode & 0777) != 0666)
 		fail_msg("admin socket mode %04o, admin_mode = 0666 asked", sb.st_mode & 0777);

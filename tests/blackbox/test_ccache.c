@@ -40,7 +40,7 @@
 #define SMALL_PAGES	1024u		/* pool "small": one 4 MiB range */
 #define SETTLE_MS	5000
 #define KID_MS		10000		/* a child's next word */
-#define MAX_STUCK	16
+#define NPOOLS		3		/* default, small, nocache: what verify lists */
 
 static char conf_buf[1024];
 
@@ -72,115 +72,10 @@ static const char *conf(unsigned decay, unsigned grace_ms)
 	return conf_buf;
 }
 
-/* ---- admin ------------------------------------------------------------------- */
-
-static struct bb_conn *admin_open(struct bb *f)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), "%s/admin.sock", f->dir);
-	return bb_raw_at(f, path);
-}
-
-static uint64_t admin_next_id = 100;
-
-/* One admin request; asserts an answer with its id came. */
-static bb_admin_response *admin_rpc(struct bb_conn *a, bb_admin_request *q)
-{
-	bb_admin_response *r;
-	int ret;
-
-	q->id = admin_next_id++;
-	ret = bb_admin_call(a, q, &r);
-	if (ret)
-		print_error("admin request %d: %s\n", (int)q->body_case, strerror(-ret));
-	assert_int_equal(ret, 0);
-	assert_int_equal(r->id, q->id);
-	return r;
-}
-
-static void admin_free(bb_admin_response *r)
-{
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-}
-
-/* The admin verify of every pool: each must be ok. */
-static void verify_on(struct bb_conn *a)
-{
-	Pagepool__V1__AdminVerifyReq v = PAGEPOOL__V1__ADMIN_VERIFY_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-	bb_admin_response *r;
-
-	v.pool = (char *)"";
-	q.body_case = ADM(VERIFY);
-	q.verify = &v;
-	r = admin_rpc(a, &q);
-	if (r->status != ST(OK))
-		print_error("verify: %s \"%s\"\n", bb_status_name(r->status), r->error);
-	assert_int_equal(r->status, ST(OK));
-	assert_int_equal(r->body_case, ADR(VERIFIED));
-	assert_int_equal(r->verified->n_pools, 3);
-	for (size_t i = 0; i < r->verified->n_pools; i++) {
-		const Pagepool__V1__PoolVerify *p = r->verified->pools[i];
-
-		if (!p->ok)
-			fail_msg("verify of pool %s: %s", p->name, p->message);
-	}
-	admin_free(r);
-}
-
-/* What an AdminDrained said, and how long the test waited for it. */
-struct drained {
-	int status;
-	bool body;
-	char error[200];
-	char mode[16];
-	uint64_t pages, usec, bad;
-	uint32_t clients;
-	size_t nstuck;
-	uint64_t stuck[MAX_STUCK];
-	int64_t ms;
-};
-
-/* A drain of client caches: of `pool` ("" or NULL: every pool), or of
- * client_id alone when it is not 0. */
-static void drain_build(bb_admin_request *q, Pagepool__V1__AdminDrainReq *d, const char *pool,
-			uint64_t client_id)
-{
-	pagepool__v1__admin_drain_req__init(d);
-	d->pool = (char *)(pool ? pool : "");
-	d->clients = true;
-	d->client_id = client_id;
-	pagepool__v1__admin_request__init(q);
-	q->body_case = ADM(DRAIN);
-	q->drain = d;
-}
-
-static struct drained drained_of(const bb_admin_response *r)
-{
-	struct drained d;
-
-	memset(&d, 0, sizeof(d));
-	d.status = (int)r->status;
-	snprintf(d.error, sizeof(d.error), "%s", r->error ? r->error : "");
-	d.body = r->body_case == ADR(DRAINED);
-	if (d.body) {
-		const Pagepool__V1__AdminDrained *x = r->drained;
-
-		snprintf(d.mode, sizeof(d.mode), "%s", x->mode ? x->mode : "");
-		d.pages = x->pages;
-		d.usec = x->usec;
-		d.bad = x->bad;
-		d.clients = x->clients;
-		d.nstuck = x->n_stuck;
-		for (size_t i = 0; i < x->n_stuck && i < MAX_STUCK; i++)
-			d.stuck[i] = x->stuck[i];
-	}
-	return d;
-}
+/* ---- admin (tests/lib/bb_admin.h) ----------------------------------------------- */
 
 /* Assert a drain answer is an OK AdminDrained of mode "clients". */
-static void drained_ok(const struct drained *d, const char *what)
+static void drained_ok(const struct bb_admin_drained *d, const char *what)
 {
 	if (d->status != ST(OK) || !d->body || strcmp(d->mode, "clients") != 0)
 		print_error("%s: %s \"%s\", %s, mode \"%s\" (expected OK, mode \"clients\")\n",
@@ -192,137 +87,22 @@ static void drained_ok(const struct drained *d, const char *what)
 }
 
 /* drain --clients [pool], or --client ID: asserts it answered OK. */
-static struct drained drain_clients(struct bb_conn *a, const char *pool, uint64_t client_id)
+static struct bb_admin_drained drain_clients(struct bb_conn *a, const char *pool,
+					     uint64_t client_id)
 {
-	Pagepool__V1__AdminDrainReq dq;
-	bb_admin_request q;
-	bb_admin_response *r;
-	struct drained d;
-	int64_t t0 = bb_now_ms();
+	struct bb_admin_drained d = bb_admin_drain_clients(a, pool, client_id);
 
-	drain_build(&q, &dq, pool, client_id);
-	r = admin_rpc(a, &q);
-	d = drained_of(r);
-	d.ms = bb_now_ms() - t0;
-	admin_free(r);
 	drained_ok(&d, client_id ? "drain --client" : "drain --clients");
 	return d;
 }
 
-static void drained_print(const char *what, const struct drained *d)
+static void drained_print(const char *what, const struct bb_admin_drained *d)
 {
 	print_message("%s: pages %llu, clients %u, stuck %zu%s%llu, bad %llu, usec %llu, "
 		      "%lld ms seen by the test\n", what, (unsigned long long)d->pages,
 		      d->clients, d->nstuck, d->nstuck ? " first " : " ",
 		      (unsigned long long)(d->nstuck ? d->stuck[0] : 0),
 		      (unsigned long long)d->bad, (unsigned long long)d->usec, (long long)d->ms);
-}
-
-/* A pool's counts from the admin status. */
-struct counts {
-	uint64_t total, free, pcp, allocated, isolated, offline, cached;
-};
-
-static struct counts pool_counts(struct bb_conn *a, const char *pool)
-{
-	Pagepool__V1__AdminStatusReq sq = PAGEPOOL__V1__ADMIN_STATUS_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-	bb_admin_response *r;
-	struct counts c;
-	bool found = false;
-
-	memset(&c, 0, sizeof(c));
-	q.body_case = ADM(STATUS);
-	q.status = &sq;
-	r = admin_rpc(a, &q);
-	assert_int_equal(r->status, ST(OK));
-	assert_int_equal(r->body_case, ADR(STATUS_INFO));
-	for (size_t i = 0; i < r->status_info->n_pools; i++) {
-		const Pagepool__V1__PoolCounts *p = r->status_info->pools[i];
-
-		if (strcmp(p->name, pool) != 0)
-			continue;
-		c.total = p->total;
-		c.free = p->free;
-		c.pcp = p->pcp;
-		c.allocated = p->allocated;
-		c.isolated = p->isolated;
-		c.offline = p->offline;
-		c.cached = p->cached;
-		found = true;
-	}
-	admin_free(r);
-	if (!found)
-		fail_msg("pool %s not in the admin status", pool);
-	assert_int_equal(c.total, c.free + c.pcp + c.allocated + c.isolated + c.offline);
-	return c;
-}
-
-/* Poll the status until `pool` has `allocated` pages allocated, within
- * SETTLE_MS (a client that left is released by its worker in its time). */
-static struct counts settle(struct bb_conn *a, const char *pool, uint64_t allocated)
-{
-	int64_t deadline = bb_now_ms() + SETTLE_MS;
-	struct counts c;
-
-	for (;;) {
-		c = pool_counts(a, pool);
-		if (c.allocated == allocated || !bb_left_ms(deadline))
-			break;
-		poll(NULL, 0, 1);
-	}
-	if (c.allocated != allocated)
-		print_error("pool %s: allocated %llu after %d ms, expected %llu\n", pool,
-			    (unsigned long long)c.allocated, SETTLE_MS,
-			    (unsigned long long)allocated);
-	assert_int_equal(c.allocated, allocated);
-	return c;
-}
-
-/* What admin `clients` says of one client. */
-struct info {
-	bool found;
-	int32_t pid;
-	uint64_t pages, cached, drains, errors, stuck;
-};
-
-static struct info client_find(struct bb_conn *a, uint64_t id)
-{
-	Pagepool__V1__AdminClientsReq cq = PAGEPOOL__V1__ADMIN_CLIENTS_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-	bb_admin_response *r;
-	struct info in;
-
-	memset(&in, 0, sizeof(in));
-	q.body_case = ADM(CLIENTS);
-	q.clients = &cq;
-	r = admin_rpc(a, &q);
-	assert_int_equal(r->status, ST(OK));
-	assert_int_equal(r->body_case, ADR(CLIENTS));
-	for (size_t i = 0; i < r->clients->n_clients; i++) {
-		const Pagepool__V1__ClientInfo *ci = r->clients->clients[i];
-
-		if (ci->id != id)
-			continue;
-		in.found = true;
-		in.pid = ci->pid;
-		in.pages = ci->pages;
-		in.cached = ci->cached;
-		in.drains = ci->cache_drains;
-		in.errors = ci->cache_errors;
-		in.stuck = ci->cache_stuck;
-	}
-	admin_free(r);
-	return in;
-}
-
-static struct info client_info(struct bb_conn *a, uint64_t id)
-{
-	struct info in = client_find(a, id);
-
-	if (!in.found)
-		fail_msg("client %llu not in admin clients", (unsigned long long)id);
-	return in;
 }
 
 #define CHECK_INFO(in, field, want) do {						\
@@ -336,60 +116,12 @@ static struct info client_info(struct bb_conn *a, uint64_t id)
 static void expect_client(struct bb_conn *a, uint64_t id, uint64_t pages, uint64_t cached,
 			  uint64_t drains, uint64_t errors)
 {
-	struct info in = client_info(a, id);
+	struct bb_admin_client in = bb_admin_client_info(a, id);
 
 	CHECK_INFO(in, pages, pages);
 	CHECK_INFO(in, cached, cached);
 	CHECK_INFO(in, drains, drains);
 	CHECK_INFO(in, errors, errors);
-}
-
-/* Wait until client id is no longer listed (it closed), within SETTLE_MS. */
-static void client_gone(struct bb_conn *a, uint64_t id)
-{
-	int64_t deadline = bb_now_ms() + SETTLE_MS;
-
-	while (client_find(a, id).found) {
-		if (!bb_left_ms(deadline))
-			fail_msg("client %llu still listed %d ms after it died",
-				 (unsigned long long)id, SETTLE_MS);
-		poll(NULL, 0, 1);
-	}
-}
-
-static bb_admin_response *admin_range(struct bb_conn *a, bool off, const char *pool,
-				      uint32_t start, uint32_t count)
-{
-	Pagepool__V1__AdminOfflineReq oq = PAGEPOOL__V1__ADMIN_OFFLINE_REQ__INIT;
-	Pagepool__V1__AdminOnlineReq nq = PAGEPOOL__V1__ADMIN_ONLINE_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-
-	if (off) {
-		oq.pool = (char *)pool;
-		oq.start = start;
-		oq.count = count;
-		q.body_case = ADM(OFFLINE);
-		q.offline = &oq;
-	} else {
-		nq.pool = (char *)pool;
-		nq.start = start;
-		nq.count = count;
-		q.body_case = ADM(ONLINE);
-		q.online = &nq;
-	}
-	return admin_rpc(a, &q);
-}
-
-static void range_ok(struct bb_conn *a, bool off, const char *pool, uint32_t start,
-		     uint32_t count)
-{
-	bb_admin_response *r = admin_range(a, off, pool, start, count);
-
-	if (r->status != ST(OK))
-		print_error("%s of %s [%u, +%u): %s \"%s\"\n", off ? "offline" : "online", pool,
-			    start, count, bb_status_name(r->status), r->error);
-	assert_int_equal(r->status, ST(OK));
-	admin_free(r);
 }
 
 /* ---- raw cache clients in the test process ------------------------------------- */
@@ -626,7 +358,7 @@ static void test_feature_and_map(void **state)
 	int seals;
 
 	bb_start(f, conf(0, GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 
 	/* Before hello: refused for coming first; the connection goes on. */
 	memset(&k, 0, sizeof(k));
@@ -684,8 +416,8 @@ static void test_feature_and_map(void **state)
 	free_ok(&g, p, 2, 2);
 
 	cc_leave(&g);
-	verify_on(a);
-	settle(a, "default", 0);
+	bb_admin_verify(a, NPOOLS);
+	bb_admin_settle(a, "default", 0, SETTLE_MS);
 }
 
 /* ---- 2. the drain of an honest cache -------------------------------------------- */
@@ -702,21 +434,21 @@ static void test_drain_honest(void **state)
 	struct bb *f = *state;
 	uint32_t p[40], q[4];
 	struct bb_conn *a;
-	struct drained d;
-	struct counts c;
-	struct info in;
+	struct bb_admin_drained d;
+	struct bb_admin_counts c;
+	struct bb_admin_client in;
 	struct bb_cc k;
 	uint64_t spare;
 
 	bb_start(f, conf(0, GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 	cc_join(f, &k, NULL);
 	alloc_ok(&k, 0, 40, p);
 	push_ok(&k, 0, p, 32);
 	assert_int_equal(bb_cc_count(k.r, 0, 0), 32);
 	assert_int_equal(k.r->seq, 2);
 	expect_client(a, k.client_id, 40, 32, 0, 0);
-	c = pool_counts(a, "default");
+	c = bb_admin_pool_counts(a, "default");
 	assert_int_equal(c.allocated, 40);
 	assert_int_equal(c.cached, 32);
 	spare = c.free + c.pcp;
@@ -731,13 +463,13 @@ static void test_drain_honest(void **state)
 	assert_int_equal(bb_cc_count(k.r, 0, 0), 0);
 	assert_int_equal(bb_cc_count(k.r, 1, 0), 0);
 	assert_int_equal(k.r->drains, 1);
-	in = client_info(a, k.client_id);
+	in = bb_admin_client_info(a, k.client_id);
 	CHECK_INFO(in, pages, 8);
 	CHECK_INFO(in, cached, 0);
 	CHECK_INFO(in, drains, 1);
 	CHECK_INFO(in, errors, 0);
 	CHECK_INFO(in, stuck, 0);
-	c = pool_counts(a, "default");
+	c = bb_admin_pool_counts(a, "default");
 	assert_int_equal(c.allocated, 8);
 	assert_int_equal(c.cached, 0);
 	assert_int_equal(c.free + c.pcp, spare + 32);	/* free again */
@@ -765,8 +497,8 @@ static void test_drain_honest(void **state)
 	assert_int_equal(d.nstuck, 0);
 
 	free_ok(&k, p + 32, 8, 8);
-	settle(a, "default", 0);
-	verify_on(a);
+	bb_admin_settle(a, "default", 0, SETTLE_MS);
+	bb_admin_verify(a, NPOOLS);
 	cc_leave(&k);
 }
 
@@ -810,11 +542,11 @@ static void test_hostile_region(void **state)
 	struct bb_conn *a;
 	struct pp_cc_region *r;
 	struct bb_cc h, ob;
-	struct drained d;
+	struct bb_admin_drained d;
 	uint64_t bad1;
 
 	bb_start(f, conf(0, GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 	cc_join(f, &ob, NULL);
 	alloc_ok(&ob, 0, 16, o);
 	push_ok(&ob, 0, o + 8, 8);
@@ -898,11 +630,11 @@ static void test_hostile_region(void **state)
 	assert_int_equal(d.pages, 8);
 	assert_int_equal(d.bad, 0);
 	expect_client(a, ob.client_id, 0, 0, 1, 0);
-	verify_on(a);
+	bb_admin_verify(a, NPOOLS);
 	cc_leave(&h);
 	cc_leave(&ob);
-	settle(a, "default", 0);
-	verify_on(a);
+	bb_admin_settle(a, "default", 0, SETTLE_MS);
+	bb_admin_verify(a, NPOOLS);
 }
 
 /* ---- 4. a stopped client -------------------------------------------------------- */
@@ -970,15 +702,15 @@ static void test_stopped_client(void **state)
 	struct bb_cc b, c;
 	struct bb_conn *a;
 	bb_admin_response *r;
-	struct drained d;
+	struct bb_admin_drained d;
 	struct kmsg m;
-	struct info in;
+	struct bb_admin_client in;
 	uint64_t ida;
 	pid_t pid;
 	int fd;
 
 	bb_start(f, conf(0, GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 	pid = kid_start(f, kid_stuck, NULL, &fd);
 	m = kid_wait(fd, K_READY, KID_MS);
 	ida = m.client_id;
@@ -1026,7 +758,7 @@ static void test_stopped_client(void **state)
 	assert_int_equal(ra->active, 1);
 	assert_int_equal(bb_cc_count(ra, 0, 0), STUCK_CACHED);
 	assert_memory_equal(ra->list[0][0].pfn, m.pfns, STUCK_CACHED * sizeof(uint32_t));
-	in = client_info(a, ida);
+	in = bb_admin_client_info(a, ida);
 	print_message("A: pages %llu, cached %llu, stuck %llu, drains %llu\n",
 		      (unsigned long long)in.pages, (unsigned long long)in.cached,
 		      (unsigned long long)in.stuck, (unsigned long long)in.drains);
@@ -1037,13 +769,13 @@ static void test_stopped_client(void **state)
 	expect_client(a, c.client_id, 0, 0, 1, 0);
 
 	/* Offline drains every cache first: A's stays, A is named. */
-	r = admin_range(a, true, "small", 0, SMALL_PAGES);
+	r = bb_admin_range(a, true, "small", 0, SMALL_PAGES);
 	print_message("offline: %s \"%s\"\n", bb_status_name(r->status), r->error);
 	assert_int_equal(r->status, ST(EBUSY));
 	expect_holder(r, ida, STUCK_PAGES, pid);
-	admin_free(r);
-	range_ok(a, false, "small", 0, SMALL_PAGES);
-	CHECK_INFO(client_info(a, ida), pages, STUCK_PAGES);
+	bb_admin_free(r);
+	bb_admin_range_ok(a, false, "small", 0, SMALL_PAGES);
+	CHECK_INFO(bb_admin_client_info(a, ida), pages, STUCK_PAGES);
 	assert_int_equal(bb_cc_count(ra, 0, 0), STUCK_CACHED);
 
 	/* Let go: A leaves the operation; the next drain flushes its set. */
@@ -1057,7 +789,7 @@ static void test_stopped_client(void **state)
 	assert_int_equal(d.nstuck, 0);
 	assert_int_equal(d.clients, 1);
 	assert_int_equal(bb_cc_count(ra, 0, 0), 0);
-	in = client_info(a, ida);
+	in = bb_admin_client_info(a, ida);
 	CHECK_INFO(in, pages, STUCK_PAGES - STUCK_CACHED);
 	CHECK_INFO(in, cached, 0);
 	CHECK_INFO(in, drains, 1);
@@ -1068,8 +800,8 @@ static void test_stopped_client(void **state)
 	bb_cc_unmap_region(ra);
 	cc_leave(&b);
 	cc_leave(&c);
-	settle(a, "small", 0);
-	verify_on(a);
+	bb_admin_settle(a, "small", 0, SETTLE_MS);
+	bb_admin_verify(a, NPOOLS);
 }
 
 /* ---- 5. kill -9 inside an operation -------------------------------------------- */
@@ -1110,15 +842,15 @@ static void test_kill9_inside(void **state)
 	struct bb_conn *a, *a2;
 
 	bb_start(f, conf(0, GRACE_MS));
-	a = admin_open(f);
-	a2 = admin_open(f);
+	a = bb_admin_open(f);
+	a2 = bb_admin_open(f);
 	for (unsigned round = 0; round < 2; round++) {
 		Pagepool__V1__AdminDrainReq dq;
 		bb_admin_request q;
 		bb_admin_response *r = NULL;
 		struct pp_cc_region *rk;
 		struct kmsg m;
-		struct drained d;
+		struct bb_admin_drained d;
 		int fd, code;
 		pid_t pid;
 
@@ -1131,8 +863,8 @@ static void test_kill9_inside(void **state)
 		if (round == 1) {
 			int64_t deadline = bb_now_ms() + SETTLE_MS;
 
-			drain_build(&q, &dq, NULL, m.client_id);
-			q.id = admin_next_id++;
+			bb_admin_drain_req(&q, &dq, NULL, m.client_id);
+			q.id = bb_admin_next_id();
 			assert_int_equal(bb_conn_send_msg(a2, &q.base), 0);
 			while (__atomic_load_n(&rk->active, __ATOMIC_ACQUIRE) == 0) {
 				if (!bb_left_ms(deadline))
@@ -1150,16 +882,16 @@ static void test_kill9_inside(void **state)
 							  &pagepool__v1__admin_response__descriptor,
 							  (ProtobufCMessage **)&r), 0);
 			assert_int_equal(r->id, q.id);
-			d = drained_of(r);
-			admin_free(r);
+			d = bb_admin_drained_of(r);
+			bb_admin_free(r);
 			drained_print("drain of a client killed while it waited", &d);
 			drained_ok(&d, "drain --client (killed)");
 			assert_int_equal(d.bad, 0);
 		}
 		bb_cc_unmap_region(rk);
-		client_gone(a, m.client_id);
-		settle(a, "default", 0);
-		verify_on(a);
+		bb_admin_client_gone(a, m.client_id, SETTLE_MS);
+		bb_admin_settle(a, "default", 0, SETTLE_MS);
+		bb_admin_verify(a, NPOOLS);
 	}
 }
 
@@ -1175,10 +907,10 @@ static void test_offline_drains(void **state)
 	uint32_t pa[100], pa2[10], pb[50], one[1];
 	struct bb_cc ka, kb;
 	struct bb_conn *a;
-	struct counts c;
+	struct bb_admin_counts c;
 
 	bb_start(f, conf(0, GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 	cc_join(f, &ka, "small");
 	cc_join(f, &kb, "small");
 	alloc_ok(&ka, 0, 100, pa);
@@ -1189,12 +921,12 @@ static void test_offline_drains(void **state)
 	push_ok(&kb, 1, pb, 50);
 	expect_client(a, ka.client_id, 140, 140, 0, 0);
 	expect_client(a, kb.client_id, 100, 100, 0, 0);
-	c = pool_counts(a, "small");
+	c = bb_admin_pool_counts(a, "small");
 	assert_int_equal(c.allocated, 240);
 	assert_int_equal(c.cached, 240);
 
-	range_ok(a, true, "small", 0, SMALL_PAGES);
-	c = pool_counts(a, "small");
+	bb_admin_range_ok(a, true, "small", 0, SMALL_PAGES);
+	c = bb_admin_pool_counts(a, "small");
 	assert_int_equal(c.offline, SMALL_PAGES);
 	assert_int_equal(c.allocated, 0);
 	assert_int_equal(c.cached, 0);
@@ -1204,7 +936,7 @@ static void test_offline_drains(void **state)
 	assert_int_equal(bb_cc_count(ka.r, 0, 0), 0);
 	assert_int_equal(bb_cc_count(ka.r, 0, 2), 0);
 	assert_int_equal(bb_cc_count(kb.r, 0, 1), 0);
-	range_ok(a, false, "small", 0, SMALL_PAGES);
+	bb_admin_range_ok(a, false, "small", 0, SMALL_PAGES);
 
 	/* The clients go on. */
 	alloc_ok(&ka, 0, 1, one);
@@ -1212,8 +944,8 @@ static void test_offline_drains(void **state)
 	assert_int_equal(bb_cc_count(ka.r, 1, 0), 1);
 	cc_leave(&ka);
 	cc_leave(&kb);
-	settle(a, "small", 0);
-	verify_on(a);
+	bb_admin_settle(a, "small", 0, SETTLE_MS);
+	bb_admin_verify(a, NPOOLS);
 }
 
 /* ---- 7. ENOMEM reclaims client caches ------------------------------------------ */
@@ -1231,11 +963,11 @@ static void test_enomem_reclaims(void **state)
 	uint32_t want;
 	struct bb_cc ka, kb;
 	struct bb_conn *a;
-	struct counts c;
-	struct info in;
+	struct bb_admin_counts c;
+	struct bb_admin_client in;
 
 	bb_start(f, conf(0, GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 	cc_join(f, &ka, "small");
 	cc_join(f, &kb, "small");
 	assert_true(pp_cc_high(ka.high, 0) >= 400 && pp_cc_high(ka.high, 1) >= 200);
@@ -1244,14 +976,14 @@ static void test_enomem_reclaims(void **state)
 	alloc_ok(&ka, 1, 200, pa1);
 	push_ok(&ka, 1, pa1, 200);
 	expect_client(a, ka.client_id, 800, 800, 0, 0);
-	c = pool_counts(a, "small");
+	c = bb_admin_pool_counts(a, "small");
 	want = (uint32_t)(c.free + c.pcp) + 76;
 	print_message("free %llu + pcp %llu; B asks for %u pages\n", (unsigned long long)c.free,
 		      (unsigned long long)c.pcp, want);
 	assert_true(want <= 400);
 
 	alloc_ok(&kb, 0, want, pb);
-	in = client_info(a, ka.client_id);
+	in = bb_admin_client_info(a, ka.client_id);
 	print_message("A after B's alloc: pages %llu, cached %llu, drains %llu\n",
 		      (unsigned long long)in.pages, (unsigned long long)in.cached,
 		      (unsigned long long)in.drains);
@@ -1261,15 +993,15 @@ static void test_enomem_reclaims(void **state)
 	assert_int_equal(ka.r->active, 1);
 	assert_int_equal(bb_cc_count(ka.r, 0, 0), 0);
 	assert_int_equal(bb_cc_count(ka.r, 0, 1), 0);
-	in = client_info(a, kb.client_id);
+	in = bb_admin_client_info(a, kb.client_id);
 	CHECK_INFO(in, pages, want);
 	CHECK_INFO(in, cached, 0);
 
 	free_ok(&kb, pb, want, want);
 	cc_leave(&ka);
 	cc_leave(&kb);
-	settle(a, "small", 0);
-	verify_on(a);
+	bb_admin_settle(a, "small", 0, SETTLE_MS);
+	bb_admin_verify(a, NPOOLS);
 }
 
 /* ---- 7b. reclaim neither waits for a stopped client nor drains bystanders ---- */
@@ -1326,16 +1058,16 @@ static void test_stopped_reclaim_prompt(void **state)
 	bb_response *resp = NULL;
 	struct bb_conn *a;
 	struct bb_cc b;
-	struct counts c;
+	struct bb_admin_counts c;
 	struct kmsg m;
-	struct info in;
+	struct bb_admin_client in;
 	int64_t t0, deadline, ms;
 	uint64_t ida;
 	pid_t pid;
 	int fd;
 
 	bb_start(f, conf(0, SLOW_GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 	/* B first, while no client caches: everything but A's 16 pages. */
 	CC_OK(&b, bb_cc_hello(&b, bb_raw(f), "small", 0));
 	assert_int_equal(b.features & F_CACHE, 0);
@@ -1345,7 +1077,7 @@ static void test_stopped_reclaim_prompt(void **state)
 	ida = m.client_id;
 	ra = bb_cc_map_proc(pid, m.memfd);
 	assert_non_null(ra);
-	c = pool_counts(a, "small");
+	c = bb_admin_pool_counts(a, "small");
 	assert_int_equal(c.free + c.pcp, 0);
 	assert_int_equal(c.cached, STUCK_CACHED);
 	kid_cmd(fd, C_ENTER);
@@ -1372,10 +1104,10 @@ static void test_stopped_reclaim_prompt(void **state)
 	q.body_case = ADM(STATUS);
 	q.status = &sq;
 	ms = bb_now_ms();
-	sr = admin_rpc(a, &q);
+	sr = bb_admin_rpc(a, &q);
 	ms = bb_now_ms() - ms;
 	assert_int_equal(sr->status, ST(OK));
-	admin_free(sr);
+	bb_admin_free(sr);
 	expect_prompt("admin status during the reclaim drain", ms);
 	assert_int_equal(bb_conn_recv(b.c, SLOW_GRACE_MS + 5000, &resp), 0);
 	ms = bb_now_ms() - t0;
@@ -1386,7 +1118,7 @@ static void test_stopped_reclaim_prompt(void **state)
 	assert_int_equal(resp->status, ST(ENOMEM));
 	bb_resp_free(resp);
 	expect_prompt("ENOMEM that only A's cache could have served", ms);
-	in = client_info(a, ida);
+	in = bb_admin_client_info(a, ida);
 	print_message("A: pages %llu, cached %llu, stuck %llu, drains %llu\n",
 		      (unsigned long long)in.pages, (unsigned long long)in.cached,
 		      (unsigned long long)in.stuck, (unsigned long long)in.drains);
@@ -1403,11 +1135,11 @@ static void test_stopped_reclaim_prompt(void **state)
 	assert_int_equal(bb_kid_wait(f, pid, KID_MS), 0);
 	close(fd);
 	bb_cc_unmap_region(ra);
-	client_gone(a, ida);
+	bb_admin_client_gone(a, ida, SETTLE_MS);
 	free_ok(&b, pb, SMALL_PAGES - STUCK_PAGES, SMALL_PAGES - STUCK_PAGES);
 	cc_leave(&b);
-	settle(a, "small", 0);
-	verify_on(a);
+	bb_admin_settle(a, "small", 0, SETTLE_MS);
+	bb_admin_verify(a, NPOOLS);
 }
 
 #define BYSTANDER_TRIES	20
@@ -1423,12 +1155,12 @@ static void test_bystander_not_drained(void **state)
 	uint32_t pc[8];
 	struct bb_cc b, kc;
 	struct bb_conn *a;
-	struct counts c;
-	struct info in;
+	struct bb_admin_counts c;
+	struct bb_admin_client in;
 	int64_t worst = 0;
 
 	bb_start(f, conf(0, GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 	cc_join(f, &kc, "small");
 	alloc_ok(&kc, 0, 8, pc);
 	push_ok(&kc, 0, pc, 8);
@@ -1438,7 +1170,7 @@ static void test_bystander_not_drained(void **state)
 
 		worst = ms > worst ? ms : worst;
 	}
-	in = client_info(a, kc.client_id);
+	in = bb_admin_client_info(a, kc.client_id);
 	print_message("%d impossible allocations, the slowest %lld ms; C: drains %llu, "
 		      "cached %llu\n", BYSTANDER_TRIES, (long long)worst,
 		      (unsigned long long)in.drains, (unsigned long long)in.cached);
@@ -1446,14 +1178,14 @@ static void test_bystander_not_drained(void **state)
 	expect_client(a, kc.client_id, 8, 8, 0, 0);
 	assert_int_equal(kc.r->active, 0);
 	assert_int_equal(bb_cc_count(kc.r, 0, 0), 8);
-	c = pool_counts(a, "small");
+	c = bb_admin_pool_counts(a, "small");
 	assert_int_equal(c.allocated, 8);
 	assert_int_equal(c.cached, 8);
 
 	cc_leave(&b);
 	cc_leave(&kc);
-	settle(a, "small", 0);
-	verify_on(a);
+	bb_admin_settle(a, "small", 0, SETTLE_MS);
+	bb_admin_verify(a, NPOOLS);
 }
 
 /* ---- 8. idle decay ------------------------------------------------------------- */
@@ -1478,10 +1210,10 @@ static void test_idle_decay(void **state)
 	int64_t deadline, last, gap = 0;
 	struct bb_cc ka, kb;
 	struct bb_conn *a;
-	struct info in;
+	struct bb_admin_client in;
 
 	bb_start(f, conf(1, GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 	cc_join(f, &ka, NULL);
 	cc_join(f, &kb, NULL);
 	alloc_ok(&ka, 0, 32, pa);
@@ -1499,7 +1231,7 @@ static void test_idle_decay(void **state)
 		if (now - last > gap)
 			gap = now - last;
 		last = now;
-		in = client_info(a, ka.client_id);
+		in = bb_admin_client_info(a, ka.client_id);
 		if (in.cached == 0 || !bb_left_ms(deadline))
 			break;
 		poll(NULL, 0, 5);
@@ -1512,7 +1244,7 @@ static void test_idle_decay(void **state)
 	assert_int_equal(bb_cc_count(ka.r, 0, 0), 0);
 	assert_int_equal(ka.r->active, 1);
 
-	in = client_info(a, kb.client_id);
+	in = bb_admin_client_info(a, kb.client_id);
 	if (gap < DECAY_GAP_MS) {
 		CHECK_INFO(in, cached, 32);
 		CHECK_INFO(in, pages, 32);
@@ -1524,8 +1256,8 @@ static void test_idle_decay(void **state)
 	}
 	cc_leave(&ka);
 	cc_leave(&kb);
-	settle(a, "default", 0);
-	verify_on(a);
+	bb_admin_settle(a, "default", 0, SETTLE_MS);
+	bb_admin_verify(a, NPOOLS);
 }
 
 /* ---- 9. drains against busy clients -------------------------------------------- */
@@ -1744,7 +1476,7 @@ static void loopers_finish(struct bb_conn *a, struct bb *f, struct loopers *lp,
 {
 	uint64_t allocated = 0, freed = 0, ops = 0;
 	struct kmsg q[LOOP_KIDS];
-	struct drained d;
+	struct bb_admin_drained d;
 
 	__atomic_store_n(&lp->sh->stop, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < lp->n; i++) {
@@ -1759,7 +1491,7 @@ static void loopers_finish(struct bb_conn *a, struct bb *f, struct loopers *lp,
 	assert_int_equal(d.bad, 0);
 	drained += d.pages;
 	for (unsigned i = 0; i < lp->n; i++) {
-		struct info in = client_info(a, lp->id[i]);
+		struct bb_admin_client in = bb_admin_client_info(a, lp->id[i]);
 
 		CHECK_INFO(in, pages, q[i].local);
 		CHECK_INFO(in, cached, 0);
@@ -1800,11 +1532,11 @@ static void test_drain_loop(void **state)
 	int64_t t0;
 
 	bb_start(f, conf(0, GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 	loopers_start(f, &lp, LOOP_KIDS);
 	t0 = bb_now_ms();
 	for (unsigned i = 0; i < LOOP_DRAINS; i++) {
-		struct drained d = drain_clients(a, "default", 0);
+		struct bb_admin_drained d = drain_clients(a, "default", 0);
 
 		if (d.bad)
 			fail_msg("drain %u: %llu bad entries from honest clients", i,
@@ -1817,83 +1549,13 @@ static void test_drain_loop(void **state)
 		      (unsigned long long)stuck);
 	assert_true(drained > 0);
 	loopers_finish(a, f, &lp, drained);
-	settle(a, "default", 0);
-	verify_on(a);
+	bb_admin_settle(a, "default", 0, SETTLE_MS);
+	bb_admin_verify(a, NPOOLS);
 }
 
 /* ---- 10. no signals ------------------------------------------------------------ */
 
 #define TRACE_DRAINS	100
-
-struct tracer {
-	pid_t pid;
-	char out[200];
-	bool on;
-};
-
-/* strace -f -e `expr` -p target into DIR/strace-NAME.out; waits until it
- * has attached.  t->on false (with a message) when it could not. */
-static void trace_start(struct bb *f, struct tracer *t, pid_t target, const char *expr,
-			const char *name)
-{
-	char pidarg[16];
-	const char *argv[] = { "strace", "-f", "-e", expr, "-p", pidarg, NULL };
-	int64_t deadline = bb_now_ms() + 5000;
-
-	memset(t, 0, sizeof(*t));
-	snprintf(t->out, sizeof(t->out), "%s/strace-%s.out", f->dir, name);
-	snprintf(pidarg, sizeof(pidarg), "%d", (int)target);
-	t->pid = bb_kid_spawn(f, &(struct bb_prog){ .argv = argv, .out = t->out, .err = t->out });
-	for (;;) {
-		char *text = bb_slurp(t->out);
-		bool attached = strstr(text, " attached") != NULL;
-		int code;
-
-		free(text);
-		if (attached) {
-			t->on = true;
-			return;
-		}
-		if (bb_kid_exited(f, t->pid, &code)) {
-			bb_print_tail("strace", t->out, 2000);
-			print_message("strace exited (%d) without attaching to %s\n", code, name);
-			return;
-		}
-		if (!bb_left_ms(deadline))
-			fail_msg("strace did not attach to %s within 5 s", name);
-		poll(NULL, 0, 10);
-	}
-}
-
-/* Detach strace; count the lines of its output holding any of needles[]
- * (NULL-ended), printing them. */
-static unsigned trace_stop(struct bb *f, struct tracer *t, const char *const *needles)
-{
-	unsigned bad = 0;
-	char *text, *p;
-
-	kill(t->pid, SIGINT);
-	bb_kid_wait(f, t->pid, 5000);
-	text = bb_slurp(t->out);
-	for (p = text; *p;) {
-		size_t n = strcspn(p, "\n");
-		char line[512];
-
-		snprintf(line, sizeof(line), "%.*s", (int)(n < 511 ? n : 511), p);
-		for (const char *const *s = needles; *s; s++) {
-			if (strstr(line, *s)) {
-				print_error("strace: %s\n", line);
-				bad++;
-				break;
-			}
-		}
-		p += n;
-		if (*p)
-			p++;
-	}
-	free(text);
-	return bad;
-}
 
 /*
  * While strace watches the daemon (membarrier and every signal-sending
@@ -1911,12 +1573,12 @@ static void test_no_signals(void **state)
 	static const char *const signals[] = { "--- SIG", NULL };
 	struct bb *f = *state;
 	uint64_t drained = 0;
-	struct tracer td, tk;
+	struct bb_trace td, tk;
 	struct loopers lp;
 	uint32_t ps[4], pp[2];
 	struct bb_cc ks, kp;
 	struct bb_conn *a;
-	struct drained d;
+	struct bb_admin_drained d;
 	unsigned bad;
 
 	if (!bb_on_path("strace")) {
@@ -1924,7 +1586,7 @@ static void test_no_signals(void **state)
 		skip();
 	}
 	bb_start(f, conf(0, GRACE_MS));
-	a = admin_open(f);
+	a = bb_admin_open(f);
 	cc_join(f, &ks, "small");
 	alloc_ok(&ks, 0, 4, ps);
 	push_ok(&ks, 0, ps, 4);
@@ -1932,14 +1594,14 @@ static void test_no_signals(void **state)
 	cc_join(f, &kp, NULL);
 	loopers_start(f, &lp, 1);
 
-	trace_start(f, &td, f->pid,
-		    "trace=membarrier,kill,tgkill,tkill,rt_sigqueueinfo,rt_tgsigqueueinfo",
-		    "daemon");
+	bb_trace_start(f, &td, f->pid,
+		       "trace=membarrier,kill,tgkill,tkill,rt_sigqueueinfo,rt_tgsigqueueinfo",
+		       "daemon");
 	if (!td.on) {
 		print_message("strace cannot attach to the daemon: skipping\n");
 		skip();
 	}
-	trace_start(f, &tk, lp.pid[0], "trace=none", "client");
+	bb_trace_start(f, &tk, lp.pid[0], "trace=none", "client");
 	if (!tk.on) {
 		print_message("strace cannot attach to a client: skipping\n");
 		skip();
@@ -1959,14 +1621,14 @@ static void test_no_signals(void **state)
 	drained_print("drain of a stuck client under strace", &d);
 	assert_int_equal(d.nstuck, 1);
 	assert_int_equal(d.stuck[0], ks.client_id);
-	assert_true(client_info(a, lp.id[0]).drains >= 1);
+	assert_true(bb_admin_client_info(a, lp.id[0]).drains >= 1);
 	assert_true(drained > 0);
 
-	bad = trace_stop(f, &td, daemon_calls);
+	bad = bb_trace_stop(f, &td, daemon_calls, NULL, NULL);
 	print_message("daemon: %u membarrier or signal-sending calls during %d drains\n", bad,
 		      TRACE_DRAINS + 1);
 	assert_int_equal(bad, 0);
-	bad = trace_stop(f, &tk, signals);
+	bad = bb_trace_stop(f, &tk, signals, NULL, NULL);
 	print_message("client: %u signals delivered during %d drains\n", bad, TRACE_DRAINS);
 	assert_int_equal(bad, 0);
 
@@ -1976,9 +1638,9 @@ static void test_no_signals(void **state)
 	assert_int_equal(d.pages, 4);
 	cc_leave(&ks);
 	cc_leave(&kp);
-	settle(a, "default", 0);
-	settle(a, "small", 0);
-	verify_on(a);
+	bb_admin_settle(a, "default", 0, SETTLE_MS);
+	bb_admin_settle(a, "small", 0, SETTLE_MS);
+	bb_admin_verify(a, NPOOLS);
 }
 
 int main(void)

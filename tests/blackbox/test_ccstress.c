@@ -34,8 +34,6 @@
 #include "bb.h"
 
 #define ST(x)		PAGEPOOL__V1__STATUS__##x
-#define ADM(x)		PAGEPOOL__V1__ADMIN_REQUEST__BODY_##x
-#define ADR(x)		PAGEPOOL__V1__ADMIN_RESPONSE__BODY_##x
 
 #define NKIDS		3
 #define DRAINS		10000
@@ -273,59 +271,21 @@ static void kid_kill(struct bb *f, struct shared *sh, pid_t pid, unsigned slot)
 	assert_int_equal(bb_kid_wait(f, pid, KID_EXIT_MS), 128 + SIGKILL);
 }
 
-static uint64_t admin_next_id = 1;
-
 /* drain --clients: asserts an OK AdminDrained of mode "clients" with no
  * bad entry; adds what it did to the totals. */
 static void drain_clients(struct bb_conn *a, uint64_t *pages, uint64_t *clients,
 			  uint64_t *stuck)
 {
-	Pagepool__V1__AdminDrainReq dq = PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-	bb_admin_response *r;
-	int ret;
+	struct bb_admin_drained d = bb_admin_drain_clients(a, NULL, 0);
 
-	dq.pool = (char *)"";
-	dq.clients = true;
-	q.body_case = ADM(DRAIN);
-	q.drain = &dq;
-	q.id = admin_next_id++;
-	ret = bb_admin_call(a, &q, &r);
-	if (ret)
-		fail_msg("drain --clients: %s", strerror(-ret));
-	if (r->status != ST(OK) || r->body_case != ADR(DRAINED) ||
-	    strcmp(r->drained->mode, "clients") != 0 || r->drained->bad)
-		fail_msg("drain --clients: %s \"%s\", body %d, bad %llu",
-			 bb_status_name(r->status), r->error, (int)r->body_case,
-			 r->body_case == ADR(DRAINED) ? (unsigned long long)r->drained->bad : 0ull);
-	assert_int_equal(r->id, q.id);
-	*pages += r->drained->pages;
-	*clients += r->drained->clients;
-	*stuck += r->drained->n_stuck;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-}
-
-/* The admin verify of every pool: each must be ok. */
-static void verify_all(struct bb_conn *a)
-{
-	Pagepool__V1__AdminVerifyReq v = PAGEPOOL__V1__ADMIN_VERIFY_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-	bb_admin_response *r;
-
-	v.pool = (char *)"";
-	q.body_case = ADM(VERIFY);
-	q.verify = &v;
-	q.id = admin_next_id++;
-	assert_int_equal(bb_admin_call(a, &q, &r), 0);
-	if (r->status != ST(OK))
-		fail_msg("verify: %s \"%s\"", bb_status_name(r->status), r->error);
-	assert_int_equal(r->body_case, ADR(VERIFIED));
-	assert_true(r->verified->n_pools > 0);
-	for (size_t i = 0; i < r->verified->n_pools; i++)
-		if (!r->verified->pools[i]->ok)
-			fail_msg("verify of pool %s: %s", r->verified->pools[i]->name,
-				 r->verified->pools[i]->message);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	if (d.status != ST(OK) || !d.body || strcmp(d.mode, "clients") != 0 || d.bad)
+		fail_msg("drain --clients: %s \"%s\", %s, mode \"%s\", bad %llu",
+			 bb_status_name(d.status), d.error,
+			 d.body ? "AdminDrained" : "no AdminDrained", d.mode,
+			 (unsigned long long)d.bad);
+	*pages += d.pages;
+	*clients += d.clients;
+	*stuck += d.nstuck;
 }
 
 static void test_ccstress(void **state)
@@ -337,15 +297,13 @@ static void test_ccstress(void **state)
 	pid_t pid[NKIDS];
 	unsigned spawn[NKIDS], nspawn = 0, kills = 0;
 	uint64_t pages = 0, clients = 0, stuck = 0, ops = 0, hits = 0, drains_seen = 0;
-	char path[160];
 	int64_t t0, t1, deadline;
 
 	bb_start(f, conf);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(sh != MAP_FAILED);
 	memset(sh, 0, sizeof(*sh));
-	snprintf(path, sizeof(path), "%s/admin.sock", f->dir);
-	a = bb_raw_at(f, path);
+	a = bb_admin_open(f);
 
 	t0 = bb_now_ms();
 	for (unsigned k = 0; k < NKIDS; k++) {
@@ -414,10 +372,10 @@ static void test_ccstress(void **state)
 	for (uint32_t p = 0; p < POOL_PAGES; p++)
 		assert_int_equal(sh->owner[p], 0);
 
-	verify_all(a);
+	bb_admin_verify(a, 0);
 	c = bb_client(f, NULL);
 	bb_expect_allocated(c, 0, SETTLE_MS);
-	verify_all(a);
+	bb_admin_verify(a, 0);
 	print_message("%u drains in %lld ms (%.0f drains/s), %u clients killed: %llu pages "
 		      "drained from %llu caches, %llu stuck; %llu client ops, %llu cache hits and "
 		      "%llu drains seen by the clients that ended\n", DRAINS, (long long)(t1 - t0),

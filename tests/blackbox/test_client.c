@@ -7,10 +7,7 @@
  * byte and never replies (or replies to the hello only).  The real daemon
  * must still serve a client with a timeout set.
  */
-#include <sys/mman.h>
-
 #include "bb.h"
-#include "wire.h"
 
 static const char conf_basic[] =
 	"[daemon]\n"
@@ -33,118 +30,13 @@ static int env_teardown(void **state)
 
 /* ---- a stand-in daemon ---------------------------------------------------- */
 
-/* Frame and write a Response with the arena fd (when >= 0).  0 or -1. */
-static int standin_send(int fd, const wire_response *r, int arena)
+/* The stand-in's answers (bb_standin_start): a Welcome to the first read
+ * when `welcome` (a hello comes whole in one read), then nothing. */
+static int standin_answer(int s, unsigned nread, int welcome)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	uint8_t *buf;
-	size_t len;
-	int ok;
-
-	if (wire_encode(&r->base, UINT32_MAX, &buf, &len) != 0)
-		return -1;
-	iov.iov_base = buf;
-	iov.iov_len = len;
-	if (arena >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&cbuf, 0, sizeof(cbuf));
-		m.msg_control = cbuf.buf;
-		m.msg_controllen = sizeof(cbuf.buf);
-		cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &arena, sizeof(int));
-	}
-	ok = sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)len;
-	free(buf);
-	return ok ? 0 : -1;
-}
-
-/* A Welcome for a 1 MiB pool of 4 KiB pages, with a sealed memfd. */
-static int standin_welcome(int fd)
-{
-	Pagepool__V1__Welcome w = PAGEPOOL__V1__WELCOME__INIT;
-	wire_response r = PAGEPOOL__V1__RESPONSE__INIT;
-	int arena = memfd_create("standin-arena", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	int err;
-
-	if (arena < 0 || ftruncate(arena, 1 << 20) < 0 ||
-	    fcntl(arena, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
-		return -1;
-	w.version = WIRE_VERSION;
-	w.pool = "default";
-	w.page_size = 4096;
-	w.arena_size = 1 << 20;
-	w.max_count = 64;
-	w.max_frame = WIRE_MAX_FRAME_DEFAULT;
-	w.max_order = 8;
-	r.id = 1;
-	r.body_case = PAGEPOOL__V1__RESPONSE__BODY_WELCOME;
-	r.welcome = &w;
-	err = standin_send(fd, &r, arena);
-	close(arena);
-	return err;
-}
-
-/*
- * Child: accept one connection on lfd; answer its first bytes with a
- * welcome when `welcome` (a hello comes whole in one read), then read
- * everything and answer nothing.  Exits 0 at the client's EOF, non-zero
- * when something else happens or 10 s pass.
- */
-static void __attribute__((noreturn)) standin_run(int lfd, bool welcome)
-{
-	int64_t deadline = bb_now_ms() + 10000;
-	struct pollfd pf = { .events = POLLIN };
-	bool first = true;
-	char buf[4096];
-
-	pf.fd = lfd;
-	if (poll(&pf, 1, 10000) != 1)
-		_exit(2);
-	pf.fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (pf.fd < 0)
-		_exit(3);
-	for (;;) {
-		ssize_t n;
-
-		if (poll(&pf, 1, bb_left_ms(deadline)) != 1)
-			_exit(4);
-		n = read(pf.fd, buf, sizeof(buf));
-		if (n == 0)
-			_exit(0);
-		if (n < 0)
-			_exit(5);
-		if (first && welcome && standin_welcome(pf.fd) != 0)
-			_exit(6);
-		first = false;
-	}
-}
-
-/* Listen on f->sock and fork the stand-in; returns its pid. */
-static pid_t standin_start(struct bb *f, bool welcome)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	pid_t pid;
-
-	bb_mkdir(f);
-	assert_true(lfd >= 0);
-	strcpy(sa.sun_path, f->sock);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(lfd, 4), 0);
-	pid = bb_fork(f);
-	if (pid == 0)
-		standin_run(lfd, welcome);
-	close(lfd);
-	return pid;
+	if (nread == 0 && welcome && bb_standin_welcome(s, 0, 0, 0) != 0)
+		return 6;
+	return 0;
 }
 
 static void expect_took(int64_t t0, int timeout_ms)
@@ -194,7 +86,7 @@ static void test_connect_timeout(void **state)
 {
 	struct bb *f = *state;
 	struct pp_client *c = NULL;
-	pid_t kid = standin_start(f, false);
+	pid_t kid = bb_standin_start(f, standin_answer, false);
 	int64_t t0;
 
 	assert_int_equal(setenv("PAGEPOOL_TIMEOUT_MS", "300", 1), 0);
@@ -219,7 +111,7 @@ static void test_call_timeout(void **state)
 	struct bb *f = *state;
 	struct pp_client *c = NULL;
 	struct pp_stat st;
-	pid_t kid = standin_start(f, true);
+	pid_t kid = bb_standin_start(f, standin_answer, true);
 	int64_t t0;
 
 	bb_assert_rc(NULL, pp_connect(f->sock, NULL, &c), 0);

@@ -25,40 +25,28 @@
 #define BATCH	16
 #define NPAIRS	1000
 
-static const char conf_cache[] =
-	"[daemon]\n"
-	"socket = @SOCKET@\n"
-	"admin_socket = @DIR@/admin.sock\n"
-	"workers = 1\n"
+/* The configs' pieces, joined by the compiler: a daemon with idle decay
+ * off, its one 16M pool, and that pool's cache. */
+#define CONF_DAEMON			\
+	"[daemon]\n"			\
+	"socket = @SOCKET@\n"		\
+	"workers = 1\n"			\
 	"decay_interval = 0\n"
-	"\n"
-	"[pool default]\n"
+#define CONF_POOL			\
+	"\n"				\
+	"[pool default]\n"		\
 	"size = 16M\n"
-	"client_cache_high = 64\n"
-	"client_cache_batch = 16\n";
+#define CONF_CACHE			\
+	"client_cache_high = 64\n"	\
+	"client_cache_batch = 16\n"
 
-static const char conf_nocache[] =
-	"[daemon]\n"
-	"socket = @SOCKET@\n"
-	"workers = 1\n"
-	"decay_interval = 0\n"
-	"\n"
-	"[pool default]\n"
-	"size = 16M\n"
-	"client_cache_high = 0\n";
+static const char conf_cache[] =
+	CONF_DAEMON "admin_socket = @DIR@/admin.sock\n" CONF_POOL CONF_CACHE;
+
+static const char conf_nocache[] = CONF_DAEMON CONF_POOL "client_cache_high = 0\n";
 
 /* The same, with a quota of 32 pages a connection. */
-static const char conf_quota[] =
-	"[daemon]\n"
-	"socket = @SOCKET@\n"
-	"workers = 1\n"
-	"decay_interval = 0\n"
-	"\n"
-	"[pool default]\n"
-	"size = 16M\n"
-	"quota_pages = 32\n"
-	"client_cache_high = 64\n"
-	"client_cache_batch = 16\n";
+static const char conf_quota[] = CONF_DAEMON CONF_POOL "quota_pages = 32\n" CONF_CACHE;
 
 /* Teardown that also clears what the tests put in the environment. */
 static int env_teardown(void **state)
@@ -375,27 +363,29 @@ static void test_taken_blocks_cached(void **state)
 
 /* ---- 6. a drain by the daemon ---------------------------------------------------- */
 
-static void admin_drain_clients(struct bb *f, uint64_t *pages)
+/*
+ * drain --clients (on a fresh admin connection) while c holds n pages and
+ * caches BATCH - 1: asserts an OK AdminDrained of those BATCH - 1 pages,
+ * and that c's next pp_stat counts the n-th drain since `a`, its cache
+ * empty, its n pages still its own.
+ */
+static void drain_seen(struct bb *f, struct pp_client *c, const struct pp_stat *a, unsigned n)
 {
-	Pagepool__V1__AdminDrainReq d = PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-	bb_admin_response *r;
-	char path[160];
+	struct bb_conn *adm = bb_admin_open(f);
+	struct bb_admin_drained d = bb_admin_drain_clients(adm, NULL, 0);
+	struct pp_stat b;
 
-	snprintf(path, sizeof(path), "%s/admin.sock", f->dir);
-	d.clients = true;
-	d.pool = (char *)"";
-	d.mode = (char *)"";
-	q.id = 1;
-	q.body_case = PAGEPOOL__V1__ADMIN_REQUEST__BODY_DRAIN;
-	q.drain = &d;
-	assert_int_equal(bb_admin_call(bb_raw_at(f, path), &q, &r), 0);
-	if (r->status != 0)
-		print_error("drain --clients: %s\n", r->error);
-	assert_int_equal(r->status, 0);
-	assert_int_equal(r->body_case, PAGEPOOL__V1__ADMIN_RESPONSE__BODY_DRAINED);
-	*pages = r->drained->pages;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	bb_conn_close(adm);
+	if (d.status != 0)
+		print_error("drain --clients: %s\n", d.error);
+	assert_int_equal(d.status, 0);
+	assert_true(d.body);
+	assert_int_equal(d.pages, BATCH - 1);
+	b = bb_stat(c);
+	assert_int_equal(b.cache_drains, a->cache_drains + n);
+	assert_int_equal(b.cached, 0);
+	assert_int_equal(b.held, n);
+	assert_int_equal(b.allocated, n);
 }
 
 static void test_drain_seen(void **state)
@@ -404,7 +394,6 @@ static void test_drain_seen(void **state)
 	struct pp_client *c;
 	uint32_t p[8];
 	unsigned got;
-	uint64_t pages;
 	struct pp_stat a, b;
 
 	bb_start(f, conf_cache);
@@ -412,13 +401,7 @@ static void test_drain_seen(void **state)
 	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &p[0], &got), 0);	/* 15 left cached */
 	a = bb_stat(c);
 	assert_int_equal(a.cached, BATCH - 1);
-	admin_drain_clients(f, &pages);
-	assert_int_equal(pages, BATCH - 1);
-	b = bb_stat(c);
-	assert_int_equal(b.cache_drains, a.cache_drains + 1);
-	assert_int_equal(b.cached, 0);
-	assert_int_equal(b.held, 1);
-	assert_int_equal(b.allocated, 1);
+	drain_seen(f, c, &a, 1);
 	/* The next allocation refills the set the daemon switched to (the
 	 * library reads `active` afresh); p[0] is still c's. */
 	bb_assert_rc(c, pp_alloc(c, 0, 1, 0, &p[1], &got), 0);
@@ -427,13 +410,7 @@ static void test_drain_seen(void **state)
 	assert_int_equal(b.cached, BATCH - 1);
 	assert_int_not_equal(p[1], p[0]);
 	/* ... so that the next drain finds them there. */
-	admin_drain_clients(f, &pages);
-	assert_int_equal(pages, BATCH - 1);
-	b = bb_stat(c);
-	assert_int_equal(b.cache_drains, a.cache_drains + 2);
-	assert_int_equal(b.cached, 0);
-	assert_int_equal(b.held, 2);
-	assert_int_equal(b.allocated, 2);
+	drain_seen(f, c, &a, 2);
 	bb_assert_rc(c, pp_free(c, p, 2, NULL), 0);
 	b = bb_stat(c);
 	assert_int_equal(b.held, b.cached);
@@ -613,40 +590,6 @@ enum standin_mode {
 	SI_NMODES
 };
 
-/* Frame and send r with fd (when >= 0) on s.  0 or -1. */
-static int standin_send(int s, const wire_response *r, int fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	uint8_t *buf;
-	size_t len;
-	int ok;
-
-	if (wire_encode(&r->base, UINT32_MAX, &buf, &len) != 0)
-		return -1;
-	iov.iov_base = buf;
-	iov.iov_len = len;
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&cbuf, 0, sizeof(cbuf));
-		m.msg_control = cbuf.buf;
-		m.msg_controllen = sizeof(cbuf.buf);
-		cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	ok = sendmsg(s, &m, MSG_NOSIGNAL) == (ssize_t)len;
-	free(buf);
-	return ok ? 0 : -1;
-}
-
 /* A sealed memfd of `size` bytes (seals: F_SEAL_SHRINK | F_SEAL_GROW unless
  * !sealed) starting with a region header; -1 on failure. */
 static int standin_memfd(size_t size, bool sealed, uint32_t magic)
@@ -672,7 +615,7 @@ static int standin_cachemap(int s, enum standin_mode mode)
 	if (mode == SI_REFUSE) {
 		r.status = PAGEPOOL__V1__STATUS__EPERM;
 		r.error = "no cache for you";
-		return standin_send(s, &r, -1);
+		return bb_standin_send(s, &r, -1);
 	}
 	cm.size = PP_CC_SIZE;
 	cm.version = mode == SI_BAD_VERSION ? PP_CC_VERSION + 1 : PP_CC_VERSION;
@@ -686,93 +629,27 @@ static int standin_cachemap(int s, enum standin_mode mode)
 		if (fd < 0)
 			return -1;
 	}
-	err = standin_send(s, &r, fd);
+	err = bb_standin_send(s, &r, fd);
 	if (fd >= 0)
 		close(fd);
 	return err;
 }
 
-/* A Welcome (request id 1) granting FEATURE_CACHE, with a 1 MiB arena. */
-static int standin_welcome(int s)
-{
-	Pagepool__V1__Welcome w = PAGEPOOL__V1__WELCOME__INIT;
-	wire_response r = PAGEPOOL__V1__RESPONSE__INIT;
-	int arena = memfd_create("standin-arena", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	int err;
-
-	if (arena < 0 || ftruncate(arena, 1 << 20) < 0 ||
-	    fcntl(arena, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
-		return -1;
-	w.version = WIRE_VERSION;
-	w.pool = "default";
-	w.page_size = 4096;
-	w.arena_size = 1 << 20;
-	w.max_count = 64;
-	w.max_frame = WIRE_MAX_FRAME_DEFAULT;
-	w.max_order = 8;
-	w.features = PAGEPOOL__V1__FEATURE__FEATURE_CACHE;
-	w.cache_high = HIGH;
-	w.cache_batch = BATCH;
-	r.id = 1;
-	r.body_case = PAGEPOOL__V1__RESPONSE__BODY_WELCOME;
-	r.welcome = &w;
-	err = standin_send(s, &r, arena);
-	close(arena);
-	return err;
-}
-
 /*
- * Child: accept one connection on lfd, answer the hello (its first read)
- * and the CacheMap (the second) as `mode` says, then read until the
- * client's EOF: exit 0, anything else non-zero.  Bounded by 10 s.
+ * The stand-in's answers (bb_standin_start): to the hello (its first read)
+ * a Welcome granting FEATURE_CACHE, and to the CacheMap (the second) what
+ * `mode` says; then nothing, until the client's EOF.
  */
-static void __attribute__((noreturn)) standin_run(int lfd, enum standin_mode mode)
+static int standin_answer(int s, unsigned nread, int mode)
 {
-	int64_t deadline = bb_now_ms() + 10000;
-	struct pollfd pf = { .fd = lfd, .events = POLLIN };
-	char buf[4096];
-
-	if (poll(&pf, 1, 10000) != 1)
-		_exit(2);
-	pf.fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (pf.fd < 0)
-		_exit(3);
-	for (unsigned nread = 0;; nread++) {
-		ssize_t n;
-
-		if (poll(&pf, 1, bb_left_ms(deadline)) != 1)
-			_exit(4);
-		n = read(pf.fd, buf, sizeof(buf));
-		if (n == 0)
-			_exit(0);
-		if (n < 0)
-			_exit(5);
-		if (nread == 0 && standin_welcome(pf.fd) != 0)
-			_exit(6);
-		if (nread == 1 && mode == SI_CLOSE)
-			_exit(0);
-		if (nread == 1 && standin_cachemap(pf.fd, mode) != 0)
-			_exit(7);
-	}
-}
-
-static pid_t standin_start(struct bb *f, enum standin_mode mode)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	pid_t pid;
-
-	bb_mkdir(f);
-	assert_true(lfd >= 0);
-	strcpy(sa.sun_path, f->sock);
-	unlink(f->sock);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(lfd, 4), 0);
-	pid = bb_fork(f);
-	if (pid == 0)
-		standin_run(lfd, mode);
-	close(lfd);
-	return pid;
+	if (nread == 0 && bb_standin_welcome(s, PAGEPOOL__V1__FEATURE__FEATURE_CACHE, HIGH,
+					     BATCH) != 0)
+		return 6;
+	if (nread == 1 && mode == SI_CLOSE)
+		return BB_STANDIN_END;
+	if (nread == 1 && standin_cachemap(s, (enum standin_mode)mode) != 0)
+		return 7;
+	return 0;
 }
 
 static void test_unusable_region(void **state)
@@ -785,7 +662,7 @@ static void test_unusable_region(void **state)
 
 	for (int mode = 0; mode < SI_NMODES; mode++) {
 		struct pp_client *c = NULL;
-		pid_t kid = standin_start(f, (enum standin_mode)mode);
+		pid_t kid = bb_standin_start(f, standin_answer, mode);
 		int err = pp_connect(f->sock, NULL, &c);
 
 		print_message("region %s: pp_connect %d, cache %s\n", names[mode], err,

@@ -43,6 +43,7 @@
 #define POOL_PAGES	1024u		/* pools "other" and "quota": 4M of 4 KiB */
 #define RACE_ROUNDS	200u
 #define SETTLE_MS	5000
+#define NPOOLS		3		/* default, other, quota: what verify lists */
 
 static const char conf_share[] =
 	"[daemon]\n"
@@ -537,67 +538,13 @@ static void cancel_fails(struct cl *k, const void *tok, size_t len, int status)
 	assert_int_equal(a.offers, b.offers);
 }
 
-/* ---- admin ------------------------------------------------------------------- */
-
-static struct bb_conn *admin_open(struct bb *f)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), "%s/admin.sock", f->dir);
-	return bb_raw_at(f, path);
-}
-
-/* One admin request; asserts an answer with its id came. */
-static bb_admin_response *admin_rpc(struct bb_conn *a, bb_admin_request *q)
-{
-	static uint64_t id = 100;
-	bb_admin_response *r;
-	int ret;
-
-	q->id = id++;
-	ret = bb_admin_call(a, q, &r);
-	if (ret)
-		print_error("admin request %d: %s\n", (int)q->body_case, strerror(-ret));
-	assert_int_equal(ret, 0);
-	assert_int_equal(r->id, q->id);
-	return r;
-}
-
-static void admin_free(bb_admin_response *r)
-{
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-}
-
-/* The admin verify of every pool on a: each must be ok. */
-static void verify_on(struct bb_conn *a)
-{
-	Pagepool__V1__AdminVerifyReq v = PAGEPOOL__V1__ADMIN_VERIFY_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-	bb_admin_response *r;
-
-	v.pool = (char *)"";
-	q.body_case = ADM(VERIFY);
-	q.verify = &v;
-	r = admin_rpc(a, &q);
-	if (r->status != ST(OK))
-		print_error("verify: %s \"%s\"\n", bb_status_name(r->status), r->error);
-	assert_int_equal(r->status, ST(OK));
-	assert_int_equal(r->body_case, ADR(VERIFIED));
-	assert_int_equal(r->verified->n_pools, 3);
-	for (size_t i = 0; i < r->verified->n_pools; i++) {
-		const Pagepool__V1__PoolVerify *p = r->verified->pools[i];
-
-		if (!p->ok)
-			fail_msg("verify of pool %s: %s", p->name, p->message);
-	}
-	admin_free(r);
-}
+/* ---- admin (tests/lib/bb_admin.h) ----------------------------------------------- */
 
 static void verify_ok(struct bb *f)
 {
-	struct bb_conn *a = admin_open(f);
+	struct bb_conn *a = bb_admin_open(f);
 
-	verify_on(a);
+	bb_admin_verify(a, NPOOLS);
 	bb_conn_close(a);
 }
 
@@ -606,54 +553,26 @@ static void drain_pool(struct bb *f, const char *pool)
 {
 	Pagepool__V1__AdminDrainReq d = PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT;
 	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-	struct bb_conn *a = admin_open(f);
+	struct bb_conn *a = bb_admin_open(f);
 	bb_admin_response *r;
 
 	d.pool = (char *)pool;
 	d.force = true;
 	q.body_case = ADM(DRAIN);
 	q.drain = &d;
-	r = admin_rpc(a, &q);
+	r = bb_admin_rpc(a, &q);
 	assert_int_equal(r->status, ST(OK));
-	admin_free(r);
+	bb_admin_free(r);
 	bb_conn_close(a);
 }
 
 /* What admin `clients` says of client `id` (asserts it is listed). */
-struct info {
-	uint64_t pages, ref_pages, offered_pages;
-	uint32_t offers;
-};
-
-static struct info client_info(struct bb *f, uint64_t id)
+static struct bb_admin_client client_info(struct bb *f, uint64_t id)
 {
-	Pagepool__V1__AdminClientsReq cq = PAGEPOOL__V1__ADMIN_CLIENTS_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-	struct bb_conn *a = admin_open(f);
-	bb_admin_response *r;
-	struct info in = { 0, 0, 0, 0 };
-	bool found = false;
+	struct bb_conn *a = bb_admin_open(f);
+	struct bb_admin_client in = bb_admin_client_info(a, id);
 
-	q.body_case = ADM(CLIENTS);
-	q.clients = &cq;
-	r = admin_rpc(a, &q);
-	assert_int_equal(r->status, ST(OK));
-	assert_int_equal(r->body_case, ADR(CLIENTS));
-	for (size_t i = 0; i < r->clients->n_clients; i++) {
-		const Pagepool__V1__ClientInfo *ci = r->clients->clients[i];
-
-		if (ci->id != id)
-			continue;
-		in.pages = ci->pages;
-		in.ref_pages = ci->ref_pages;
-		in.offered_pages = ci->offered_pages;
-		in.offers = ci->offers;
-		found = true;
-	}
-	admin_free(r);
 	bb_conn_close(a);
-	if (!found)
-		fail_msg("client %llu not in admin clients", (unsigned long long)id);
 	return in;
 }
 
@@ -672,7 +591,7 @@ static void test_handoff(void **state)
 	uint32_t blk[6], order[6], tmp[16];
 	uint8_t tok[TOK];
 	struct cl a, b, c;
-	struct info in;
+	struct bb_admin_client in;
 	int got;
 
 	bb_start(f, conf_share);
@@ -1027,7 +946,7 @@ static void test_take_races_death(void **state)
 
 	bb_start(f, conf_share);
 	join(f, &b, NULL, 0);
-	adm = admin_open(f);
+	adm = bb_admin_open(f);
 	for (unsigned round = 0; round < RACE_ROUNDS; round++) {
 		unsigned close_first = round % 2;
 		uint32_t blk[8];
@@ -1064,7 +983,7 @@ static void test_take_races_death(void **state)
 		bb_resp_free(r);
 		settle(&b, 0, 0);
 		expect_me(&b, 0, 0, 0, 0);
-		verify_on(adm);
+		bb_admin_verify(adm, NPOOLS);
 	}
 	print_message("take racing the giver's close: take first %u taken / %u EOWNERDEAD, "
 		      "close first %u taken / %u EOWNERDEAD\n", taken[0], dead[0], taken[1],
@@ -1547,29 +1466,6 @@ static void test_limits(void **state)
 
 /* ---- offline -------------------------------------------------------------------- */
 
-static bb_admin_response *admin_range(struct bb_conn *adm, bool off, const char *pool,
-				      uint32_t start, uint32_t count)
-{
-	Pagepool__V1__AdminOfflineReq oq = PAGEPOOL__V1__ADMIN_OFFLINE_REQ__INIT;
-	Pagepool__V1__AdminOnlineReq nq = PAGEPOOL__V1__ADMIN_ONLINE_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
-
-	if (off) {
-		oq.pool = (char *)pool;
-		oq.start = start;
-		oq.count = count;
-		q.body_case = ADM(OFFLINE);
-		q.offline = &oq;
-	} else {
-		nq.pool = (char *)pool;
-		nq.start = start;
-		nq.count = count;
-		q.body_case = ADM(ONLINE);
-		q.online = &nq;
-	}
-	return admin_rpc(adm, &q);
-}
-
 /* The holder with client id `id` in an AdminOffline: asserts its pages. */
 static void expect_holder(const Pagepool__V1__AdminOffline *off, uint64_t id, uint64_t pages,
 			  uint64_t shared)
@@ -1610,7 +1506,7 @@ static void test_offline_holders(void **state)
 	join(f, &a, "other", 0);
 	join(f, &b, "other", 0);
 	join(f, &c, "other", 0);
-	adm = admin_open(f);
+	adm = bb_admin_open(f);
 	alloc_ok(&a, 2, 1, sh);
 	offer_ok(&a, sh, 1, 2, 2, false, tok);
 	take_ok(&b, tok, sh, 1, 2, true, a.client_id);
@@ -1619,7 +1515,7 @@ static void test_offline_holders(void **state)
 	offer_ok(&a, ho, 1, 0, 0, false, tok2);
 	expect_me(&a, 5, 0, 0, 1);
 
-	r = admin_range(adm, true, "other", 0, POOL_PAGES);
+	r = bb_admin_range(adm, true, "other", 0, POOL_PAGES);
 	if (r->status != ST(EBUSY))
 		print_error("offline: %s \"%s\"\n", bb_status_name(r->status), r->error);
 	assert_int_equal(r->status, ST(EBUSY));
@@ -1630,11 +1526,11 @@ static void test_offline_holders(void **state)
 	expect_holder(r->offline, b.client_id, 4, 4);
 	expect_holder(r->offline, c.client_id, 4, 4);
 	expect_holder(r->offline, a.client_id, 1, 1);
-	admin_free(r);
-	r = admin_range(adm, false, "other", 0, POOL_PAGES);
+	bb_admin_free(r);
+	r = bb_admin_range(adm, false, "other", 0, POOL_PAGES);
 	assert_int_equal(r->status, ST(OK));
-	admin_free(r);
-	verify_on(adm);
+	bb_admin_free(r);
+	bb_admin_verify(adm, NPOOLS);
 
 	/* Let go of everything: the range goes offline, and comes back. */
 	free_ok(&b, sh, 1, 4);
@@ -1643,14 +1539,14 @@ static void test_offline_holders(void **state)
 	free_ok(&a, ho, 1, 1);
 	expect_me(&a, 0, 0, 0, 0);
 	expect_pool(&a, 0, 0, 0);
-	r = admin_range(adm, true, "other", 0, POOL_PAGES);
+	r = bb_admin_range(adm, true, "other", 0, POOL_PAGES);
 	assert_int_equal(r->status, ST(OK));
-	admin_free(r);
+	bb_admin_free(r);
 	assert_int_equal(stat_of(&a).free + stat_of(&a).pcp, 0);
-	r = admin_range(adm, false, "other", 0, POOL_PAGES);
+	r = bb_admin_range(adm, false, "other", 0, POOL_PAGES);
 	assert_int_equal(r->status, ST(OK));
-	admin_free(r);
-	verify_on(adm);
+	bb_admin_free(r);
+	bb_admin_verify(adm, NPOOLS);
 	bb_conn_close(adm);
 }
 

@@ -8,12 +8,15 @@
  *
  *   bb_fixture.h  the fixture (struct bb): directory, teardown, children
  *   bb_daemon.h   starting and stopping pagepoold
+ *   bb_admin.h    the admin socket: verify, drains, counts, clients, ranges
  *   bb_client.h   libpagepool clients and pool counters
  *   bb_conn.h     raw connections          bb_rpc.h   round trips on them
  *   bb_msg.h      requests, statuses, raw byte buffers
  *   bb_child.h    running programs         bb_file.h  files
  *   bb_time.h     the clock
  *   bb_proc.h     /proc counts, CPUs, pagepoolctl's path
+ *   bb_trace.h    strace on the daemon or a child
+ *   bb_standin.h  a stand-in daemon for libpagepool's tests
  *
  * Environment: PAGEPOOLD (daemon binary; tests skip without it), PP_EXAMPLE
  * (example program), BB_VERBOSE=1 prints each daemon's log at teardown,
@@ -51,6 +54,7 @@
 #include "pagepool.h"
 #include "pagepool.pb-c.h"
 
+#include "bb_admin.h"
 #include "bb_child.h"
 #include "bb_client.h"
 #include "bb_conn.h"
@@ -60,6 +64,8 @@
 #include "bb_msg.h"
 #include "bb_proc.h"
 #include "bb_rpc.h"
+#include "bb_standin.h"
 #include "bb_time.h"
+#include "bb_trace.h"
 
 #endif
