@@ -254,7 +254,7 @@ $(DAEMON): $(DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $^ -o $@ $(ALL_LDFLAGS) $(DAEMON_LIBS)
 
-$(BUILD)/tests/lib/%.o: tests/lib/%.c $(BB_LIB_HDRS) client/pagepool.h proto/transport.h proto/ccache.h \
+$(BUILD)/tests/lib/%.o: tests/lib/%.c $(BB_LIB_HDRS) client/pagepool.h proto/transport.h proto/ccache.h proto/wire.h \
 		$(PROTO_GEN) Makefile
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
