@@ -23,44 +23,23 @@
 #
 # Starts pagepoold on a private socket in a mktemp dir (`workers = 0,1`,
 # decay off, one 256M pool with the default client cache: client_cache_high
-# 64, client_cache_batch 16), waits for --ready-fd, runs bench_ccache (client
-# on CPU 0; consumer and admin load on CPU 1), stops the daemon whatever
-# happens.  QUICK=1: fewer rounds, 4 windows, 2 in 5b (about 25 s);
+# 64, client_cache_batch 16), waits for --ready-fd (tests/bench/daemon.sh),
+# runs bench_ccache (client on CPU 0; consumer and admin load on CPU 1),
+# stops the daemon whatever happens.  QUICK=1: fewer rounds, 4 windows, 2 in 5b (about 25 s);
 # otherwise 5 rounds and 10 windows (about 40 s).  The table goes to
 # stdout and to bench-ccache.md next to the binary.  valgrind or strace
 # missing: that part is reported as skipped.
 set -eu
 
 usage="usage: ccache-bench.sh PAGEPOOLD BENCH_CCACHE"
-daemon=${1:?$usage}
-bin=${2:?$usage}
-for f in "$daemon" "$bin"; do
-	[ -x "$f" ] || { echo "ccache-bench: $f is not executable" >&2; exit 1; }
-done
-[ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ] ||
-	{ echo "ccache-bench: needs CPUs 0 and 1" >&2; exit 1; }
-case ${QUICK:-} in
-'' | 0 | no) quick= ;;
-*) quick=1 ;;
-esac
+# shellcheck source=tests/bench/daemon.sh
+. "$(dirname "$0")/daemon.sh"
+bench_init ccache-bench "${1:?$usage}" "${2:?$usage}"
 md=$(dirname "$bin")/bench-ccache.md
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-ccache.XXXXXX")
-dpid=
-spid=
-
-stop() {
-	if [ -n "$dpid" ] && kill "$dpid" 2>/dev/null; then
-		# Under strace, $spid ends with its tracee.
-		wait "${spid:-$dpid}" 2>/dev/null || :
-	fi
-	dpid=
-	spid=
-}
-trap 'stop; rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
 
 # start DIR WORKERS [STRACE_OUT]: a pagepoold for DIR with its workers on
-# the CPUs WORKERS (under strace when asked); its pid in dpid.
+# the CPUs WORKERS (under strace when asked: membarrier and every call that
+# sends a signal); its pid in dpid.
 start() {
 	mkdir -p "$1"
 	cat >"$1/pagepoold.conf" <<-EOF
@@ -78,21 +57,11 @@ start() {
 	size = 256M
 	groups =
 	EOF
-	mkfifo "$1/ready"
 	if [ -n "${3:-}" ]; then
-		strace -f -qq --seccomp-bpf -o "$3" -e signal=none \
-			-e trace=membarrier,kill,tkill,tgkill,rt_sigqueueinfo,rt_tgsigqueueinfo,pidfd_send_signal \
-			"$daemon" -f -c "$1/pagepoold.conf" --ready-fd 3 3>"$1/ready" 2>"$1/daemon.log" &
-		spid=$!
+		daemon_start "$1" "$3" --seccomp-bpf -e signal=none \
+			-e trace=membarrier,kill,tkill,tgkill,rt_sigqueueinfo,rt_tgsigqueueinfo,pidfd_send_signal
 	else
-		"$daemon" -f -c "$1/pagepoold.conf" --ready-fd 3 3>"$1/ready" 2>"$1/daemon.log" &
-		dpid=$!
-	fi
-	read -r line <"$1/ready" || line=
-	[ "$line" = READY ] || { echo "ccache-bench: pagepoold did not start:" >&2; cat "$1/daemon.log" >&2; exit 1; }
-	if [ -n "$spid" ]; then
-		dpid=$(awk '{ print $1 }' "/proc/$spid/task/$spid/children" 2>/dev/null)
-		[ -n "$dpid" ] || { echo "ccache-bench: no pagepoold under strace" >&2; exit 1; }
+		daemon_start "$1"
 	fi
 }
 
@@ -174,7 +143,7 @@ if command -v valgrind >/dev/null 2>&1; then
 else
 	echo "### 2. Instructions per cache-hit pair: skipped (valgrind missing)" >"$tmp/cg.md"
 fi
-stop
+daemon_stop
 
 # ---- 5b. non-interference with no daemon worker on the client's CPU ----
 echo "== ccache: non-interference again, pagepoold's only worker on CPU 1" >&2
@@ -187,7 +156,7 @@ if ! "$bin" --socket "$tmp/w1/pp.sock" --admin "$tmp/w1/admin.sock" --cpus 0,1 \
 	echo "ccache-bench: bench_ccache --interference failed (see above)" >&2
 	exit 1
 fi
-stop
+daemon_stop
 
 # ---- 5c. strace of the client and the daemon during drains ----
 if command -v strace >/dev/null 2>&1; then
@@ -199,7 +168,7 @@ if command -v strace >/dev/null 2>&1; then
 		echo "ccache-bench: the strace check failed" >&2
 		exit 1
 	fi
-	stop
+	daemon_stop
 	# window K: "name count, ..." of the client's system calls between its
 	# markers (the markers' own writes left out) and the signals delivered.
 	calls_in() {

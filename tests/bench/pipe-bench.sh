@@ -19,29 +19,10 @@
 set -eu
 
 usage="usage: pipe-bench.sh PAGEPOOLD BENCH_PIPE"
-daemon=${1:?$usage}
-bin=${2:?$usage}
-for f in "$daemon" "$bin"; do
-	[ -x "$f" ] || { echo "pipe-bench: $f is not executable" >&2; exit 1; }
-done
-[ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ] ||
-	{ echo "pipe-bench: needs CPUs 0 and 1" >&2; exit 1; }
-case ${QUICK:-} in
-'' | 0 | no) quick= ;;
-*) quick=1 ;;
-esac
+# shellcheck source=tests/bench/daemon.sh
+. "$(dirname "$0")/daemon.sh"
+bench_init pipe-bench "${1:?$usage}" "${2:?$usage}"
 md=$(dirname "$bin")/bench-pipe.md
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-pipe.XXXXXX")
-dpid=
-
-stop() {
-	if [ -n "$dpid" ] && kill "$dpid" 2>/dev/null; then
-		wait "$dpid" 2>/dev/null || :
-	fi
-	dpid=
-}
-trap 'stop; rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
 
 cat >"$tmp/pagepoold.conf" <<EOF
 [daemon]
@@ -60,11 +41,7 @@ groups =
 client_cache_high = 0
 EOF
 
-mkfifo "$tmp/ready"
-"$daemon" -f -c "$tmp/pagepoold.conf" --ready-fd 3 3>"$tmp/ready" 2>"$tmp/daemon.log" &
-dpid=$!
-read -r line <"$tmp/ready" || line=
-[ "$line" = READY ] || { echo "pipe-bench: pagepoold did not start:" >&2; cat "$tmp/daemon.log" >&2; exit 1; }
+daemon_start "$tmp"
 
 echo "== pipe: producer on CPU 0, consumers on CPU 1, pagepoold workers on CPUs 0 and 1${quick:+ (QUICK)}" >&2
 started=$(date +%s)
@@ -75,7 +52,7 @@ if ! "$bin" --socket "$tmp/pp.sock" --cpus 0,1 --daemon-pid "$dpid" ${quick:+--q
 	echo "pipe-bench: bench_pipe failed (see above)" >&2
 	exit 1
 fi
-stop
+daemon_stop
 
 {
 	cat "$tmp/pipe.md"

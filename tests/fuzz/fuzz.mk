@@ -16,7 +16,8 @@
 # Targets: fuzz_proto (client and admin protocol against an in-process
 # daemon), fuzz_core (the allocator core against a model) and fuzz_ccache
 # (remote drains of a hostile client's cache region, in-process daemon); see
-# the head of each file.  fuzz and fuzz-smoke start from the generated seeds
+# the head of each file; the in-process daemon of fuzz_proto and fuzz_ccache
+# is tests/fuzz/fuzzdaemon.c.  fuzz and fuzz-smoke start from the generated seeds
 # (build/fuzz/seeds/TARGET) and a persistent corpus (build/fuzz/corpus/TARGET,
 # where new inputs go); crashes land in build/fuzz/artifacts/TARGET/, each
 # run's log in build/fuzz/TARGET.log.  fuzz-check (and make check) reads the
@@ -76,6 +77,14 @@ $(BUILD)/frozen_clock.so: tests/fuzz/frozen_clock.c
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) -std=gnu11 $(OPT) $(WARN) -fPIC -shared $< -o $@
 
+# The in-process daemon of fuzz_proto and fuzz_ccache, compiled once.
+FUZZ_DAEMON_HARNESS := $(BUILD)/fuzzdaemon.o
+
+$(FUZZ_DAEMON_HARNESS): tests/fuzz/fuzzdaemon.c tests/fuzz/fuzzdaemon.h $(wildcard daemon/*.h) \
+		$(PROTO_GEN)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $(FUZZ_EVENT_CFLAGS) -c $< -o $@
+
 $(BUILD)/fuzz_core: tests/fuzz/fuzz_core.c tests/fuzz/fuzzutil.h $(wildcard daemon/*.h) $(CORE_LIB)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ $(FUZZ_LDFLAGS) $(CORE_LIB) $(URCU_LIBS)
@@ -83,19 +92,22 @@ $(BUILD)/fuzz_core: tests/fuzz/fuzz_core.c tests/fuzz/fuzzutil.h $(wildcard daem
 # The daemon's offer tokens come from getrandom(2): fuzz_proto wraps it
 # (fuzz_proto.c __wrap_getrandom) so that they come from a counter, and the
 # same inputs take the same paths on every run.
-$(BUILD)/fuzz_proto: tests/fuzz/fuzz_proto.c tests/fuzz/fuzzutil.h $(wildcard daemon/*.h) proto/wire.h \
-		$(PROTO_GEN) $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB)
+$(BUILD)/fuzz_proto: tests/fuzz/fuzz_proto.c tests/fuzz/fuzzutil.h tests/fuzz/fuzzdaemon.h \
+		$(wildcard daemon/*.h) proto/wire.h $(PROTO_GEN) $(FUZZ_DAEMON_HARNESS) \
+		$(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $(FUZZ_EVENT_CFLAGS) $< -o $@ $(FUZZ_LDFLAGS) \
-		-Wl,--wrap=getrandom $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB) $(DAEMON_LIBS)
+		-Wl,--wrap=getrandom $(FUZZ_DAEMON_HARNESS) $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) \
+		$(CORE_LIB) $(DAEMON_LIBS)
 
 # fuzz_ccache: the client cache drain (daemon/clientcache.c) against a
 # hostile client's region, in the same in-process daemon.
-$(BUILD)/fuzz_ccache: tests/fuzz/fuzz_ccache.c tests/fuzz/fuzzutil.h $(wildcard daemon/*.h) \
-		proto/wire.h proto/ccache.h $(PROTO_GEN) $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB)
+$(BUILD)/fuzz_ccache: tests/fuzz/fuzz_ccache.c tests/fuzz/fuzzutil.h tests/fuzz/fuzzdaemon.h \
+		$(wildcard daemon/*.h) proto/wire.h proto/ccache.h $(PROTO_GEN) \
+		$(FUZZ_DAEMON_HARNESS) $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PROTO_CFLAGS) $(FUZZ_EVENT_CFLAGS) $< -o $@ $(FUZZ_LDFLAGS) \
-		$(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB) $(DAEMON_LIBS)
+		$(FUZZ_DAEMON_HARNESS) $(FUZZ_DAEMON_OBJS) $(PROTO_OBJS) $(CORE_LIB) $(DAEMON_LIBS)
 
 $(BUILD)/gen_seeds: tests/fuzz/gen_seeds.c proto/wire.h $(PROTO_GEN) $(PROTO_OBJS)
 	@$(if $(Q),echo "  CCLD    $@")

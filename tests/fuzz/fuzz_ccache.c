@@ -6,7 +6,7 @@
  * crash, never free a page that client does not own (above all none of
  * another client's), and keep its books straight.
  *
- * The daemon is in-process, set up as fuzz_proto.c's is (a real
+ * The daemon is in-process, fuzz_proto.c's (fuzzdaemon.c: a real
  * configuration file, real pools, real workers without threads; socketpairs
  * handed over by server_accept_client): two clients, A (hostile) and B
  * (honest), join one pool with client_cache_high > 0 through real hellos
@@ -84,11 +84,7 @@
  * FUZZ_CCACHE_DEBUG=1 prints every operation and the daemon's debug log.
  */
 #include <errno.h>
-#include <event2/event.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -104,19 +100,19 @@
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
+#include "fuzzdaemon.h"
 #include "fuzzutil.h"
 #include "log.h"
-#include "rcu.h"
-#include "server.h"
 #include "share.h"
 #include "wire.h"
 #include "worker.h"
+
+#define die fuzz_die		/* fuzzdaemon.c: every oracle's failure */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_PAGES	1024		/* pages of the largest pool */
-#define MAX_ROUNDS	100000
 #define MAX_COUNT	256		/* the configuration's max_count */
 #define F_CACHE		PAGEPOOL__V1__FEATURE__FEATURE_CACHE
 #define NONE		UINT32_MAX
@@ -141,7 +137,7 @@ struct client {
 };
 
 static struct daemon d;
-static struct worker *W[2];
+static struct worker **W;		/* d.workers */
 static unsigned nw;
 static char tmpdir[64], cfg_path[128];
 static struct client cl[NCLIENTS];
@@ -151,19 +147,6 @@ static uint64_t req_id, moved;
 static bool debug;
 static const uint8_t *in_data;		/* the input, and where its reading is */
 static size_t in_size, in_pos;
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("fuzz_ccache: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
 
 static unsigned get8(void)
 {
@@ -180,24 +163,6 @@ static uint64_t get_le(unsigned bytes)
 }
 
 /* ---- the daemon ---- */
-
-/* Up to two CPUs this process may use, as "0" or "0,1" for `workers =`. */
-static void worker_cpus(char *buf, size_t len)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		die("sched_getaffinity: %s", strerror(errno));
-	buf[0] = '\0';
-	for (int c = 0; c < CPU_SETSIZE && nw < 2; c++) {
-		if (CPU_ISSET(c, &set)) {
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s%d", nw ? "," : "", c);
-			nw++;
-		}
-	}
-	if (!nw)
-		die("no CPU");
-}
 
 /* Two pools of 1,024 pages with client caches; "small" at the cap, with a
  * quota that an input reaches in a few allocations. */
@@ -221,15 +186,6 @@ static void cleanup(void)
 {
 	unlink(cfg_path);
 	rmdir(tmpdir);
-}
-
-static uint64_t worker_loops(void)
-{
-	uint64_t n = 0;
-
-	for (unsigned k = 0; k < nw; k++)
-		n += W[k]->loops;
-	return n;
 }
 
 /* Read what the daemon sent to c; descriptors wait in c->fd_in. */
@@ -266,33 +222,21 @@ static void client_recv(struct client *c)
 	}
 }
 
-/* The event loops, until a whole round moves nothing. */
+static void clients_recv(void)
+{
+	for (unsigned i = 0; i < NCLIENTS; i++)
+		client_recv(&cl[i]);
+}
+
+/* The event loops, until a whole round moves nothing (fuzzd_pump). */
 static void pump(void)
 {
-	bool idle = false;
-
-	for (unsigned round = 0; !idle; round++) {
-		uint64_t before = moved, loops = worker_loops();
-
-		if (round == MAX_ROUNDS)
-			die("no quiescence after %u rounds", MAX_ROUNDS);
-		for (unsigned k = 0; k < nw; k++)
-			event_base_loop(W[k]->base, EVLOOP_NONBLOCK);
-		for (unsigned i = 0; i < NCLIENTS; i++)
-			client_recv(&cl[i]);
-		idle = moved == before && loops == worker_loops();
-	}
+	fuzzd_pump(&d, &moved, NULL, clients_recv);
 }
 
 static struct conn *client_conn(const struct client *c)
 {
-	if (c->peer < 0)
-		return NULL;
-	for (unsigned k = 0; k < nw; k++)
-		for (struct conn *x = W[k]->conns; x; x = x->next)
-			if (x->fd == c->dfd)
-				return x;
-	return NULL;
+	return c->peer < 0 ? NULL : fuzzd_conn(&d, c->dfd);
 }
 
 /*
@@ -471,17 +415,8 @@ static void send_cache_map(struct client *c, int want)
  */
 static void client_open(struct client *c, unsigned variant)
 {
-	uint32_t before;
-	int sv[2];
-
 	client_close(c);
-	before = d.nconns;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
-		die("socketpair: %s", strerror(errno));
-	c->peer = sv[1];
-	c->dfd = sv[0];
-	server_accept_client(&d, sv[0]);
-	if (d.nconns == before)
+	if (!fuzzd_connect(&d, false, 0, &c->peer, &c->dfd))
 		die("%s: connection refused", c->name);
 	pump();
 	if (variant == 3)
@@ -1059,57 +994,20 @@ static void check_live(void)
 		die("pool %s: %lu pages allocated (the pcps count %lu); the clients hold %lu",
 		    pool->name, (unsigned long)pc.allocated, (unsigned long)pcp,
 		    (unsigned long)held);
-	for (uint32_t q = 0; q < d.cfg.max_connections; q++) {
-		struct uid_quota *uq = &d.quotas[q];
-		uint64_t charged = 0;
-
-		if (!uq->refs)
-			continue;
-		for (unsigned k = 0; k < nw; k++)
-			for (struct conn *x = W[k]->conns; x; x = x->next)
-				if (x->uq == uq)
-					charged += share_charged(&x->owner);
-		if (charged != uq->pages)
-			die("uid %d: the quota counts %lu pages, its connections are charged %lu",
-			    (int)uq->uid, (unsigned long)uq->pages, (unsigned long)charged);
-	}
+	fuzzd_check_quotas(&d);
 }
 
 /* Every client gone: no connection, slot or charge left; with the pcps
  * drained, every page free and merged. */
 static void check_quiet(void)
 {
-	struct owner *none[1] = { NULL };
-	char err[256];
-
-	for (unsigned k = 0; k < nw; k++)
-		if (W[k]->conns || W[k]->queue || W[k]->nconns)
-			die("worker %u: connections left", k);
-	if (d.nconns)
-		die("%u connections left", d.nconns);
-	for (uint32_t i = 0; i < d.cfg.max_connections; i++)
-		if (d.slots[i] || d.quotas[i].refs || d.quotas[i].pages)
-			die("slot %u: taken %d, quota refs %u pages %lu", i, d.slots[i] != NULL,
-			    d.quotas[i].refs, (unsigned long)d.quotas[i].pages);
+	fuzzd_check_closed(&d);
 	for (unsigned i = 0; i < d.cfg.npools; i++) {
 		struct pool *p = d.pools[i];
-		uint64_t counts[PP_NR_ORDERS];
-		struct pool_counts c;
 
 		if (pool_drain(p, DRAIN_RCU, 0, NULL) < 0)
 			die("pool %s: drain failed", p->name);
-		if (pool_verify(p, none, 0, err, sizeof(err)) != 0)
-			die("pool %s, every client gone: pool_verify: %s", p->name, err);
-		pool_counts(p, &c);
-		if (c.free != c.total || c.pcp || c.allocated || c.isolated || c.offline)
-			die("pool %s, every client gone: total %lu free %lu pcp %lu allocated %lu",
-			    p->name, (unsigned long)c.total, (unsigned long)c.free,
-			    (unsigned long)c.pcp, (unsigned long)c.allocated);
-		buddy_info(&p->zone, counts);
-		for (unsigned o = 0; o < PP_MAX_ORDER; o++)
-			if (counts[o])
-				die("pool %s: every page is free but %lu order-%u blocks did not merge",
-				    p->name, (unsigned long)counts[o], o);
+		fuzzd_check_pool_empty(p);
 	}
 	d.next_client_id = 0;
 }
@@ -1118,51 +1016,21 @@ static void check_quiet(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *t = getenv("TMPDIR");
-	char err[4096], cpus[32];
+	char cpus[32];
 
-	(void)argc;
-	(void)argv;
-	unsetenv("NOTIFY_SOCKET");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_PID");
-	unsetenv("WATCHDOG_USEC");
-	signal(SIGPIPE, SIG_IGN);
 	debug = getenv("FUZZ_CCACHE_DEBUG") != NULL;
-	log_init(debug ? LOG_LVL_DEBUG : LOG_LVL_ERR, false);
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pp-fuzz.XXXXXX", t && strlen(t) < 40 ? t : "/tmp");
-	if (!mkdtemp(tmpdir))
-		die("mkdtemp: %s", strerror(errno));
-	worker_cpus(cpus, sizeof(cpus));
+	fuzzd_init("fuzz_ccache", debug, tmpdir, sizeof(tmpdir));
+	nw = fuzzd_cpus(cpus, sizeof(cpus));
 	snprintf(cfg_path, sizeof(cfg_path), "%s/pagepoold.conf", tmpdir);
 	config_write(cfg_path, cpus);
 	atexit(cleanup);
 
-	d.config_path = cfg_path;
-	if (config_load(cfg_path, &d.cfg, err, sizeof(err)) < 0)
-		die("config: %s", err);
-	log_set_level(debug ? LOG_LVL_DEBUG : d.cfg.log_level);
-	d.started = daemon_now();
-	pthread_mutex_init(&d.quota_lock, NULL);
-	d.quotas = calloc(d.cfg.max_connections, sizeof(*d.quotas));
-	d.slots = calloc(d.cfg.max_connections, sizeof(*d.slots));
-	if (!d.quotas || !d.slots || daemon_pools_create(&d) < 0)
-		die("cannot set up the daemon");
+	fuzzd_start(&d, cfg_path, nw, false);
+	W = d.workers;
 	for (unsigned i = 0; i < d.cfg.npools; i++)
 		if (d.pools[i]->npages > MAX_PAGES)
 			die("pool %s: %u pages, more than the harness tracks", d.pools[i]->name,
 			    d.pools[i]->npages);
-	pp_rcu_register();
-	pp_rcu_offline();
-	d.nworkers = nw;
-	d.workers = calloc(nw, sizeof(*d.workers));
-	if (!d.workers)
-		die("out of memory");
-	for (unsigned k = 0; k < nw; k++) {
-		W[k] = d.workers[k] = worker_create(&d, k);
-		if (!W[k])
-			die("cannot set up worker %u", k);
-	}
 	cl[CL_A].name = "client A";
 	cl[CL_B].name = "client B";
 	for (unsigned i = 0; i < NCLIENTS; i++) {

@@ -10,7 +10,8 @@
  * socketpairs handed over as pagepoold's accept path does
  * (server_accept_client, then the worker's eventfd; admin_accept); the
  * harness holds the peer ends, writes the input into them, and reads and
- * decodes everything the daemon sends.
+ * decodes everything the daemon sends.  That daemon, its connections and
+ * its event loops are tests/fuzz/fuzzdaemon.c's, shared with fuzz_ccache.
  *
  * Input: one setup byte (bits 0-2: which configuration file a `reload`
  * reads; bit 3: connect client B at once; bits 4-5: what the harness's
@@ -101,13 +102,8 @@
  * client answer, to follow a reproducer.
  */
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/event.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,17 +112,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "admin.h"
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
 #include "decay.h"
+#include "fuzzdaemon.h"
 #include "fuzzutil.h"
 #include "log.h"
-#include "rcu.h"
-#include "server.h"
 #include "wire.h"
 #include "worker.h"
+
+#define die fuzz_die		/* fuzzdaemon.c: every oracle's failure */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -134,7 +130,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum { ST_A, ST_B, ST_ADMIN, NSTREAMS };
 #define NCONFIGS	8
 #define MAX_PFNS	1024
-#define MAX_ROUNDS	100000
 #define MAX_WANT	16384
 #define F_RUNS		PAGEPOOL__V1__FEATURE__FEATURE_RUNS
 #define F_CACHE		PAGEPOOL__V1__FEATURE__FEATURE_CACHE
@@ -253,9 +248,8 @@ struct stream {
 };
 
 static struct daemon d;
-static struct worker *W[2];		/* one per CPU we may use, at most two */
+static struct worker **W;		/* d.workers: one per CPU we may use, at most two */
 static unsigned nw;
-static struct event_base *abase;
 static struct config base_cfg;
 static int base_high[CONFIG_MAX_POOLS], base_batch[CONFIG_MAX_POOLS];
 static char tmpdir[64];
@@ -300,19 +294,6 @@ ssize_t __wrap_getrandom(void *buf, size_t len, unsigned int flags)
 	return (ssize_t)len;
 }
 
-__attribute__((noreturn, format(printf, 1, 2)))
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("fuzz_proto: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
 static void buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
 {
 	if (n == 0)
@@ -332,24 +313,6 @@ static void buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p, size
 }
 
 /* ---- configuration files ---- */
-
-/* Up to two CPUs this process may use, as "0" or "0,1" for `workers =`. */
-static void worker_cpus(char *buf, size_t len)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		die("sched_getaffinity: %s", strerror(errno));
-	buf[0] = '\0';
-	for (int c = 0; c < CPU_SETSIZE && nw < 2; c++) {
-		if (CPU_ISSET(c, &set)) {
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s%d", nw ? "," : "", c);
-			nw++;
-		}
-	}
-	if (!nw)
-		die("no CPU");
-}
 
 /*
  * The running configuration (variant 0) and what `reload` may find instead:
@@ -769,13 +732,7 @@ static void others_racy(const struct stream *s)
 /* The connection of s (found by the daemon's end of its socketpair), or NULL. */
 static struct conn *stream_conn(const struct stream *s)
 {
-	if (s->peer < 0 || s->refused)
-		return NULL;
-	for (unsigned k = 0; k < nw; k++)
-		for (struct conn *c = W[k]->conns; c; c = c->next)
-			if (c->fd == s->dfd)
-				return c;
-	return NULL;
+	return s->peer < 0 || s->refused ? NULL : fuzzd_conn(&d, s->dfd);
 }
 
 /* Pages of the block at pfn in cover[]: held as s's own, by reference, or
@@ -1666,78 +1623,32 @@ static void stream_close(struct stream *s)
 
 static void stream_open(struct stream *s)
 {
-	int sv[2], small = 4096;
-
 	stream_close(s);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
-		die("socketpair: %s", strerror(errno));
 	/* A small send buffer on the daemon's side makes backpressure cheap to reach. */
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-	s->peer = sv[1];
-	s->dfd = sv[0];
+	s->refused = !fuzzd_connect(&d, s->admin, 4096, &s->peer, &s->dfd);
 	s->gen++;
 	s->released = false;
-	if (s->admin) {
-		unsigned before = d.admin_nconns;
-
-		admin_accept(&d, sv[0]);
-		s->refused = d.admin_nconns == before;
-	} else {
-		uint32_t before = d.nconns;
-
-		server_accept_client(&d, sv[0]);
-		s->refused = d.nconns == before;
-	}
 }
 
 /* ---- running the daemon ---- */
 
-static uint64_t worker_loops(void)
+static void streams_send(void)
 {
-	uint64_t n = 0;
-
-	for (unsigned k = 0; k < nw; k++)
-		n += W[k]->loops;
-	return n;
+	for (unsigned i = 0; i < NSTREAMS; i++)
+		stream_send(&st[i]);
 }
 
-/*
- * The event loops and the peers, until a whole round moves nothing: no byte
- * in or out of a peer, no worker callback.  (An admin callback always
- * answers, or reads a partial frame and waits, so bytes cover it.)  Each
- * event_base_loop(EVLOOP_NONBLOCK) itself runs until its base has nothing
- * active.
- */
+static void streams_recv(void)
+{
+	for (unsigned i = 0; i < NSTREAMS; i++)
+		stream_recv(&st[i]);
+}
+
+/* The event loops and the peers, until a whole round moves nothing: no byte
+ * in or out of a peer, no worker callback (fuzzd_pump). */
 static void pump(void)
 {
-	bool idle = false;
-
-	for (unsigned round = 0; !idle; round++) {
-		uint64_t before = moved, loops = worker_loops();
-
-		if (round == MAX_ROUNDS)
-			die("no quiescence after %u rounds: the daemon keeps busy on its own",
-			    MAX_ROUNDS);
-		for (unsigned i = 0; i < NSTREAMS; i++)
-			stream_send(&st[i]);
-		for (unsigned k = 0; k < nw; k++)
-			event_base_loop(W[k]->base, EVLOOP_NONBLOCK);
-		event_base_loop(abase, EVLOOP_NONBLOCK);
-		for (unsigned i = 0; i < NSTREAMS; i++)
-			stream_recv(&st[i]);
-		idle = moved == before && loops == worker_loops();
-	}
-}
-
-/* pcp->kick for workqueue drains: the worker wakes up and services them now. */
-static void harness_kick(void *arg)
-{
-	struct worker *w = arg;
-	uint64_t one = 1;
-
-	if (write(w->efd, &one, sizeof(one)) != sizeof(one))
-		die("eventfd write: %s", strerror(errno));
-	event_base_loop(w->base, EVLOOP_NONBLOCK);
+	fuzzd_pump(&d, &moved, streams_send, streams_recv);
 }
 
 /* ---- requests the harness builds from what it was told ---- */
@@ -2481,21 +2392,7 @@ static void check_live(bool all)
 		check_union(d.pools[i]);
 	if (model_quiet())
 		check_model();
-	for (uint32_t q = 0; q < d.cfg.max_connections; q++) {
-		struct uid_quota *uq = &d.quotas[q];
-		uint64_t held = 0;
-
-		if (!uq->refs)
-			continue;
-		for (unsigned k = 0; k < nw; k++)
-			for (struct conn *c = W[k]->conns; c; c = c->next)
-				if (c->uq == uq)
-					held += share_charged(&c->owner);
-		if (held != uq->pages)
-			die("pool %s uid %d: the quota counts %lu pages, its connections are charged %lu",
-			    d.pools[uq->pool]->name, (int)uq->uid, (unsigned long)uq->pages,
-			    (unsigned long)held);
-	}
+	fuzzd_check_quotas(&d);
 }
 
 /*
@@ -2528,32 +2425,6 @@ static void check_answers(void)
 	}
 }
 
-/* The peers are gone: so must every connection be. */
-static void check_closed(void)
-{
-	bool left = d.nconns || d.admin_nconns;
-
-	for (unsigned k = 0; k < nw; k++) {
-		left |= W[k]->conns || W[k]->queue || W[k]->nconns;
-		for (struct conn *c = W[k]->conns; c; c = c->next)
-			fprintf(stderr, "fuzz_proto: left: %s: pool %s, closing %d, paused %d, "
-				"eof %d, reading %s, %zu bytes in, %zu bytes out\n", c->name,
-				c->pool ? c->pool->name : "-", c->closing, c->paused, c->eof,
-				c->reading ? "on" : "off", c->in_len - c->in_off, c->out_queued);
-	}
-	if (left)
-		die("peers closed, but %u client connections and %u admin connections remain",
-		    d.nconns, d.admin_nconns);
-	for (uint32_t i = 0; i < d.cfg.max_connections; i++) {
-		if (d.slots[i])
-			die("slot %u still taken", i);
-		if (d.quotas[i].refs || d.quotas[i].pages)
-			die("pool %s uid %d: quota entry left with %u refs, %lu pages",
-			    d.pools[d.quotas[i].pool]->name, (int)d.quotas[i].uid,
-			    d.quotas[i].refs, (unsigned long)d.quotas[i].pages);
-	}
-}
-
 /* Put back what an input may change besides connections. */
 static void restore(void)
 {
@@ -2577,29 +2448,14 @@ static void restore(void)
 	d.next_client_id = 0;
 }
 
+/* Every client gone, the admin-side state put back: every pool empty,
+ * no offer open or block shared. */
 static void check_quiet(void)
 {
-	struct owner *none[1] = { NULL };
-	char err[256];
-
 	for (unsigned i = 0; i < d.cfg.npools; i++) {
 		struct pool *pool = d.pools[i];
-		uint64_t counts[PP_NR_ORDERS];
-		struct pool_counts c;
 
-		if (pool_verify(pool, none, 0, err, sizeof(err)) != 0)
-			die("pool %s, every client gone: pool_verify: %s", pool->name, err);
-		pool_counts(pool, &c);
-		if (c.free != c.total || c.pcp || c.allocated || c.isolated || c.offline)
-			die("pool %s, every client gone: total %lu free %lu pcp %lu allocated %lu "
-			    "isolated %lu offline %lu", pool->name, (unsigned long)c.total,
-			    (unsigned long)c.free, (unsigned long)c.pcp, (unsigned long)c.allocated,
-			    (unsigned long)c.isolated, (unsigned long)c.offline);
-		buddy_info(&pool->zone, counts);
-		for (unsigned o = 0; o < PP_MAX_ORDER; o++)
-			if (counts[o])
-				die("pool %s: every page is free but %lu order-%u blocks did not "
-				    "merge", pool->name, (unsigned long)counts[o], o);
+		fuzzd_check_pool_empty(pool);
 		if (pool->share.offers_open || pool->share.offered_pages || pool->share.shared_pages)
 			die("pool %s, every client gone: %lu offers of %lu pages open, %lu pages "
 			    "shared", pool->name, (unsigned long)pool->share.offers_open,
@@ -2612,58 +2468,23 @@ static void check_quiet(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *t = getenv("TMPDIR");
-	char err[4096], cpus[32];
+	char cpus[32];
 
-	/* Nothing of systemd's: notifications and passed sockets stay off. */
-	unsetenv("NOTIFY_SOCKET");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_PID");
-	unsetenv("WATCHDOG_USEC");
-	signal(SIGPIPE, SIG_IGN);
-	log_init(LOG_LVL_ERR, false);
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pp-fuzz.XXXXXX", t && strlen(t) < 40 ? t : "/tmp");
-	if (!mkdtemp(tmpdir))
-		die("mkdtemp: %s", strerror(errno));
-	worker_cpus(cpus, sizeof(cpus));
+	/* FUZZ_PROTO_DEBUG=1: the daemon's debug log, to follow a reproducer. */
+	fuzzd_init("fuzz_proto", getenv("FUZZ_PROTO_DEBUG") != NULL, tmpdir, sizeof(tmpdir));
+	nw = fuzzd_cpus(cpus, sizeof(cpus));
 	for (unsigned v = 0; v < NCONFIGS; v++) {
 		snprintf(cfg_path[v], sizeof(cfg_path[v]), "%s/pagepoold-%u.conf", tmpdir, v);
 		config_write(v, cfg_path[v], cpus);
 	}
 	atexit(cleanup);
 
-	d.config_path = cfg_path[0];
-	if (config_load(cfg_path[0], &d.cfg, err, sizeof(err)) < 0)
-		die("config: %s", err);
-	/* FUZZ_PROTO_DEBUG=1: the daemon's debug log, to follow a reproducer
-	 * (d.cfg keeps the file's level, so a reload does not count it). */
-	log_level_run = getenv("FUZZ_PROTO_DEBUG") ? LOG_LVL_DEBUG : d.cfg.log_level;
-	log_set_level(log_level_run);
+	fuzzd_start(&d, cfg_path[0], nw, true);
+	W = d.workers;
+	/* The level restore() puts back: d.cfg keeps the file's, so a reload
+	 * does not count FUZZ_PROTO_DEBUG's. */
+	log_level_run = log_get_level();
 	base_cfg = d.cfg;
-	d.started = daemon_now();
-	pthread_mutex_init(&d.quota_lock, NULL);
-	d.quotas = calloc(d.cfg.max_connections, sizeof(*d.quotas));
-	d.slots = calloc(d.cfg.max_connections, sizeof(*d.slots));
-	if (!d.quotas || !d.slots || daemon_pools_create(&d) < 0)
-		die("cannot set up the daemon");
-
-	pp_rcu_register();
-	pp_rcu_offline();
-	d.nworkers = nw;
-	d.workers = calloc(nw, sizeof(*d.workers));
-	abase = event_base_new();
-	if (!d.workers || !abase)
-		die("out of memory");
-	for (unsigned k = 0; k < nw; k++) {
-		W[k] = d.workers[k] = worker_create(&d, k);
-		if (!W[k])
-			die("cannot set up worker %u", k);
-		for (unsigned i = 0; i < d.cfg.npools; i++)
-			pcp_set_kick(pool_pcp(d.pools[i], k), harness_kick, W[k]);
-	}
-	d.base = abase;
-	if (admin_start(&d, abase) < 0 || decay_start(&d, abase) < 0)
-		die("admin_start or decay_start failed");
 	for (unsigned i = 0; i < d.cfg.npools; i++) {
 		base_high[i] = d.pools[i]->high;
 		base_batch[i] = d.pools[i]->batch;
@@ -2728,7 +2549,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned k = 0; k < NSTREAMS; k++)
 		stream_close(&st[k]);
 	pump();
-	check_closed();
+	fuzzd_check_closed(&d);
 	restore();
 	check_quiet();
 	return 0;
