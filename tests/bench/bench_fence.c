@@ -53,7 +53,11 @@ static inline void enter_xchg(void)
 static inline void enter_mfence(void)
 {
 	__atomic_store_n(&R.seq, ++seqv, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#if defined(__x86_64__)
+	__asm__ volatile("mfence" ::: "memory");
+#else
+	(void)__atomic_exchange_n(&R.seq, seqv, __ATOMIC_SEQ_CST);
+#endif
 }
 
 static inline void enter_lockadd(void)
@@ -62,7 +66,7 @@ static inline void enter_lockadd(void)
 #if defined(__x86_64__)
 	__asm__ volatile("lock; addl $0,-8(%%rsp)" ::: "memory", "cc");
 #else
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	(void)__atomic_exchange_n(&R.seq, seqv, __ATOMIC_SEQ_CST);
 #endif
 }
 

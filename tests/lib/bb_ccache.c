@@ -217,11 +217,11 @@ int bb_cc_stat(struct bb_cc *k, uint64_t *held, uint64_t *allocated)
 unsigned bb_cc_enter(struct bb_cc *k)
 {
 	k->seq++;
-	__atomic_store_n(&k->r->seq, k->seq, __ATOMIC_RELAXED);
-	/* The full fence of the rule: the daemon's store of `active` and this
-	 * store of seq cannot both be missed by the other side. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return __atomic_load_n(&k->r->active, __ATOMIC_RELAXED) & 1;
+	/* The full fence of the rule, as the library does it (a seq_cst
+	 * exchange, then a seq_cst load): the daemon's store of `active` and
+	 * this store of seq cannot both be missed by the other side. */
+	(void)__atomic_exchange_n(&k->r->seq, k->seq, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&k->r->active, __ATOMIC_SEQ_CST) & 1;
 }
 
 void bb_cc_leave(struct bb_cc *k)
