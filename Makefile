@@ -10,6 +10,7 @@
 #   make run        build what the quick start uses (pagepoold, pagepoolctl,
 #                   pp-example; no tests) and run pagepoold on conf/pagepoold-dev.conf
 #   make install    PREFIX=/usr/local DESTDIR= (make uninstall reverses it)
+#   make deb        Debian packages (debian/) into build/deb/, lintian-checked
 #   make deps-run   install what building and `make run` need (root) or say which
 #   make deps       that plus what the tests need (`make deps-test` is another name)
 #   make version    print the one version number (see VERSION below)
@@ -67,10 +68,16 @@ DEPS_TEST_CMD := valgrind:valgrind python3:python3 strace:strace systemd-analyze
 DEPS_PC	:= $(DEPS_RUN_PC) $(DEPS_TEST_PC)
 DEPS_CMD := $(DEPS_RUN_CMD) $(DEPS_TEST_CMD)
 
+# -Werror holds for the project's own builds and CI; WERROR=0 drops it, for
+# builds with compilers or flags the code was not checked with (the Debian
+# package: debian/rules).  CPPFLAGS, CFLAGS and LDFLAGS are the user's (or
+# dpkg-buildflags'): CFLAGS replaces $(OPT) -g, the rest is always added.
+WERROR	?= 1
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
-	   -Wno-unused-parameter -Werror
+	   -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
 CFLAGS	?= $(OPT) -g
-ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -pthread \
+CPPFLAGS ?=
+ALL_CFLAGS := -std=gnu11 $(CPPFLAGS) $(CFLAGS) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -pthread \
 	   -Idaemon $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null) \
 	   -DPAGEPOOL_VERSION='"$(VERSION)"'
 LDFLAGS	?=
@@ -118,7 +125,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc
 
 .PHONY: all deps deps-run deps-test deps-list check check-run bench-core bench-core-run bench-rpc \
-	bench-rpc-run run run-dev version man clean install uninstall FORCE
+	bench-rpc-run run run-dev version man clean install uninstall deb FORCE
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BINS) $(BENCH_BINS) \
@@ -500,6 +507,50 @@ uninstall:
 		rm -f "$$conf"; rmdir "$$(dirname "$$conf")" 2>/dev/null || true; \
 	fi
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v $(LDCONFIG) >/dev/null; then $(LDCONFIG); fi
+
+# ---- Debian packages ---------------------------------------------------------
+#
+#   make deb [DEB_BUILD=build/deb]
+#
+# Builds the binary packages of debian/ with `dpkg-buildpackage -us -uc -b`
+# from a copy of the tree (its git-known files, committed or not, less the
+# ignored ones) in $(DEB_BUILD)/pagepool-$(VERSION), so nothing is written
+# into the tree itself; the .debs land in $(DEB_BUILD).  As root it first
+# installs what it needs (dpkg-dev, debhelper, lintian, then whatever
+# dpkg-checkbuilddeps says debian/control's Build-Depends lack).  Then
+# lintian checks the result and fails the target on any error or warning
+# (overrides carry their reason in debian/*.lintian-overrides), and the
+# contents of each package are listed.
+DEB_BUILD ?= build/deb
+DEB_TOOLS := dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian
+DEB_SRC	:= $(DEB_BUILD)/pagepool-$(VERSION)
+
+deb:
+	$(call deps_install,deb,$(DEB_TOOLS),,)
+	@rm -rf $(DEB_BUILD) && mkdir -p $(DEB_SRC)
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			tar --null -T - --ignore-failed-read -cf - | tar -C $(DEB_SRC) -xf -; \
+	else \
+		tar -C . --exclude=./build --exclude=./run -cf - . | tar -C $(DEB_SRC) -xf -; \
+	fi
+	@cd $(DEB_SRC) && unmet=$$(dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p' | \
+		sed -e 's/ *([^)]*)//g' -e 's/ *| *[^ ]*//g'); \
+	if [ -n "$$unmet" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "deb: installing build dependencies: $$unmet"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$unmet >/dev/null || exit 1; \
+		else \
+			echo "deb: missing build dependencies: $$unmet (run: sudo apt-get install $$unmet)"; exit 1; \
+		fi; \
+	fi
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	@echo "deb: lintian (fails on any error or warning)"
+	lintian --fail-on error,warning --display-info $(DEB_BUILD)/pagepool_*.changes
+	@for deb in $(DEB_BUILD)/*.deb; do \
+		echo "== $$(basename $$deb): $$(stat -c %s $$deb) bytes"; dpkg-deb -c $$deb || exit 1; \
+	done
+	@echo "deb: lintian clean; packages in $(DEB_BUILD)/"
 
 FORCE:
 
