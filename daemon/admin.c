@@ -37,6 +37,7 @@ struct admin_conn {
 	int fd;				/* the bufferevent's once there is one */
 	struct bufferevent *bev;
 	uid_t uid;
+	pid_t pid;			/* SO_PEERCRED at accept, for the audit lines */
 	int closing;
 	int paused;			/* reading stopped until the output drains */
 };
@@ -124,7 +125,8 @@ static void admin_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		admin_req_init(&rp, q->id);
-		admin_req_run(ac->d, q, &rp);
+		admin_req_run(ac->d, &(struct admin_peer){ .uid = (int)ac->uid, .pid = ac->pid },
+			      q, &rp);
 		pagepool__v1__admin_request__free_unpacked(q, NULL);
 		if (admin_send(ac, &rp) < 0) {
 			admin_close(ac);
@@ -183,8 +185,9 @@ static void admin_refuse(int fd, int err, const char *fmt, ...)
 	refuse_msg(fd, &rp.r.base);
 }
 
-/* Root, our own uid, or a member of admin_group. */
-static bool admin_allowed(struct daemon *d, int fd, uid_t *uid_out)
+/* Root, our own uid, or a member of admin_group.  *uid_out and *pid_out:
+ * the peer's, from SO_PEERCRED. */
+static bool admin_allowed(struct daemon *d, int fd, uid_t *uid_out, pid_t *pid_out)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -194,6 +197,7 @@ static bool admin_allowed(struct daemon *d, int fd, uid_t *uid_out)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
 	*uid_out = cred.uid;
+	*pid_out = cred.pid;
 	if (cred.uid == 0 || cred.uid == geteuid())
 		return true;
 	if (d->cfg.admin_gid == (gid_t)-1)
@@ -220,9 +224,10 @@ void admin_accept(struct daemon *d, int fd)
 	struct timeval idle = { .tv_sec = tunables_get(d)->admin_idle_timeout };
 	struct admin_conn *ac;
 	uid_t uid = (uid_t)-1;
+	pid_t pid = 0;
 	unsigned cap;
 
-	if (!admin_allowed(d, fd, &uid)) {
+	if (!admin_allowed(d, fd, &uid, &pid)) {
 		static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
 
 		log_warnx_rl(&rl, "admin socket: refused uid %d (not root or in the admin group)",
@@ -248,6 +253,7 @@ void admin_accept(struct daemon *d, int fd)
 	ac->d = d;
 	ac->fd = fd;
 	ac->uid = uid;
+	ac->pid = pid;
 	d->admin_nconns++;
 	ac->next = admin_conns;
 	if (admin_conns)

@@ -14,6 +14,7 @@
 
 #include "clientcache.h"
 #include "admin_req.h"
+#include "audit.h"
 #include "conn.h"
 #include "log.h"
 #include "reload.h"
@@ -324,8 +325,6 @@ static void handle_drain_clients(struct daemon *d, const Pagepool__V1__AdminDrai
 	dr->stuck = stuck;
 	rp->r.body_case = PAGEPOOL__V1__ADMIN_RESPONSE__BODY_DRAINED;
 	rp->r.drained = dr;
-	log_info("drain of client caches: %lu pages from %u clients, %u stuck, %lu bad entries",
-		 (unsigned long)res.pages, res.clients, res.nstuck, (unsigned long)res.bad);
 }
 
 static void handle_drain(struct daemon *d, const Pagepool__V1__AdminDrainReq *q,
@@ -408,10 +407,8 @@ static void handle_offline(struct daemon *d, const Pagepool__V1__AdminOfflineReq
 	if (ccache_clients(idx))
 		ccache_drain(d, idx, 0, 0, d->cfg.cache_grace_ms, NULL);
 	ret = pool_offline(d->pools[idx], q->start, q->count, h, ADMIN_MAX_HOLDERS, &nh, &busy);
-	if (ret == 0) {
-		log_info("pool %s: pages %u..%u offline", q->pool, q->start, q->start + q->count - 1);
+	if (ret == 0)
 		return;
-	}
 	if (ret == -EINVAL) {
 		admin_req_err(rp, EINVAL, "range must be whole %u-page blocks inside the pool, not "
 			      "overlapping another isolated range", MAX_ORDER_PAGES);
@@ -451,8 +448,6 @@ static void handle_online(struct daemon *d, const Pagepool__V1__AdminOnlineReq *
 		return;
 	if (pool_online(d->pools[idx], q->start, q->count) < 0)
 		admin_req_err(rp, EINVAL, "range is not offline or isolated as a whole");
-	else
-		log_info("pool %s: pages %u..%u online", q->pool, q->start, q->start + q->count - 1);
 }
 
 static void handle_trim(struct daemon *d, const Pagepool__V1__AdminTrimReq *q,
@@ -574,7 +569,6 @@ static void handle_reload(struct daemon *d, struct admin_reply *rp)
 
 	if (ret < 0) {
 		admin_req_err(rp, -ret, "%s", r.error);
-		log_warnx("reload refused, running configuration kept: %s", r.error);
 		return;
 	}
 	pagepool__v1__admin_reloaded__init(rl);
@@ -587,7 +581,8 @@ static void handle_reload(struct daemon *d, struct admin_reply *rp)
 }
 
 /* Each case only picks the handler; the handler checks what it was given. */
-void admin_req_run(struct daemon *d, const Pagepool__V1__AdminRequest *q, struct admin_reply *rp)
+static void admin_req_dispatch(struct daemon *d, const Pagepool__V1__AdminRequest *q,
+			       struct admin_reply *rp)
 {
 	if (wire_has_unknown_fields(&q->base)) {
 		admin_req_err(rp, EPROTO, "request carries fields this daemon does not know");
@@ -630,4 +625,15 @@ void admin_req_run(struct daemon *d, const Pagepool__V1__AdminRequest *q, struct
 	default:
 		admin_req_err(rp, EPROTO, "unknown admin request");
 	}
+}
+
+void admin_req_run(struct daemon *d, const struct admin_peer *peer,
+		   const Pagepool__V1__AdminRequest *q, struct admin_reply *rp)
+{
+	struct audit_before b;
+
+	audit_before(d, q, &b);
+	admin_req_dispatch(d, q, rp);
+	if (!wire_has_unknown_fields(&q->base))
+		audit_admin(peer, q, rp, &b);
 }

@@ -44,9 +44,16 @@ void admin_req_init(struct admin_reply *rp, uint64_t id);
 void admin_req_err(struct admin_reply *rp, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Answer q into rp (initialised by admin_req_init with q's id). */
-void admin_req_run(struct daemon *d, const Pagepool__V1__AdminRequest *q,
-		   struct admin_reply *rp);
+/* Who is asking: the admin connection's SO_PEERCRED, taken at accept. */
+struct admin_peer {
+	int uid;
+	int pid;
+};
+
+/* Answer q from `peer` into rp (initialised by admin_req_init with q's
+ * id); an action that changes something leaves one audit line (audit.h). */
+void admin_req_run(struct daemon *d, const struct admin_peer *peer,
+		   const Pagepool__V1__AdminRequest *q, struct admin_reply *rp);
 
 /* Free what answering allocated, once rp->r is encoded (or dropped). */
 void admin_req_free(struct admin_reply *rp);

@@ -286,18 +286,35 @@ int conn_block_list(struct conn *c, const uint32_t *pfns, size_t npfns, const ui
 	return 0;
 }
 
+/*
+ * An allocation refused for want of pages (ENOMEM) or quota (EDQUOT), as
+ * answered in rp: one info line naming the client, the request and the
+ * reason.  A client can fail allocations as fast as it asks, so every
+ * client shares one rate limit (log.h's defaults).
+ */
+static void conn_alloc_log(struct conn *c, int err, unsigned count, unsigned order,
+			   const struct conn_reply *rp)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_DEFAULT;
+
+	log_info_rl(&rl, "%s: alloc of %u order-%u blocks failed: %s, %s", c->name, count, order,
+		    wire_status_name(wire_status_from_errno(err)), rp->text);
+}
+
 void conn_alloc_err(struct conn *c, int ret, unsigned count, unsigned order,
 		    struct conn_reply *rp)
 {
-	if (ret == -EINPROGRESS)
+	if (ret == -EINPROGRESS) {
 		rp->park = true;	/* charged again when it runs again */
-	else if (ret == -ENOMEM)
+	} else if (ret == -ENOMEM) {
 		conn_req_err(rp, ENOMEM, "pool %s exhausted: %u order-%u blocks not available",
 			     c->pool->name, count, order);
-	else if (ret == -EAGAIN)
+		conn_alloc_log(c, ENOMEM, count, order, rp);
+	} else if (ret == -EAGAIN) {
 		conn_req_err(rp, EAGAIN, "NOWAIT: no order-%u block cached on this worker", order);
-	else
+	} else {
 		conn_req_err(rp, -ret, "allocation failed");
+	}
 }
 
 static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
@@ -326,8 +343,10 @@ static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
 		return;
 	}
 	want = (uint64_t)a->count << a->order;
-	if (conn_charge(c, want, rp) < 0)
+	if (conn_charge(c, want, rp) < 0) {
+		conn_alloc_log(c, EDQUOT, a->count, a->order, rp);
 		return;
+	}
 	/* Zeroing may touch gigabytes: do it offline (below), not here. */
 	ret = conn_alloc(c, a, &got);
 	if (c->uq)

@@ -4,7 +4,10 @@
  *
  * log_warn() appends strerror(errno); log_warnx() does not.  Lines go to
  * stderr; under systemd (log_init with journal = true) each line carries an
- * sd-daemon "<N>" priority prefix that journald understands.  The level is
+ * sd-daemon "<N>" priority prefix that journald understands and no time
+ * (journald adds its own); anywhere else each line starts with an ISO 8601
+ * local time with milliseconds and offset (2026-12-07T14:45:01.123+00:00),
+ * then "pagepoold: ".  The level is
  * checked before anything is formatted.  fatal()/fatalx() exit and are for
  * main() and start-up only, never for peer input.
  */
@@ -19,6 +22,19 @@
 
 void log_init(enum log_level level, bool journal);
 void log_set_level(enum log_level level);
+
+/* Is stderr the journal's stream (JOURNAL_STREAM names its device and
+ * inode)?  What main() passes log_init as `journal`. */
+bool log_stderr_is_journal(void);
+
+/* ms since the epoch as 2026-12-07T14:45:01.123+00:00 (local time) into
+ * buf[len]: its length, 0 if it did not fit. */
+#define LOG_TIMESTAMP_MAX	32
+size_t log_timestamp(char *buf, size_t len, int64_t ms);
+
+/* Tests: the wall clock of the timestamps in ms since the epoch (NULL:
+ * CLOCK_REALTIME). */
+void log_set_wallclock(int64_t (*now_ms)(void));
 enum log_level log_get_level(void);
 
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))

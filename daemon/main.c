@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "audit.h"
 #include "config.h"
 #include "daemon.h"
 #include "decay.h"
@@ -114,8 +115,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	if (sig == SIGHUP) {
 		static struct reload_result r;
 
-		if (reload_config(d, &r) < 0)
-			log_warnx("SIGHUP: reload refused, running configuration kept:\n%s", r.error);
+		audit_signal_reload(reload_config(d, &r), &r);
 		return;
 	}
 	log_info("%s: shutting down", strsignal((int)sig));

@@ -147,11 +147,8 @@ static int reload_apply(struct daemon *d, struct reload_result *r)
 		d->cfg.decay_interval = n.decay_interval;
 		decay_rearm(d);
 	}
+	/* The changes are logged by the caller, in its one audit line. */
 	reload_pools(d, &n, r);
-	for (unsigned i = 0; i < r->nchanges; i++)
-		log_info("reload: %s", r->changes[i]);
-	if (r->nchanges == 0)
-		log_info("reload: no changes");
 	return 0;
 }
 

@@ -113,13 +113,5 @@ void service_watchdog_ping(void)
 
 bool service_stderr_is_journal(void)
 {
-	const char *e = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
-	struct stat st;
-
-	/* "DEV:INO" of the journal stream; stderr may have been redirected
-	 * since, and then plain lines are right. */
-	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) < 0)
-		return false;
-	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	return log_stderr_is_journal();
 }

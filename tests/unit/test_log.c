@@ -3,14 +3,19 @@
  * test_log.c - unit tests of the log module's rate limiter: the burst per
  * window, the count of suppressed lines and the summary line that reports
  * it, the window reset, log_ratelimit_flush() for a flood that stops, the
- * level checked before the limiter, and several threads sharing one cause.
- * The limiter's clock is a variable of the test (log_set_clock), and the
- * log's stderr goes to a temporary file while a case runs.
+ * level checked before the limiter, and several threads sharing one cause;
+ * and the start of each line: an ISO 8601 time with milliseconds and offset
+ * outside the journal, the "<N>" priority and no time when stderr is the
+ * journal's stream (JOURNAL_STREAM).  The limiter's clock and the wall
+ * clock are variables of the test (log_set_clock, log_set_wallclock), and
+ * the log's stderr goes to a temporary file while a case runs.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -40,8 +45,8 @@ static void capture_start(void)
 	assert_true(dup2(fileno(captured), 2) == 2);
 }
 
-/* Restore stderr; what was logged, malloc'd. */
-static char *capture_end(void)
+/* Restore stderr; what was logged, malloc'd, as written. */
+static char *capture_end_raw(void)
 {
 	long len;
 	char *text;
@@ -58,6 +63,42 @@ static char *capture_end(void)
 	assert_int_equal(fread(text, 1, (size_t)len, captured), (size_t)len);
 	fclose(captured);
 	captured = NULL;
+	return text;
+}
+
+/* Does p start with 2026-12-07T14:45:01.123+00:00 and a space? */
+static bool is_stamp(const char *p)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddd+dd:dd ";
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		bool ok = shape[i] == 'd' ? p[i] >= '0' && p[i] <= '9'
+			: shape[i] == '+' ? p[i] == '+' || p[i] == '-' : p[i] == shape[i];
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+#define STAMP_LEN	30	/* "2026-12-07T14:45:01.123+00:00 " */
+
+/* capture_end_raw() with the timestamp that starts every line (asserted)
+ * taken off, for the cases about what the lines say. */
+static char *capture_end(void)
+{
+	char *text = capture_end_raw(), *out = text;
+
+	for (const char *p = text; *p;) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) + 1 : strlen(p);
+
+		if (!is_stamp(p))
+			fail_msg("a line without its timestamp: %.*s", (int)len, p);
+		memmove(out, p + STAMP_LEN, len - STAMP_LEN);
+		out += len - STAMP_LEN;
+		p += len;
+	}
+	*out = '\0';
 	return text;
 }
 
@@ -96,6 +137,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	log_set_clock(NULL);
+	log_set_wallclock(NULL);
+	unsetenv("JOURNAL_STREAM");
 	return 0;
 }
 
@@ -282,6 +325,111 @@ static void test_threads(void **state)
 	free(text);
 }
 
+/* ---- the start of a line ---------------------------------------------------- */
+
+/* 2026-12-07 14:45:01.123 UTC, and a millisecond before the next second. */
+#define WALL_MS		INT64_C(1796654701123)
+static int64_t fake_wall = WALL_MS;
+
+static int64_t fake_wallclock(void)
+{
+	return fake_wall;
+}
+
+/* The time of a line in zone `tz` (a POSIX TZ string: no tzdata needed). */
+static char *line_in_zone(const char *tz, int64_t ms)
+{
+	char *text;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	fake_wall = ms;
+	log_set_wallclock(fake_wallclock);
+	capture_start();
+	log_info("stamped %d", 1);
+	text = capture_end_raw();
+	print_message("TZ=%s: %s", tz, text);
+	return text;
+}
+
+/* Outside the journal: local time, milliseconds, the zone's offset. */
+static void test_timestamp(void **state)
+{
+	char *text;
+
+	text = line_in_zone("UTC0", WALL_MS);
+	assert_string_equal(text, "2026-12-07T14:45:01.123+00:00 pagepoold: stamped 1\n");
+	free(text);
+	text = line_in_zone("IST-05:30", WALL_MS + 876);
+	assert_string_equal(text, "2026-12-07T20:15:01.999+05:30 pagepoold: stamped 1\n");
+	free(text);
+	text = line_in_zone("EST5", WALL_MS - 123);
+	assert_string_equal(text, "2026-12-07T09:45:01.000-05:00 pagepoold: stamped 1\n");
+	free(text);
+	unsetenv("TZ");
+	tzset();
+}
+
+/* The real clock: a stamp of the right shape whose time is now. */
+static void test_timestamp_now(void **state)
+{
+	char *text, before[LOG_TIMESTAMP_MAX], after[LOG_TIMESTAMP_MAX];
+	struct timespec ts;
+
+	log_set_wallclock(NULL);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	assert_true(log_timestamp(before, sizeof(before), (int64_t)ts.tv_sec * 1000 +
+				  ts.tv_nsec / 1000000) == STAMP_LEN - 1);
+	capture_start();
+	log_warnx("now");
+	text = capture_end_raw();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	log_timestamp(after, sizeof(after), (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	print_message("%s <= %s", before, text);
+	assert_true(is_stamp(text));
+	assert_true(strncmp(before, text, STAMP_LEN - 1) <= 0);
+	assert_true(strncmp(text, after, STAMP_LEN - 1) <= 0);
+	assert_string_equal(text + STAMP_LEN, "pagepoold: now\n");
+	/* Too small a buffer: nothing. */
+	assert_int_equal(log_timestamp(before, STAMP_LEN - 1, 0), 0);
+	free(text);
+}
+
+/* stderr is the journal's stream: "<N>" and no time; JOURNAL_STREAM that
+ * names another file (stderr redirected since) or none: stamped lines. */
+static void test_journal_stream(void **state)
+{
+	struct stat st;
+	static const char journal[] = "<6>to the journal 6\n<4>warned: Broken pipe\n";
+	const size_t jlen = sizeof(journal) - 1;
+	char env[64], *text;
+
+	capture_start();
+	assert_int_equal(fstat(2, &st), 0);
+	unsetenv("JOURNAL_STREAM");
+	assert_false(log_stderr_is_journal());
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino + 1);
+	setenv("JOURNAL_STREAM", env, 1);
+	assert_false(log_stderr_is_journal());
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	assert_true(log_stderr_is_journal());
+	log_init(LOG_LVL_INFO, log_stderr_is_journal());
+	log_info("to the journal %d", 6);
+	errno = EPIPE;
+	log_warn("warned");
+	log_init(LOG_LVL_INFO, false);
+	log_info("to a file");
+	text = capture_end_raw();
+	print_message("%s", text);
+	assert_true(strncmp(text, journal, jlen) == 0);
+	assert_true(is_stamp(text + jlen));
+	assert_string_equal(text + jlen + STAMP_LEN, "pagepoold: to a file\n");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +440,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timestamp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timestamp_now, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_stream, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("log rate limit", tests, NULL, NULL);
