@@ -64,7 +64,8 @@ DEPS_TEST_PC := cmocka:libcmocka-dev
 DEPS_RUN_CMD := $(firstword $(CC)):$(if $(findstring clang,$(CC)),clang,gcc) \
 	    pkg-config:pkg-config protoc-c:protobuf-c-compiler
 DEPS_TEST_CMD := valgrind:valgrind python3:python3 strace:strace systemd-analyze:systemd \
-	    systemd-socket-activate:systemd man:man-db prlimit:util-linux clang:clang
+	    systemd-socket-activate:systemd man:man-db prlimit:util-linux clang:clang \
+	    promtool:prometheus prometheus-node-exporter:prometheus-node-exporter
 DEPS_PC	:= $(DEPS_RUN_PC) $(DEPS_TEST_PC)
 DEPS_CMD := $(DEPS_RUN_CMD) $(DEPS_TEST_CMD)
 
@@ -433,7 +434,8 @@ INSTALL	?= install
 LDCONFIG ?= ldconfig
 
 INSTALL_UNITS := $(BUILD)/systemd/pagepoold.service systemd/pagepoold.socket \
-	systemd/pagepoold-admin.socket
+	systemd/pagepoold-admin.socket $(BUILD)/systemd/pagepool-metrics.service \
+	systemd/pagepool-metrics.timer
 INSTALL_VARS = PREFIX=$(PREFIX) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR) LIBDIR=$(LIBDIR) \
 	INCLUDEDIR=$(INCLUDEDIR) SYSCONFDIR=$(SYSCONFDIR) VERSION=$(VERSION)
 
@@ -451,7 +453,8 @@ $(BUILD)/install/pagepool.pc: client/pagepool.pc.in $(BUILD)/install/vars
 $(BUILD)/systemd/%.service: systemd/%.service.in $(BUILD)/install/vars
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  GEN     $@")
-	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@.tmp
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@.tmp
 	$(Q)if grep -n '@[A-Z_]*@' $@.tmp; then echo "$<: placeholder left unrendered" >&2; exit 1; fi
 	$(Q)mv $@.tmp $@
 

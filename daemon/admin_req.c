@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "reload.h"
 #include "worker.h"
 
@@ -305,7 +306,8 @@ static void handle_drain_clients(struct daemon *d, const Pagepool__V1__AdminDrai
 		admin_req_err(rp, ENOENT, "no client %lu with a cache", (unsigned long)q->client_id);
 		return;
 	}
-	ret = ccache_drain(d, idx, q->client_id, 0, d->cfg.cache_grace_ms, &res);
+	ret = ccache_drain_for(d, idx, q->client_id, 0, d->cfg.cache_grace_ms, MX_TRIGGER_admin,
+			       &res);
 	if (ret < 0) {
 		admin_req_err(rp, -ret, "client cache drain: %s", strerror(-ret));
 		return;
@@ -354,7 +356,8 @@ static void handle_drain(struct daemon *d, const Pagepool__V1__AdminDrainReq *q,
 
 		if (idx >= 0 && (unsigned)idx != i)
 			continue;
-		ret = pool_drain(d->pools[i], (int)mode, q->force ? DRAIN_FORCE : 0, &n);
+		ret = pool_drain_for(d->pools[i], (int)mode, q->force ? DRAIN_FORCE : 0,
+				     MX_TRIGGER_admin, &n);
 		total += n;
 	}
 	if (ret < 0) {
@@ -405,10 +408,12 @@ static void handle_offline(struct daemon *d, const Pagepool__V1__AdminOfflineReq
 	 * lists are not sorted by range); a stuck client keeps its pages and is
 	 * named among the holders below. */
 	if (ccache_clients(idx))
-		ccache_drain(d, idx, 0, 0, d->cfg.cache_grace_ms, NULL);
+		ccache_drain_for(d, idx, 0, 0, d->cfg.cache_grace_ms, MX_TRIGGER_offline, NULL);
 	ret = pool_offline(d->pools[idx], q->start, q->count, h, ADMIN_MAX_HOLDERS, &nh, &busy);
-	if (ret == 0)
+	if (ret == 0) {
+		COUNTER_ADD(d->pools[idx]->mx.range_ops[MX_RANGE_offline], 1);
 		return;
+	}
 	if (ret == -EINVAL) {
 		admin_req_err(rp, EINVAL, "range must be whole %u-page blocks inside the pool, not "
 			      "overlapping another isolated range", MAX_ORDER_PAGES);
@@ -448,6 +453,8 @@ static void handle_online(struct daemon *d, const Pagepool__V1__AdminOnlineReq *
 		return;
 	if (pool_online(d->pools[idx], q->start, q->count) < 0)
 		admin_req_err(rp, EINVAL, "range is not offline or isolated as a whole");
+	else
+		COUNTER_ADD(d->pools[idx]->mx.range_ops[MX_RANGE_online], 1);
 }
 
 static void handle_trim(struct daemon *d, const Pagepool__V1__AdminTrimReq *q,
@@ -465,6 +472,8 @@ static void handle_trim(struct daemon *d, const Pagepool__V1__AdminTrimReq *q,
 		if (idx >= 0 && (unsigned)idx != i)
 			continue;
 		ret = pool_trim(d->pools[i], &n);
+		if (ret == 0)
+			COUNTER_ADD(d->pools[i]->mx.range_ops[MX_RANGE_trim], 1);
 		total += n;
 	}
 	if (ret < 0) {
@@ -580,6 +589,22 @@ static void handle_reload(struct daemon *d, struct admin_reply *rp)
 	rp->r.reloaded = rl;
 }
 
+static void handle_metrics(struct daemon *d, struct admin_reply *rp)
+{
+	Pagepool__V1__AdminMetrics *m = &rp->u.metrics;
+	char *text;
+
+	if (metrics_render(d, &text) < 0) {
+		admin_req_err(rp, ENOMEM, "out of memory");
+		return;
+	}
+	rp->mem[ARRAY_SIZE(rp->mem) - 1] = text;	/* the handlers use no other */
+	pagepool__v1__admin_metrics__init(m);
+	m->text = text;
+	rp->r.body_case = PAGEPOOL__V1__ADMIN_RESPONSE__BODY_METRICS;
+	rp->r.metrics = m;
+}
+
 /* Each case only picks the handler; the handler checks what it was given. */
 static void admin_req_dispatch(struct daemon *d, const Pagepool__V1__AdminRequest *q,
 			       struct admin_reply *rp)
@@ -621,6 +646,9 @@ static void admin_req_dispatch(struct daemon *d, const Pagepool__V1__AdminReques
 		break;
 	case PAGEPOOL__V1__ADMIN_REQUEST__BODY_RELOAD:
 		handle_reload(d, rp);
+		break;
+	case PAGEPOOL__V1__ADMIN_REQUEST__BODY_METRICS:
+		handle_metrics(d, rp);
 		break;
 	default:
 		admin_req_err(rp, EPROTO, "unknown admin request");

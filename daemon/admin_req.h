@@ -33,6 +33,7 @@ struct admin_reply {
 		Pagepool__V1__AdminTrimmed trimmed;
 		Pagepool__V1__AdminVerified verified;
 		Pagepool__V1__AdminReloaded reloaded;
+		Pagepool__V1__AdminMetrics metrics;
 	} u;
 	void *mem[4];			/* arrays to free */
 };

@@ -577,7 +577,7 @@ int ccache_decay(struct daemon *d, struct ccache_result *res)
 			memset(res, 0, sizeof(*res));
 		return 0;
 	}
-	return ccache_drain(d, -1, 0, CCACHE_IDLE, 0, res);
+	return ccache_drain_for(d, -1, 0, CCACHE_IDLE, 0, MX_TRIGGER_decay, res);
 }
 
 int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned flags,
@@ -640,4 +640,19 @@ int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned fl
 		log_warnx("client cache drain: %u workers did not answer within %lu ms",
 			  cc_res.late, (unsigned long)wait_ms);
 	return 0;
+}
+
+int ccache_drain_for(struct daemon *d, int pool_idx, uint64_t client_id, unsigned flags,
+		     unsigned bound_ms, enum metrics_trigger trigger, struct ccache_result *res)
+{
+	struct metrics_pool *m = pool_idx >= 0 ? &d->pools[pool_idx]->mx : &d->mx.all_pools;
+	struct ccache_result r;
+	uint64_t t0 = metrics_now_ns();
+	int ret = ccache_drain(d, pool_idx, client_id, flags, bound_ms, &r);
+
+	if (ret == 0)
+		metrics_drain(m, MX_MODE_CLIENTS, trigger, r.pages, metrics_now_ns() - t0);
+	if (res)
+		*res = r;
+	return ret;
 }

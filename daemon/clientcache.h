@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "ccache.h"
+#include "metrics.h"
 
 struct conn;
 struct daemon;
@@ -99,6 +100,10 @@ uint64_t ccache_pages(const struct ccache *cc);
 #define CCACHE_RECLAIM_MS	1
 int ccache_drain(struct daemon *d, int pool_idx, uint64_t client_id, unsigned flags,
 		 unsigned bound_ms, struct ccache_result *res);
+/* ccache_drain, counted and timed as a drain of mode "clients" under
+ * `trigger`: in pool_idx's metrics, or the daemon's for every pool. */
+int ccache_drain_for(struct daemon *d, int pool_idx, uint64_t client_id, unsigned flags,
+		     unsigned bound_ms, enum metrics_trigger trigger, struct ccache_result *res);
 
 /* Pages in the caches of pool_idx's clients, as their regions say (for
  * reclaim: would a drain be worth it?).  Any thread but under no lock of

@@ -316,6 +316,7 @@ static bool conn_process(struct conn *c)
 		wire_request *req, fast;
 		Pagepool__V1__Free ffree;
 		struct conn_reply rp;
+		uint64_t t0;
 		int ret;
 
 		if (conn_pause(c, &fail))
@@ -324,11 +325,16 @@ static bool conn_process(struct conn *c)
 			return false;
 		req = conn_next(c, &fast, &ffree, &ret);
 		if (!req) {
-			if (ret < 0)
+			if (ret < 0) {
+				COUNTER_ADD(c->w->mx.proto[ret == -E2BIG ? MX_PROTO_frame_too_large
+								   : MX_PROTO_undecodable], 1);
+				c->drop = MX_CONN_dropped_protocol_error;
 				conn_fail(c, ret == -E2BIG ? E2BIG : EPROTO, frame_strerror(ret));
+			}
 			break;
 		}
 		c->frames++;
+		t0 = metrics_now_ns();
 		conn_req_init(&rp, req->id);
 		conn_req_run(c, req, &rp);
 		if (rp.park && req != &fast) {	/* only an alloc parks */
@@ -336,6 +342,7 @@ static bool conn_process(struct conn *c)
 			break;
 		}
 		ret = conn_out_send(c, &rp.r.base, rp.fd);
+		metrics_hist_add(&c->w->mx.req, metrics_now_ns() - t0);
 		if (req != &fast)
 			wire_request_free(req);
 		if (ret < 0)
@@ -372,8 +379,10 @@ static void conn_drain_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = c->w;
 
 	worker_enter(w);
-	if (!conn_out_drain_check(c))
+	if (!conn_out_drain_check(c)) {
+		c->drop = MX_CONN_dropped_slow_reader;
 		conn_close(c);
+	}
 	worker_leave(w);
 }
 
@@ -387,6 +396,7 @@ static void conn_stall_cb(evutil_socket_t fd, short what, void *arg)
 	log_warnx_rl(&rl, "%s: %zu bytes of an incomplete request and no complete one for %u s "
 		     "(read_timeout); disconnecting", c->name, c->in_len - c->in_off,
 		     tunables_get(c->d)->read_timeout);
+	c->drop = MX_CONN_dropped_read_timeout;
 	conn_close(c);
 	worker_leave(w);
 }
@@ -403,6 +413,7 @@ static void conn_hello_cb(evutil_socket_t fd, short what, void *arg)
 	if (!c->pool && !c->closing) {
 		snprintf(why, sizeof(why), "no hello within %u s (hello_timeout)",
 			 tunables_get(c->d)->hello_timeout);
+		c->drop = MX_CONN_dropped_hello_timeout;
 		conn_fail(c, EPROTO, why);
 		if (!conn_flush(c))
 			conn_close(c);
@@ -518,7 +529,7 @@ static void conn_read(struct conn *c)
 			}
 			room = c->in_cap - c->in_len;
 			if (room == 0) {
-				log_warnx("DEBUG room 0: in_len %zu in_cap %zu paused %d", c->in_len, c->in_cap, c->paused); conn_read_stop(c);
+				conn_read_stop(c);	/* full: read on once frames are taken */
 				return;
 			}
 			n = conn_recv(c, c->in + c->in_len, room);
@@ -677,8 +688,10 @@ void conn_close(struct conn *c)
 	daemon_slot_put(c->d, c->slot, c->uu);
 	/* After the slot: the admin thread reads the region under quota_lock. */
 	ccache_destroy(c);
-	if (w)
+	if (w) {
 		__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
+		COUNTER_ADD(w->mx.conns[c->drop ? c->drop : MX_CONN_closed], 1);
+	}
 	if (c->ev_stall)
 		event_free(c->ev_stall);
 	if (c->ev_hello)

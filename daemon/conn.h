@@ -53,6 +53,7 @@ struct conn {
 	struct uid_usage *uu;		/* its uid's connections and queued output */
 	bool listed;			/* on w->conns (attached) */
 	int closing;			/* flush what is queued, then close */
+	uint8_t drop;			/* why it is closed (metrics.h), 0: closed */
 	int paused;			/* reading stopped until output drains */
 	int eof;			/* the peer closed its side */
 	uint64_t frames;		/* requests taken off the input */

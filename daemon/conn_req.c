@@ -64,6 +64,7 @@ static void handle_hello(struct conn *c, const Pagepool__V1__Hello *h,
 	int idx;
 
 	if (c->pool) {
+		COUNTER_ADD(c->w->mx.proto[MX_PROTO_other], 1);
 		conn_req_err(rp, EPROTO, "already joined pool %s", c->pool->name);
 		return;
 	}
@@ -254,6 +255,7 @@ int conn_block_list(struct conn *c, const uint32_t *pfns, size_t npfns, const ui
 	if (nruns == 0 && run_order == 0)
 		return 0;
 	if (!(c->features & PAGEPOOL__V1__FEATURE__FEATURE_RUNS)) {
+		COUNTER_ADD(c->w->mx.proto[MX_PROTO_runs_without_feature], 1);
 		conn_req_err(rp, EPROTO, "runs without FEATURE_RUNS in hello");
 		return -EPROTO;
 	}
@@ -315,6 +317,43 @@ void conn_alloc_err(struct conn *c, int ret, unsigned count, unsigned order,
 	} else {
 		conn_req_err(rp, -ret, "allocation failed");
 	}
+}
+
+/* An Alloc's answer in rp, counted by pool, order and result (status is
+ * the errno: proto/pagepool.proto); results outside the list are not. */
+static void conn_count_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
+			     const struct conn_reply *rp)
+{
+	int r;
+
+	switch ((int)rp->r.status) {
+	case 0: r = MX_ALLOC_ok; break;
+	case ENOMEM: r = MX_ALLOC_ENOMEM; break;
+	case EDQUOT: r = MX_ALLOC_EDQUOT; break;
+	case EAGAIN: r = MX_ALLOC_EAGAIN; break;
+	case EPERM: r = MX_ALLOC_EPERM; break;
+	case EINVAL: r = MX_ALLOC_EINVAL; break;
+	default: return;
+	}
+	if (a->order <= PP_MAX_ORDER && !rp->park)
+		COUNTER_ADD(c->w->mx.allocs[c->pool_idx][a->order][r], 1);
+}
+
+/* A Free's answer, counted like an Alloc's, under the order of its first
+ * block as it was before the free (a Free seldom mixes orders). */
+static void conn_count_free(struct conn *c, unsigned order, const struct conn_reply *rp)
+{
+	int r;
+
+	switch ((int)rp->r.status) {
+	case 0: r = MX_FREE_ok; break;
+	case EPERM: r = MX_FREE_EPERM; break;
+	case EALREADY: r = MX_FREE_EALREADY; break;
+	case EINVAL: r = MX_FREE_EINVAL; break;
+	case EBUSY: r = MX_FREE_EBUSY; break;
+	default: return;
+	}
+	COUNTER_ADD(c->w->mx.frees[c->pool_idx][order][r], 1);
 }
 
 static void handle_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
@@ -404,7 +443,9 @@ static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
 	Pagepool__V1__Freed *freed = &rp->u.freed;
 	const uint32_t *pfns;
 	uint64_t pages;
+	unsigned order;
 	size_t n;
+	int ret;
 
 	if (f->n_pfns > c->d->cfg.max_count) {
 		conn_req_err(rp, E2BIG, "%zu pfns above the limit %u", f->n_pfns,
@@ -418,7 +459,12 @@ static void handle_free(struct conn *c, const Pagepool__V1__Free *f,
 		conn_req_err(rp, EINVAL, "no pfns to free");
 		return;
 	}
-	if (conn_free_blocks(c, pfns, n, "", &pages, rp) < 0)
+	order = pfns[0] < c->pool->npages ? c->pool->pages[pfns[0]].order : 0;
+	if (order > PP_MAX_ORDER)
+		order = 0;
+	ret = conn_free_blocks(c, pfns, n, "", &pages, rp);
+	conn_count_free(c, order, rp);
+	if (ret < 0)
 		return;
 	pagepool__v1__freed__init(freed);
 	freed->pages = pages;
@@ -495,11 +541,13 @@ static void handle_cache_map(struct conn *c, struct conn_reply *rp)
 void conn_req_run(struct conn *c, const wire_request *req, struct conn_reply *rp)
 {
 	if (wire_has_unknown_fields(&req->base)) {
+		COUNTER_ADD(c->w->mx.proto[MX_PROTO_unknown_fields], 1);
 		conn_req_err(rp, EPROTO, "request carries fields this daemon does not know");
 		return;
 	}
 	if (!c->pool && req->body_case != PAGEPOOL__V1__REQUEST__BODY_HELLO &&
 	    req->body_case != PAGEPOOL__V1__REQUEST__BODY__NOT_SET) {
+		COUNTER_ADD(c->w->mx.proto[MX_PROTO_before_hello], 1);
 		conn_req_err(rp, EPROTO, "the first request must be hello");
 		return;
 	}
@@ -509,6 +557,7 @@ void conn_req_run(struct conn *c, const wire_request *req, struct conn_reply *rp
 		break;
 	case PAGEPOOL__V1__REQUEST__BODY_ALLOC:
 		handle_alloc(c, req->alloc, rp);
+		conn_count_alloc(c, req->alloc, rp);
 		break;
 	case PAGEPOOL__V1__REQUEST__BODY_FREE:
 		handle_free(c, req->free, rp);
@@ -529,6 +578,7 @@ void conn_req_run(struct conn *c, const wire_request *req, struct conn_reply *rp
 		handle_cache_map(c, rp);
 		break;
 	default:
+		COUNTER_ADD(c->w->mx.proto[MX_PROTO_no_body], 1);
 		conn_req_err(rp, EPROTO, "request has no known body");
 	}
 }

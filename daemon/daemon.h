@@ -15,6 +15,7 @@
 struct event_base;
 
 #include "config.h"
+#include "metrics.h"
 #include "pool.h"
 #include "tunables.h"
 
@@ -63,6 +64,7 @@ struct daemon {
 					 * (daemon_trim), 0 none; quota_lock */
 	time_t started;			/* daemon_now() at start-up */
 	unsigned admin_nconns;		/* admin thread only */
+	struct metrics_daemon mx;	/* admin thread only (metrics.h) */
 };
 
 /* Seconds on the monotonic clock (uptime never jumps with the wall clock). */

@@ -63,9 +63,11 @@ void decay_tick(struct daemon *d)
 			}
 		}
 		if (n) {
-			uint64_t pages = 0;
+			uint64_t pages = 0, t0 = metrics_now_ns();
 
-			drain_pcps(aged, n, DRAIN_RCU, 0, &pages);
+			if (drain_pcps(aged, n, DRAIN_RCU, 0, &pages) == 0)
+				metrics_drain(&d->pools[i]->mx, DRAIN_RCU, MX_TRIGGER_decay, pages,
+					      metrics_now_ns() - t0);
 			/* The drain bumped pcp->drains: the next tick starts afresh. */
 			for (unsigned k = 0; k < d->nworkers; k++)
 				decay_cold_pages(pool_pcp(d->pools[i], k),

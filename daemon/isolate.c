@@ -150,11 +150,11 @@ static int pool_offline_locked(struct pool *pool, uint32_t start, uint32_t count
 		return 0;		/* already offline */
 	if (state == 0) {
 		pool_apply_pcp(pool);
-		pool_drain(pool, DRAIN_RCU, DRAIN_FORCE, NULL);
+		pool_drain_for(pool, DRAIN_RCU, DRAIN_FORCE, MX_TRIGGER_offline, NULL);
 	}
 	/* One extra drain per call catches a free that raced with high = 0. */
 	for (int pass = 0; pass < 2; pass++) {
-		pool_drain(pool, DRAIN_RCU, DRAIN_FORCE, NULL);
+		pool_drain_for(pool, DRAIN_RCU, DRAIN_FORCE, MX_TRIGGER_offline, NULL);
 		buddy_lock(z);
 		busy = range_busy_locked(pool, start, count, h, max, nh, &in_pcp);
 		buddy_unlock(z);

@@ -372,6 +372,20 @@ int pool_drain(struct pool *pool, int mode, unsigned flags, uint64_t *drained)
 	return drain_pcps(pool->pcps, pool->npcp, m, flags, drained);
 }
 
+int pool_drain_for(struct pool *pool, int mode, unsigned flags, enum metrics_trigger trigger,
+		   uint64_t *drained)
+{
+	enum drain_mode m = mode < 0 ? READ_ONCE(pool->drain_mode) : (enum drain_mode)mode;
+	uint64_t t0 = metrics_now_ns(), pages = 0;
+	int ret = drain_pcps(pool->pcps, pool->npcp, m, flags, &pages);
+
+	if (ret == 0)
+		metrics_drain(&pool->mx, m, trigger, pages, metrics_now_ns() - t0);
+	if (drained)
+		*drained = pages;
+	return ret;
+}
+
 int pool_set_drain_mode(struct pool *pool, enum drain_mode mode)
 {
 	if ((unsigned)mode >= DRAIN_NR_MODES)

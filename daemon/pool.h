@@ -23,6 +23,7 @@
 #include "arena.h"
 #include "buddy.h"
 #include "drain.h"
+#include "metrics.h"
 #include "pcp.h"
 #include "share.h"
 
@@ -53,6 +54,7 @@ struct pool {
 	int high, batch;		/* configured tunables (restored after isolation) */
 	pthread_mutex_t admin_lock;	/* serialises offline/online/trim/set-pcp */
 	struct share share;		/* offers and shared blocks (share.h) */
+	struct metrics_pool mx;		/* drains, range operations; admin thread */
 };
 
 /*
@@ -136,6 +138,9 @@ uint64_t pool_release_all(struct pool *pool, struct pcp *pcp, struct owner *o);
 
 /* Drain this pool's pcps (drain.h); mode < 0 uses the pool's default. */
 int pool_drain(struct pool *pool, int mode, unsigned flags, uint64_t *drained);
+/* pool_drain, counted and timed in pool->mx under `trigger`; admin thread. */
+int pool_drain_for(struct pool *pool, int mode, unsigned flags, enum metrics_trigger trigger,
+		   uint64_t *drained);
 
 /* Change the default drain mode, turning pcp locking on/off as needed. */
 int pool_set_drain_mode(struct pool *pool, enum drain_mode mode);

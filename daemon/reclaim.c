@@ -94,18 +94,19 @@ static void reclaim_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		ticket = rp->started + 1;
 		__atomic_store_n(&rp->started, ticket, __ATOMIC_SEQ_CST);
-		ret = pool_drain(d->pools[i], -1, 0, &pages);
+		ret = pool_drain_for(d->pools[i], -1, 0, MX_TRIGGER_reclaim, &pages);
 		/* Then the client caches, whose pages land in the workers' pcps:
 		 * drained again, so the retry finds them in the buddy. */
 		if (ret == 0 && ccache_clients((int)i)) {
 			struct ccache_result res = { 0 };
 			uint64_t more = 0;
 
-			ccache_drain(d, (int)i, 0, 0,
-				     d->cfg.cache_grace_ms < CCACHE_RECLAIM_MS ?
-				     d->cfg.cache_grace_ms : CCACHE_RECLAIM_MS, &res);
+			ccache_drain_for(d, (int)i, 0, 0,
+					 d->cfg.cache_grace_ms < CCACHE_RECLAIM_MS ?
+					 d->cfg.cache_grace_ms : CCACHE_RECLAIM_MS, MX_TRIGGER_reclaim,
+					 &res);
 			if (res.pages)
-				ret = pool_drain(d->pools[i], -1, 0, &more);
+				ret = pool_drain_for(d->pools[i], -1, 0, MX_TRIGGER_reclaim, &more);
 			pages += more;
 			log_debug("pool %s: %lu pages back from %u client caches", d->pools[i]->name,
 				  (unsigned long)res.pages, res.clients);

@@ -132,6 +132,7 @@ void server_accept_client(struct daemon *d, int fd)
 			     d->cfg.max_connections);
 		refuse_client(fd, EBUSY, "too many connections: max_connections (%u) reached",
 			      d->cfg.max_connections);
+		COUNTER_ADD(d->mx.conns[MX_CONN_refused_max_connections], 1);
 		return;
 	}
 	if (ret == -EUSERS) {
@@ -143,6 +144,7 @@ void server_accept_client(struct daemon *d, int fd)
 			     "open", uid, limit);
 		refuse_client(fd, EBUSY, "too many connections: uid %d has max_connections_per_uid "
 			      "(%u) open", uid, limit);
+		COUNTER_ADD(d->mx.conns[MX_CONN_refused_per_uid], 1);
 		return;
 	}
 	if (ret < 0) {
@@ -152,6 +154,7 @@ void server_accept_client(struct daemon *d, int fd)
 		refuse_client(fd, ENOMEM, "the daemon is out of memory");
 		return;
 	}
+	COUNTER_ADD(d->mx.conns[MX_CONN_accepted], 1);
 	workers_dispatch(d, c);
 }
 

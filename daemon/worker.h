@@ -68,6 +68,7 @@ struct worker {
 	bool threaded;			/* runs its own thread (workers_start) */
 	uint64_t cc_req;		/* atomic: client cache drain asked (clientcache.c) */
 	struct ccache_work *ccw;	/* the worker's part in it */
+	struct metrics_worker mx;	/* written by this worker only (metrics.h) */
 };
 
 /*

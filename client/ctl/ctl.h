@@ -80,7 +80,7 @@ struct ctl {
 extern const struct ctl_cmd cmd_status_entry, cmd_stats_entry, cmd_buddyinfo_entry,
 	cmd_pcp_entry, cmd_clients_entry, cmd_drain_entry, cmd_offline_entry,
 	cmd_online_entry, cmd_trim_entry, cmd_set_pcp_entry, cmd_verify_entry,
-	cmd_reload_entry, cmd_config_check_entry;
+	cmd_reload_entry, cmd_metrics_entry, cmd_config_check_entry;
 
 /* ---- main.c ---- */
 

@@ -33,7 +33,7 @@ const struct ctl_cmd *const ctl_commands[] = {
 	&cmd_status_entry, &cmd_stats_entry, &cmd_buddyinfo_entry, &cmd_pcp_entry,
 	&cmd_clients_entry, &cmd_drain_entry, &cmd_offline_entry, &cmd_online_entry,
 	&cmd_trim_entry, &cmd_set_pcp_entry, &cmd_verify_entry, &cmd_reload_entry,
-	&cmd_config_check_entry, NULL,
+	&cmd_metrics_entry, &cmd_config_check_entry, NULL,
 };
 
 const struct ctl_cmd *ctl_command_find(const char *name)

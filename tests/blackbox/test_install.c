@@ -29,6 +29,7 @@
 #define MAKE_TIMEOUT_MS		120000	/* a make that has to rebuild the daemon */
 #define TOOL_TIMEOUT_MS		20000
 #define EXPOSURE		"Overall exposure level for pagepoold.service: "
+#define METRICS_EXPOSURE	"Overall exposure level for pagepool-metrics.service: "
 
 /* ---- running commands ------------------------------------------------------ */
 
@@ -340,6 +341,9 @@ static const struct want installed_files[] = {
 	{ "usr/include/pagepool.h", 'f', 0644, "client/pagepool.h" },
 	{ "usr/lib/libpagepool.a", 'f', 0644, NULL },
 	{ "usr/lib/pkgconfig/pagepool.pc", 'f', 0644, NULL },
+	{ "usr/lib/systemd/system/pagepool-metrics.service", 'f', 0644, NULL },
+	{ "usr/lib/systemd/system/pagepool-metrics.timer", 'f', 0644,
+	  "systemd/pagepool-metrics.timer" },
 	{ "usr/lib/systemd/system/pagepoold-admin.socket", 'f', 0644,
 	  "systemd/pagepoold-admin.socket" },
 	{ "usr/lib/systemd/system/pagepoold.service", 'f', 0644, NULL },
@@ -557,6 +561,14 @@ static void test_install_files(void **state)
 		   "/etc/pagepool/pagepoold.conf\n");
 	if ((ph = placeholder(text)))
 		fail_msg("pagepoold.service still has a placeholder: %.40s", ph);
+	free(text);
+
+	ti_path(path, sizeof(path), "%s/%s", ti.dest,
+		"usr/lib/systemd/system/pagepool-metrics.service");
+	text = bb_slurp(path);
+	assert_has("pagepool-metrics.service", text, "'exec /usr/bin/pagepoolctl metrics > ");
+	if ((ph = placeholder(text)))
+		fail_msg("pagepool-metrics.service still has a placeholder: %.40s", ph);
 	free(text);
 
 	ti_path(path, sizeof(path), "%s/%s", ti.dest, lib_files[2].path);
@@ -925,7 +937,7 @@ static bool unit_man_pages_installed(const char *mandir)
  */
 static void test_systemd_analyze(void **state)
 {
-	char prefix[PATH_MAX], unitdir[PATH_MAX], units[3][PATH_MAX], mandir[PATH_MAX];
+	char prefix[PATH_MAX], unitdir[PATH_MAX], units[5][PATH_MAX], mandir[PATH_MAX];
 	char manpath_env[PATH_MAX], unit[PATH_MAX];
 	unsigned tenths = 0, frac = 0;
 	char level[16] = "";
@@ -946,6 +958,8 @@ static void test_systemd_analyze(void **state)
 	ti_path(units[0], sizeof(units[0]), "%s/%s", unitdir, "pagepoold.service");
 	ti_path(units[1], sizeof(units[1]), "%s/%s", unitdir, "pagepoold.socket");
 	ti_path(units[2], sizeof(units[2]), "%s/%s", unitdir, "pagepoold-admin.socket");
+	ti_path(units[3], sizeof(units[3]), "%s/%s", unitdir, "pagepool-metrics.service");
+	ti_path(units[4], sizeof(units[4]), "%s/%s", unitdir, "pagepool-metrics.timer");
 	ti_path(mandir, sizeof(mandir), "%s/%s", prefix, "share/man");
 	ti_path(manpath_env, sizeof(manpath_env), "%s%s", "MANPATH=", mandir);
 	man = unit_man_pages_installed(mandir);
@@ -954,7 +968,7 @@ static void test_systemd_analyze(void **state)
 	{
 		const char *env[] = { manpath_env, "SYSTEMD_COLORS=0", "SYSTEMD_PAGER", NULL };
 		const char *argv[] = { "systemd-analyze", "verify", man ? "--man=yes" : "--man=no",
-				       units[0], units[1], units[2], NULL };
+				       units[0], units[1], units[2], units[3], units[4], NULL };
 
 		r = run_env(argv, env, TOOL_TIMEOUT_MS);
 		run_print(argv, &r);
@@ -998,6 +1012,26 @@ static void test_systemd_analyze(void **state)
 	if (tenths >= 10 || (strcmp(level, "SAFE") != 0 && strcmp(level, "PERFECT") != 0))
 		fail_msg("pagepoold.service rates %u.%u %s, worse than SAFE (below 1.0): "
 			 "hardening was lost", tenths / 10, tenths % 10, level);
+	run_free(&r);
+
+	/* The metrics snapshot's sandbox is the daemon's (it rates 0.4 SAFE):
+	 * below 1.0 too. */
+	ti_path(unit, sizeof(unit), "%s/%s", ti.dest,
+		"usr/lib/systemd/system/pagepool-metrics.service");
+	{
+		const char *env[] = { "SYSTEMD_COLORS=0", "SYSTEMD_PAGER", NULL };
+		const char *argv[] = { "systemd-analyze", "security", "--offline=true", "--no-pager",
+				       unit, NULL };
+
+		r = run_ok("systemd-analyze security --offline=true", argv, env, TOOL_TIMEOUT_MS);
+	}
+	line = strstr(r.out, METRICS_EXPOSURE);
+	if (!line || strncmp(line + strlen(METRICS_EXPOSURE), "0.", 2) != 0) {
+		print_text("  | ", r.out);
+		fail_msg("pagepool-metrics.service does not rate below 1.0 (SAFE): "
+			 "hardening was lost");
+	}
+	print_message("%.*s\n", (int)strcspn(line, "\n"), line);
 	run_free(&r);
 }
 

@@ -3,8 +3,9 @@
  * test_quickstart.c - a newcomer's first minutes, as README.md tells them.
  *
  * - `make deps-run` (what `make run` installs) neither needs nor installs
- *   clang, valgrind, strace, man-db or cmocka: with a PATH that has the
- *   build tools but none of those it is satisfied and silent, while
+ *   clang, valgrind, strace, man-db, cmocka or prometheus (promtool,
+ *   node_exporter): with a PATH that has the build tools but none of those
+ *   it is satisfied and silent, while
  *   `make deps` (what `make check` installs) on the same PATH names them.
  *   No apt-get is on that PATH, so nothing is ever installed from here.
  * - `make -n run` on an empty build directory builds pagepoold, pagepoolctl
@@ -26,7 +27,7 @@
 
 /* Test tools `make run` must not need (command names and package names). */
 static const char *const test_only[] = {
-	"clang", "valgrind", "strace", "man-db", "cmocka", "libclang-rt",
+	"clang", "valgrind", "strace", "man-db", "cmocka", "libclang-rt", "prometheus",
 };
 
 struct qs_run {
