@@ -100,16 +100,6 @@ static void expect_stamped(struct bb *f)
 
 /* ---- admin requests -------------------------------------------------------------- */
 
-/* One admin request: its status (the answer freed). */
-static int admin_do(struct bb_conn *a, bb_admin_request *q)
-{
-	bb_admin_response *r = bb_admin_rpc(a, q);
-	int st = (int)r->status;
-
-	bb_admin_free(r);
-	return st;
-}
-
 /* The read-only requests: none may leave an audit line. */
 static void read_only(struct bb_conn *a)
 {
@@ -122,13 +112,13 @@ static void read_only(struct bb_conn *a)
 	bb_admin_client_find(a, 1);
 	q.body_case = ADM(STATUS);
 	q.status = &st;
-	assert_int_equal(admin_do(a, &q), ST(OK));
+	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
 	q.body_case = ADM(STATS);
 	q.stats = &ss;
-	assert_int_equal(admin_do(a, &q), ST(OK));
+	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
 	q.body_case = ADM(BUDDYINFO);
 	q.buddyinfo = &bi;
-	assert_int_equal(admin_do(a, &q), ST(OK));
+	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
 }
 
 static int admin_set_pcp(struct bb_conn *a, uint32_t high, uint32_t batch)
@@ -141,7 +131,7 @@ static int admin_set_pcp(struct bb_conn *a, uint32_t high, uint32_t batch)
 	sp.batch = batch;
 	q.body_case = ADM(SET_PCP);
 	q.set_pcp = &sp;
-	return admin_do(a, &q);
+	return bb_admin_status_of(a, &q);
 }
 
 /* drain, trim and reload of every pool / the named pool. */
@@ -155,14 +145,14 @@ static void admin_drain_trim_reload(struct bb_conn *a)
 	dq.pool = (char *)"default";
 	q.body_case = ADM(DRAIN);
 	q.drain = &dq;
-	assert_int_equal(admin_do(a, &q), ST(OK));
+	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
 	tq.pool = (char *)"";
 	q.body_case = ADM(TRIM);
 	q.trim = &tq;
-	assert_int_equal(admin_do(a, &q), ST(OK));
+	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
 	q.body_case = ADM(RELOAD);
 	q.reload = &rq;
-	assert_int_equal(admin_do(a, &q), ST(OK));
+	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
 }
 
 /* ---- 1. one line per admin action ------------------------------------------------ */

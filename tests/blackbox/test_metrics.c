@@ -378,15 +378,6 @@ static void free1(struct expect *e, struct pp_client *c, int pool, unsigned orde
 	e->free_ok[pool][order]++;
 }
 
-static int admin_do(struct bb_conn *a, bb_admin_request *q)
-{
-	bb_admin_response *r = bb_admin_rpc(a, q);
-	int st = (int)r->status;
-
-	bb_admin_free(r);
-	return st;
-}
-
 /*
  * The load: every request allocates or frees one block, so counting
  * requests and counting blocks agree.  Returns with `keep` (default pool,
@@ -431,11 +422,11 @@ static void serve_load(struct bb *f, struct bb_conn *a, struct expect *e)
 	dq.mode = (char *)"rcu";
 	q.body_case = ADM(DRAIN);
 	q.drain = &dq;
-	assert_int_equal(admin_do(a, &q), ST(OK));
+	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
 	tq.pool = (char *)"default";
 	q.body_case = ADM(TRIM);
 	q.trim = &tq;
-	assert_int_equal(admin_do(a, &q), ST(OK));
+	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
 
 	/* A frame too large on a raw connection: E2BIG, then closed. */
 	r = bb_raw(f);

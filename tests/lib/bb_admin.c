@@ -60,6 +60,15 @@ void bb_admin_free(bb_admin_response *r)
 		protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
+int bb_admin_status_of(struct bb_conn *a, bb_admin_request *q)
+{
+	bb_admin_response *r = bb_admin_rpc(a, q);
+	int st = (int)r->status;
+
+	bb_admin_free(r);
+	return st;
+}
+
 /* bb_admin_rpc of a question every daemon answers: asserts status OK and
  * an answer of body `body`. */
 static bb_admin_response *admin_ask(struct bb_conn *a, bb_admin_request *q, int body)

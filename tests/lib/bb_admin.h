@@ -46,6 +46,9 @@ bb_admin_response *bb_admin_rpc(struct bb_conn *a, bb_admin_request *q);
 /* Free an answer of bb_admin_rpc or bb_admin_call (NULL is fine). */
 void bb_admin_free(bb_admin_response *r);
 
+/* bb_admin_rpc for its status only: the answer's status (freed). */
+int bb_admin_status_of(struct bb_conn *a, bb_admin_request *q);
+
 /*
  * The admin verify of every pool: asserts status OK, an AdminVerified
  * listing `npools` pools (0: any number but none), and every one of them
