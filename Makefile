@@ -110,6 +110,7 @@ CLIENT_SO := $(BUILD)/libpagepool.so.$(SOVERSION)
 CLIENT_SO_REAL := $(BUILD)/libpagepool.so.$(VERSION)
 CLIENT_A := $(BUILD)/libpagepool.a
 EXAMPLE	:= $(BUILD)/pp-example
+SD_CLIENT := $(BUILD)/tests/sd_client
 
 # Black-box tests: one binary per tests/blackbox/test_*.c, each linking the
 # test support library of tests/lib, compiled once into $(BB_LIB).
@@ -126,12 +127,14 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BUILD)/bench/bench_core $(BUILD)/bench/bench_rpc
 
 .PHONY: all deps deps-run deps-test deps-list check check-run bench-core bench-core-run bench-rpc \
-	bench-rpc-run run run-dev version man clean install uninstall deb FORCE
+	bench-rpc-run run run-dev version man clean install uninstall deb check-systemd \
+	check-systemd-build FORCE
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BINS) $(BENCH_BINS) \
 	$(if $(wildcard daemon/main.c),$(DAEMON)) \
-	$(if $(wildcard client/libpagepool.c),$(CLIENT_SO) $(CLIENT_A) $(BB_BINS) $(BUILD)/pagepool.pc) \
+	$(if $(wildcard client/libpagepool.c),$(CLIENT_SO) $(CLIENT_A) $(BB_BINS) $(BUILD)/pagepool.pc \
+		$(SD_CLIENT)) \
 	$(if $(wildcard client/example.c),$(EXAMPLE)) \
 	$(if $(wildcard client/ctl/main.c),$(BUILD)/pagepoolctl)
 
@@ -219,6 +222,13 @@ all: $(MAN_OUT)
 
 $(BUILD)/pagepool.pc: client/pagepool.pc.in Makefile
 	$(render_pc)
+
+# The client of make check-systemd, linked to libpagepool.so.2 (not the
+# static library) so that inside the container it runs on the installed one.
+$(SD_CLIENT): tests/systemd/sd_client.c client/pagepool.h $(CLIENT_SO)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Iclient $< -o $@ $(ALL_LDFLAGS) $(CLIENT_SO)
 
 $(EXAMPLE): client/example.c client/pagepool.h $(CLIENT_A)
 	@$(if $(Q),echo "  CCLD    $@")
@@ -554,6 +564,32 @@ deb:
 		echo "== $$(basename $$deb): $$(stat -c %s $$deb) bytes"; dpkg-deb -c $$deb || exit 1; \
 	done
 	@echo "deb: lintian clean; packages in $(DEB_BUILD)/"
+
+# ---- the units under a real systemd -------------------------------------------
+#
+#   make check-systemd [CHECK_SYSTEMD_FROM=install|deb|both]
+#
+# tests/systemd/check-systemd.sh boots a minimal Debian 12 root with systemd
+# as PID 1 in systemd-nspawn and checks the units there, in two fresh boots:
+# `make install` into the container's /usr, then the packages of `make deb`
+# installed by dpkg.  Its own build (SYSTEMD_BUILD, PREFIX=/usr, so that the
+# rendered units name /usr/sbin) keeps it off the other builds.  Root only;
+# it installs what it needs (mmdebstrap, systemd-container) and caches the
+# root in /var/cache/pagepool-check (PP_ROOT_CACHE).  Called by .ci/run.
+SYSTEMD_BUILD ?= build/systemd
+CHECK_SYSTEMD_FROM ?= both
+
+check-systemd: deps-run
+	@$(MAKE) --no-print-directory BUILD=$(SYSTEMD_BUILD) PREFIX=/usr SAN= check-systemd-build
+	@$(if $(filter deb both,$(CHECK_SYSTEMD_FROM)),env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		$(MAKE) --no-print-directory deb DEB_BUILD=$(SYSTEMD_BUILD)/deb >$(SYSTEMD_BUILD)/deb.log 2>&1 || \
+		{ tail -n 40 $(SYSTEMD_BUILD)/deb.log; echo "check-systemd: make deb failed"; exit 1; })
+	@tests/systemd/check-systemd.sh $(abspath $(SYSTEMD_BUILD))/stage $(abspath $(SYSTEMD_BUILD))/deb \
+		$(abspath $(SYSTEMD_BUILD))/tests/sd_client $(CHECK_SYSTEMD_FROM)
+
+check-systemd-build: $(SD_CLIENT)
+	@rm -rf $(BUILD)/stage
+	@$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/stage LDCONFIG=true >/dev/null
 
 FORCE:
 

@@ -222,6 +222,22 @@ static void notify_ready(int fd)
 	close(fd);
 }
 
+/* A configuration pagepoold refuses to start with (or that --check-config,
+ * ExecStartPre, refuses): each line of err on stderr, ended by a newline,
+ * and at error priority when stderr is the journal ("<3>": without it
+ * journald files the lines at the stream's default, info). */
+static void print_config_error(const char *err)
+{
+	const char *prefix = service_stderr_is_journal() ? "<3>" : "";
+
+	while (*err) {
+		size_t len = strcspn(err, "\n");
+
+		fprintf(stderr, "%s%.*s\n", prefix, (int)len, err);
+		err += len + (err[len] == '\n');
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct daemon d;
@@ -246,7 +262,7 @@ int main(int argc, char **argv)
 	log_init(LOG_LVL_INFO, service_stderr_is_journal());
 	d.config_path = o.config;
 	if (config_load(o.config, &d.cfg, err, sizeof(err)) < 0) {
-		fputs(err, stderr);
+		print_config_error(err);
 		return 1;
 	}
 	if (o.check) {
