@@ -319,10 +319,11 @@ void conn_alloc_err(struct conn *c, int ret, unsigned count, unsigned order,
 	}
 }
 
-/* An Alloc's answer in rp, counted by pool, order and result (status is
- * the errno: proto/pagepool.proto); results outside the list are not. */
-static void conn_count_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
-			     const struct conn_reply *rp)
+/* An allocation's answer in rp (an Alloc's, or a loan's: conn_offer),
+ * counted by pool, order and result (status is the errno:
+ * proto/pagepool.proto); results outside the list are not, nor a request
+ * parked for reclaim (its replay is). */
+void conn_count_alloc(struct conn *c, unsigned order, const struct conn_reply *rp)
 {
 	int r;
 
@@ -335,8 +336,8 @@ static void conn_count_alloc(struct conn *c, const Pagepool__V1__Alloc *a,
 	case EINVAL: r = MX_ALLOC_EINVAL; break;
 	default: return;
 	}
-	if (a->order <= PP_MAX_ORDER && !rp->park)
-		COUNTER_ADD(c->w->mx.allocs[c->pool_idx][a->order][r], 1);
+	if (order <= PP_MAX_ORDER && !rp->park)
+		COUNTER_ADD(c->w->mx.allocs[c->pool_idx][order][r], 1);
 }
 
 /* A Free's answer, counted like an Alloc's, under the order of its first
@@ -557,7 +558,7 @@ void conn_req_run(struct conn *c, const wire_request *req, struct conn_reply *rp
 		break;
 	case PAGEPOOL__V1__REQUEST__BODY_ALLOC:
 		handle_alloc(c, req->alloc, rp);
-		conn_count_alloc(c, req->alloc, rp);
+		conn_count_alloc(c, req->alloc->order, rp);
 		break;
 	case PAGEPOOL__V1__REQUEST__BODY_FREE:
 		handle_free(c, req->free, rp);

@@ -66,6 +66,10 @@ int conn_charge(struct conn *c, uint64_t pages, struct conn_reply *rp);
  * reclaim.h: -EINPROGRESS means park the request. */
 int conn_alloc(struct conn *c, const struct Pagepool__V1__Alloc *a, unsigned *got);
 
+/* Count an allocation's answer (an Alloc's or a loan's) in the worker's
+ * metrics: by pool, order and result. */
+void conn_count_alloc(struct conn *c, unsigned order, const struct conn_reply *rp);
+
 /* Answer an allocation failure (ret from conn_alloc) in rp. */
 void conn_alloc_err(struct conn *c, int ret, unsigned count, unsigned order,
 		    struct conn_reply *rp);

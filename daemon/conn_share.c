@@ -138,7 +138,8 @@ static int conn_offer_check(struct conn *c, const Pagepool__V1__Offer *of, bool 
 	return 0;
 }
 
-void conn_offer(struct conn *c, const Pagepool__V1__Offer *of, struct conn_reply *rp)
+static void conn_offer_answer(struct conn *c, const Pagepool__V1__Offer *of,
+			      struct conn_reply *rp)
 {
 	Pagepool__V1__Offered *od = &rp->u.offered;
 	bool loan = of->n_pfns == 0 && of->n_runs == 0;
@@ -192,6 +193,14 @@ void conn_offer(struct conn *c, const Pagepool__V1__Offer *of, struct conn_reply
 	return;
 refused:
 	rp->r.bad_index = (uint32_t)of->n_pfns;	/* not about one block */
+}
+
+void conn_offer(struct conn *c, const Pagepool__V1__Offer *of, struct conn_reply *rp)
+{
+	conn_offer_answer(c, of, rp);
+	/* A loan is an allocation too, and counted as one. */
+	if (of->n_pfns == 0 && of->n_runs == 0)
+		conn_count_alloc(c, of->order, rp);
 }
 
 /* Word a refused take. */

@@ -351,6 +351,7 @@ struct expect {
 	uint64_t alloc_ok[NPOOLS][11], alloc_nomem[NPOOLS][11], alloc_dquot[NPOOLS][11];
 	uint64_t free_ok[NPOOLS][11], free_already[NPOOLS];
 	uint64_t accepted;
+	uint64_t other_requests;	/* served, neither an allocation nor a free */
 };
 
 /* One alloc of a single order-`order` block that must return `want`. */
@@ -416,6 +417,20 @@ static void serve_load(struct bb *f, struct bb_conn *a, struct expect *e)
 	free1(e, c, P_DEFAULT, 0, pfn);
 	bb_assert_rc(c, pp_free(c, &pfn, 1, NULL), -EALREADY);
 	e->free_already[P_DEFAULT]++;
+
+	/* A loan is an allocation: one order-2 block loaned, then the offer
+	 * cancelled and the block freed. */
+	{
+		struct pp_token tok;
+		uint64_t back = 0;
+
+		bb_assert_rc(c, pp_loan(c, 2, 1, 0, 0, &pfn, &tok), 0);
+		e->alloc_ok[P_DEFAULT][2]++;
+		bb_assert_rc(c, pp_cancel(c, &tok, &back), 0);
+		e->other_requests++;
+		assert_int_equal(back, 4);
+		free1(e, c, P_DEFAULT, 2, pfn);
+	}
 
 	/* An rcu drain of the default pool's pcps, and a trim of it. */
 	dq.pool = (char *)"default";
@@ -575,7 +590,7 @@ static void test_metrics_after_load(void **state)
 		for (unsigned o = 0; o <= 10; o++)
 			nserved += (unsigned)(e.alloc_ok[p][o] + e.alloc_nomem[p][o] +
 					      e.alloc_dquot[p][o] + e.free_ok[p][o]);
-	nserved += (unsigned)e.free_already[P_DEFAULT] + NPOOLS;
+	nserved += (unsigned)(e.free_already[P_DEFAULT] + e.other_requests) + NPOOLS;
 	{
 		const struct cond settled[] = {
 			{ "pagepool_connections_total", "cause=\"dropped_protocol_error\"", 1, 1 },
@@ -610,8 +625,9 @@ static void test_metrics_after_load(void **state)
 	assert_true(up >= 0 && up < 3600);
 	expect_sum(&m, "pagepool_build_info", "", 1);
 
-	/* Exactly the requests served: each alloc and free, and one hello per
-	 * client (a frame too large is no request). */
+	/* Exactly the requests served: each alloc (loans included) and free,
+	 * the cancel, and one hello per client (a frame too large is no
+	 * request). */
 	served = hist_check(&m, "pagepool_request_duration_seconds", "worker", &nworkers);
 	assert_true(nworkers >= 1);
 	if (served != nserved)

@@ -97,9 +97,11 @@ die() {
 
 # ---- the container -----------------------------------------------------------
 
-ct() { nsenter -t "$CT" -a -- "$@"; }
+# Every command in the container is bounded (CT_TIMEOUT seconds, 120 by
+# default): a daemon that stops answering fails a check, never hangs the run.
+ct() { timeout -k 5 "${CT_TIMEOUT:-120}" nsenter -t "$CT" -a -- "$@"; }
 # ct_sh SCRIPT: a shell script inside the container.
-ct_sh() { nsenter -t "$CT" -a -- /bin/sh -c "$1"; }
+ct_sh() { ct /bin/sh -c "$1"; }
 # unit_prop UNIT PROP: one property's value.
 unit_prop() { ct systemctl show -p "$2" --value "$1"; }
 
@@ -296,7 +298,7 @@ PROM=/var/lib/prometheus/node-exporter/pagepool.prom
 CLIENT=/usr/local/libexec/sd_client
 # Clients run as ppclient, a member of the group pagepool: the default
 # pool's `groups`, and the client socket's group.
-client() { ct setpriv --reuid=ppclient --regid=ppclient --init-groups $CLIENT "$@"; }
+client() { ct env PAGEPOOL_TIMEOUT_MS=30000 setpriv --reuid=ppclient --regid=ppclient --init-groups $CLIENT "$@"; }
 
 # Properties of the service as one line, values only, in the order asked
 # (systemctl show prints them in its own order).
@@ -343,7 +345,7 @@ pid_changed() { [ "$(prop MainPID)" != "$1" ]; }
 hold_start() {
 	local name=$1 line
 	mkfifo "$TMP/$name.fifo"
-	(client hold "" 16 >"$TMP/$name.fifo" 2>"$TMP/$name.err"
+	(CT_TIMEOUT=180 client hold "" 16 >"$TMP/$name.fifo" 2>"$TMP/$name.err"
 	 echo "exit $?" >"$TMP/$name.rc") &
 	HOLDERS+=("$!")
 	exec 8<"$TMP/$name.fifo"

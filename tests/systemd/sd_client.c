@@ -22,6 +22,7 @@
  *	2 when nothing closed in time.
  *
  * The socket is $PAGEPOOL_SOCKET or the default, /run/pagepool/pagepool.sock.
+ * Every call is bounded (30 s; a connect by $PAGEPOOL_TIMEOUT_MS).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,6 +38,7 @@
 #include "pagepool.h"
 
 #define HOLD_WAIT_MS	120000
+#define CALL_TIMEOUT_MS	30000
 
 static int fail(const char *what, int err, const struct pp_client *c)
 {
@@ -106,6 +108,9 @@ static int flow(const char *pool)
 
 	if ((r = pp_connect(NULL, pool, &a)) < 0 || (r = pp_connect(NULL, pool, &b)) < 0)
 		return fail("pp_connect", r, NULL);
+	/* A daemon that stops answering fails the flow instead of hanging it. */
+	pp_set_timeout(a, CALL_TIMEOUT_MS);
+	pp_set_timeout(b, CALL_TIMEOUT_MS);
 
 	/* Single pages and small blocks, twice over so the second round is
 	 * served from the cache; then blocks past the cache's orders. */
@@ -229,6 +234,7 @@ static int hold(const char *pool, unsigned pages)
 		return failx("hold: PAGES must be 1..1024");
 	if ((r = pp_connect(NULL, pool, &c)) < 0)
 		return fail("pp_connect", r, NULL);
+	pp_set_timeout(c, CALL_TIMEOUT_MS);
 	if ((r = pp_alloc(c, 0, pages, 0, pfns, &got)) < 0)
 		return fail("pp_alloc", r, c);
 	for (unsigned i = 0; i < pages; i++)
