@@ -62,7 +62,8 @@ NSPAWN=
 CT=
 CGS=()
 LABEL=
-HOLDERS=()
+NOTIFY_PID=
+declare -A HOLD_PID=()
 
 say() { printf '%s\n' "$*"; }
 summary() {
@@ -99,7 +100,12 @@ die() {
 
 # Every command in the container is bounded (CT_TIMEOUT seconds, 120 by
 # default): a daemon that stops answering fails a check, never hangs the run.
-ct() { timeout -k 5 "${CT_TIMEOUT:-120}" nsenter -t "$CT" -a -- "$@"; }
+# The host's environment stays out (env -i): nothing of it may steer what
+# runs inside.
+ct() {
+	timeout -k 5 "${CT_TIMEOUT:-120}" nsenter -t "$CT" -a -- \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
+}
 # ct_sh SCRIPT: a shell script inside the container.
 ct_sh() { ct /bin/sh -c "$1"; }
 # unit_prop UNIT PROP: one property's value.
@@ -131,42 +137,53 @@ cgroup_hierarchies() {
 	done
 }
 
+cgroup_procs() { find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null; }
+cgroup_empty() { [ -z "$(cgroup_procs "$1")" ]; }
 cgroup_remove() {
 	local cg pid
 	for cg in "${CGS[@]}"; do
 		[ -d "$cg" ] || continue
-		# Whatever is still in there (nothing, after a clean shutdown).
-		find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do
-			kill -KILL "$pid" 2>/dev/null
-		done
-		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+		# Whatever is still in there (nothing, after a clean shutdown),
+		# killed and waited for: a cgroup with a process cannot go.
+		if ! cgroup_empty "$cg"; then
+			cgroup_procs "$cg" | while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
+			wait_until 10 "the processes of $cg gone" cgroup_empty "$cg"
+		fi
+		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null ||
+			say "check-systemd: could not remove the cgroup $cg"
 	done
 	CGS=()
 }
+
+# A child that has exited (a zombie until waited for) or is gone.
+proc_gone() { [ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 
 # Stop the container: SIGTERM makes nspawn ask the container's systemd to
 # power off (SIGRTMIN+3); a container that does not finish in 60 s is
 # killed.
 ct_stop() {
-	[ -n "$NSPAWN" ] || return 0
-	if kill -0 "$NSPAWN" 2>/dev/null; then
+	local pid
+	if [ -n "$NSPAWN" ] && kill -0 "$NSPAWN" 2>/dev/null; then
 		kill -TERM "$NSPAWN" 2>/dev/null
-		(sleep 60 && kill -KILL "$NSPAWN" 2>/dev/null) &
-		local guard=$!
+		wait_until 60 "the container powered off" proc_gone "$NSPAWN" ||
+			kill -KILL "$NSPAWN" 2>/dev/null
 		wait "$NSPAWN" 2>/dev/null
-		kill "$guard" 2>/dev/null
-		wait "$guard" 2>/dev/null
 	fi
-	NSPAWN= CT=
+	[ -n "$NOTIFY_PID" ] && { kill "$NOTIFY_PID" 2>/dev/null; wait "$NOTIFY_PID" 2>/dev/null; }
+	for pid in "${HOLD_PID[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+	HOLD_PID=()
+	NSPAWN= CT= NOTIFY_PID=
 	cgroup_remove
 }
 
 cleanup() {
+	trap '' INT TERM HUP	# a second Ctrl-C must not cut the cleanup short
+	exec 7<&- 8<&-
 	ct_stop
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP
 
 # The listener of nspawn's sd_notify: prints every message, ends on READY=1.
 NOTIFY_PY='
@@ -201,8 +218,13 @@ ct_boot() {
 	done
 	mkfifo "$fifo"
 	python3 -c "$NOTIFY_PY" "$sock" 180 >"$fifo" &
+	NOTIFY_PID=$!
 	exec 7<"$fifo"
-	read -r -t 30 -u 7 line && [ "$line" = bound ] || { say "notify listener did not start"; return 1; }
+	if ! read -r -t 30 -u 7 line || [ "$line" != bound ]; then
+		say "the notify listener did not start"
+		exec 7<&-
+		return 1
+	fi
 	(
 		for cg in "${CGS[@]}"; do echo "$BASHPID" >"$cg/cgroup.procs" || exit 1; done
 		export NOTIFY_SOCKET=$sock
@@ -214,11 +236,18 @@ ct_boot() {
 	) </dev/null >"$TMP/console-$n.log" 2>&1 &
 	NSPAWN=$!
 	CT=
-	while read -r -t 180 -u 7 line; do
-		case $line in
-		X_NSPAWN_LEADER_PID=*) CT=${line#X_NSPAWN_LEADER_PID=} ;;
-		READY=1) break ;;
-		timeout) break ;;
+	# Up to 180 s for READY=1, and no longer than nspawn lives.
+	local end=$(($(date +%s) + 180)) rc
+	line=
+	while [ "$(date +%s)" -lt "$end" ]; do
+		read -r -t 5 -u 7 line
+		rc=$?
+		case $rc:$line in
+		0:X_NSPAWN_LEADER_PID=*) CT=${line#X_NSPAWN_LEADER_PID=} ;;
+		0:READY=1 | 0:timeout) break ;;
+		0:*) ;;
+		*) [ $rc -gt 128 ] && kill -0 "$NSPAWN" 2>/dev/null && continue
+		   line=; break ;;	# EOF, or nspawn died
 		esac
 	done
 	exec 7<&-
@@ -232,7 +261,12 @@ ct_boot() {
 
 # ---- preflight ---------------------------------------------------------------
 
-[ "$(id -u)" = 0 ] || skip_all "needs root: it boots a container with systemd-nspawn (run: sudo make check-systemd)"
+[ "$(id -u)" = 0 ] || die "needs root: it boots a container with systemd-nspawn (run: sudo make check-systemd)"
+# The root is Debian 12 made from this host's apt sources, and the binaries
+# under test are built here: the host must be Debian 12 as well.
+. /etc/os-release
+[ "${VERSION_CODENAME:-}" = bookworm ] ||
+	die "the host is ${PRETTY_NAME:-unknown}, not Debian 12 (bookworm): the root is made from its apt sources"
 
 need=()
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
@@ -324,43 +358,68 @@ triggered_by_both() {
 }
 # The service's journal (this boot only: the container's journal is volatile).
 jrnl() { ct journalctl --no-pager -q -o cat -u $SVC "$@"; }
-# No grep -q after a pipe: with pipefail, journalctl killed by the SIGPIPE
-# of an early grep exit would turn a match into a failure.
-jrnl_has() { local re=$1; shift; jrnl "$@" | grep -E -- "$re" >/dev/null; }
-jrnl_lacks() {
-	local re=$1 n
+# The journal is read whole first: a failing journalctl fails the check
+# (never an empty "no match"), and no grep -q after a pipe, which with
+# pipefail would turn a match into journalctl's SIGPIPE.
+jrnl_has() {
+	local re=$1 out
 	shift
-	n=$(jrnl "$@" | grep -Ec -- "$re")
-	[ "$n" = 0 ] || { jrnl "$@" | grep -E -- "$re" | head -n 5; return 1; }
+	out=$(jrnl "$@") || { echo "journalctl failed"; return 1; }
+	printf '%s\n' "$out" | grep -E -- "$re" >/dev/null
 }
+jrnl_lacks() {
+	local re=$1 out hits
+	shift
+	out=$(jrnl "$@") || { echo "journalctl failed"; return 1; }
+	hits=$(printf '%s\n' "$out" | grep -E -- "$re")
+	[ -z "$hits" ] || { printf '%s\n' "$hits" | head -n 5; return 1; }
+}
+# The journal's cursor now: what comes after it is what a step logged.
+jcursor() { ct journalctl -n 1 --show-cursor -o cat | sed -n 's/^-- cursor: //p'; }
 
-status_text_serving() { props StatusText | grep '^serving on /run/pagepool/pagepool.sock' >/dev/null; }
+# READY=1's STATUS= says "serving on SOCKET: ..."; the tick, every half
+# watchdog interval, "serving N clients ...".
+status_text_serving() { props StatusText | grep -E '^serving (on /run/pagepool/pagepool.sock|[0-9]+ client)' >/dev/null; }
 # The container's whole journal (systemd's own lines included).
 syslog_has() { ct journalctl --no-pager -q -o cat | grep -E -- "$1" >/dev/null; }
 pid_changed() { [ "$(prop MainPID)" != "$1" ]; }
 
 # hold_start NAME: a client holding pages in the background; it writes
 # "held ID" into a pipe, which is read here, then waits for its connection
-# to close.  Its rest goes to $TMP/NAME.out, its exit status to NAME.rc.
+# to close.  Its rest goes to $HOLDDIR/NAME.out, its exit status to NAME.rc.
 hold_start() {
 	local name=$1 line
-	mkfifo "$TMP/$name.fifo"
-	(CT_TIMEOUT=180 client hold "" 16 >"$TMP/$name.fifo" 2>"$TMP/$name.err"
-	 echo "exit $?" >"$TMP/$name.rc") &
-	HOLDERS+=("$!")
-	exec 8<"$TMP/$name.fifo"
+	mkfifo "$HOLDDIR/$name.fifo"
+	(CT_TIMEOUT=180 client hold "" 16 >"$HOLDDIR/$name.fifo" 2>"$HOLDDIR/$name.err"
+	 echo "exit $?" >"$HOLDDIR/$name.rc") &
+	HOLD_PID[$name]=$!
+	exec 8<"$HOLDDIR/$name.fifo"
 	if read -r -t 30 -u 8 line && [ "${line%% *}" = held ]; then
-		(cat <&8 >"$TMP/$name.out") &
-		HOLDERS+=("$!")
+		(cat <&8 >"$HOLDDIR/$name.out") &
+		HOLD_PID[$name.out]=$!
 		exec 8<&-
 		return 0
 	fi
 	exec 8<&-
 	return 1
 }
+# Still connected: their processes have not ended.
+holders_connected() {
+	local n
+	for n in "$@"; do
+		[ ! -e "$HOLDDIR/$n.rc" ] || { echo "$n ended:"; cat "$HOLDDIR/$n.err" "$HOLDDIR/$n.rc"; return 1; }
+	done
+}
+# Wait for the holder (bounded by its own 120 s poll and ct's timeout), then
+# it must have seen its connection close, and a call fail after it.
 holder_saw_close() {
-	grep -qx 'exit 0' "$TMP/$1.rc" && grep -q '^closed: ' "$TMP/$1.out" ||
-		{ cat "$TMP/$1.err" "$TMP/$1.rc" "$TMP/$1.out"; return 1; }
+	local p
+	for p in "$1" "$1.out"; do
+		[ -n "${HOLD_PID[$p]:-}" ] && wait "${HOLD_PID[$p]}" 2>/dev/null
+		unset "HOLD_PID[$p]"
+	done
+	grep -qx 'exit 0' "$HOLDDIR/$1.rc" && grep -q '^closed: ' "$HOLDDIR/$1.out" ||
+		{ cat "$HOLDDIR/$1.err" "$HOLDDIR/$1.rc" "$HOLDDIR/$1.out"; return 1; }
 }
 
 # -- A. installed; the user and the runtime directory made by sysusers/tmpfiles
@@ -420,8 +479,15 @@ case_activation() {
 		triggered_by_both
 	check "the start line names both sockets" \
 		jrnl_has 'listening on /run/pagepool/pagepool.sock, admin /run/pagepool/pagepool-admin.sock'
+	check "the daemon adopted both passed sockets (socket activation: fd N is ...)" \
+		sockets_adopted
 	check "drain, then trim gives the client's written pages back: resident bytes fall" \
 		trim_returns
+}
+
+sockets_adopted() {
+	jrnl_has '^socket activation: fd [0-9]+ is /run/pagepool/pagepool.sock$' &&
+		jrnl_has '^socket activation: fd [0-9]+ is /run/pagepool/pagepool-admin.sock$'
 }
 
 # -- C. pagepoolctl: root yes, anyone else no
@@ -470,6 +536,13 @@ workers_pinned() {
 	[ -n "$workers" ] && [ "$n" -ge "$workers" ]
 }
 case_hardened_flow() {
+	# From here on a call outside the filter kills the daemon (SIGSYS)
+	# instead of failing with EPERM, which the daemon might shrug off.
+	check "a drop-in: SystemCallErrorNumber= empty, so the filter kills; restarted" \
+		ct_sh "mkdir -p /run/systemd/system/$SVC.d &&
+		       printf '[Service]\nSystemCallErrorNumber=\n' >/run/systemd/system/$SVC.d/40-sigsys.conf &&
+		       systemctl daemon-reload && systemctl restart $SVC && systemctl is-active --quiet $SVC &&
+		       [ \"\$(systemctl show -p SystemCallErrorNumber --value $SVC)\" != 1 ]"
 	check "the daemon runs as pagepool, no capabilities, no_new_privs, seccomp filter" sandboxed
 	hold_start flowhold && ok "a client holds pages" || nok "a client holds pages"
 	check "the client flow again, beside a holding client" client flow
@@ -484,7 +557,7 @@ case_hardened_flow() {
 		ct_sh 'pagepoolctl --json status | grep -q "\"offline\": 0," && pagepoolctl verify | grep -q "pool default: ok"'
 	check "every worker pinned to its CPU (sched_setaffinity passes the filter)" workers_pinned
 	check "no warning or error in the journal, no EPERM or SIGSYS from the sandbox" no_filter_trouble
-	check "still active, no restart" props_are "active 0 " ActiveState NRestarts
+	check "still active, no restart (no SIGSYS)" props_are "active 0 success " ActiveState NRestarts Result
 }
 
 # -- E. systemctl reload applies a new pcp_high; a broken file changes nothing
@@ -511,8 +584,15 @@ case_reload() {
 	check "still running: the same process, still pcp high 200" \
 		props_are "$pid active running " MainPID ActiveState SubState
 	check "pcp high is still 200" pcp_high_is 200
-	check "a restart with the broken file fails in ExecStartPre" \
-		ct_sh "! systemctl restart $SVC"
+	local cur
+	check "the holding client is still connected: a reload closes nothing" holders_connected flowhold
+	cur=$(jcursor)
+	check "a restart with the broken file fails in ExecStartPre (Result=exit-code)" \
+		ct_sh "! systemctl restart $SVC && [ \"\$(systemctl show -p Result --value $SVC)\" = exit-code ]"
+	check "ExecStartPre's --check-config named FILE:LINE in the journal, at error priority" \
+		jrnl_has 'pagepoold.conf:[0-9]+: syntax error' -p err..err --after-cursor "$cur"
+	check "the holding client saw its connection close when the daemon stopped" \
+		holder_saw_close flowhold
 	check "the good file back: the service starts again" \
 		ct_sh "cp /tmp/good.conf $CONF && systemctl reset-failed $SVC && systemctl start $SVC && systemctl is-active --quiet $SVC"
 }
@@ -537,6 +617,9 @@ case_metrics() {
 	check "node_exporter serves pagepool_ metrics over HTTP on 127.0.0.1:9100" \
 		wait_until 30 "pagepool_ samples from node_exporter" scrape
 	say "       | $(grep -c '^pagepool_' "$TMP/scrape") pagepool_ samples served"
+	# Off again: a run that passed its ExecCondition just before a later
+	# `systemctl stop` would start the daemon again through its socket.
+	check "the timer stops" ct systemctl stop pagepool-metrics.timer
 }
 
 # -- G. the watchdog: a worker held in a callback, systemd restarts the service
@@ -577,25 +660,32 @@ client_starts_it() { client flow && ct systemctl is-active --quiet $SVC; }
 
 # -- I. systemctl stop: exit status 0, every client sees its connection close
 case_stop() {
-	local i all=1 pid
+	local i all=1 cur
 	for i in 1 2 3; do
 		hold_start "stop$i" || all=0
 	done
-	[ $all = 1 ] && ok "three more clients hold pages" || nok "three more clients hold pages"
+	[ $all = 1 ] && ok "three clients hold pages" || nok "three clients hold pages"
+	check "all three still connected before the stop" holders_connected stop1 stop2 stop3
+	cur=$(jcursor)
 	check "systemctl stop pagepoold" ct systemctl stop $SVC
 	check "it exited with status 0 (Result=success)" \
 		props_are "1 0 success inactive " ExecMainCode ExecMainStatus Result ActiveState
-	for pid in "${HOLDERS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	HOLDERS=()
-	for i in flowhold stop1 stop2 stop3; do
+	for i in stop1 stop2 stop3; do
 		check "client $i saw its connection close" holder_saw_close $i
 	done
-	check "the journal says: shutting down, stopped" jrnl_has '^stopped'
+	check "the journal says: SIGTERM, shutting down, then stopped" \
+		jrnl_has '^Terminated: shutting down$' --after-cursor "$cur"
+	check "... and its last word is stopped" stopped_last "$cur"
 	check "with the daemon stopped, the metrics run is skipped and starts nothing" \
-		ct_sh "systemctl start pagepool-metrics.service; ! systemctl is-active --quiet $SVC"
+		ct_sh "systemctl start pagepool-metrics.service; ! systemctl is-active --quiet $SVC &&
+		       [ \"\$(systemctl show -p Result --value pagepool-metrics.service)\" = exec-condition ]"
 	check "the sockets stay: the next client starts it again" client_starts_it
+}
+stopped_last() {
+	local last
+	last=$(ct journalctl -q -o cat _SYSTEMD_UNIT=$SVC --after-cursor "$1" | tail -n 1)
+	echo "last line: $last"
+	[ "$last" = stopped ]
 }
 
 run_cases() {
@@ -612,6 +702,8 @@ run_cases() {
 		ct systemctl is-system-running --wait
 	say "   booted in $(($(date +%s) - t)) s (container PID 1 is $CT here)"
 	local fails=$FAIL
+	HOLDDIR=$TMP/$how	# each run's holders' files apart
+	mkdir -p "$HOLDDIR"
 	case_install "$how"
 	case_activation "$how"
 	case_admin_access

@@ -55,7 +55,8 @@ static int failx(const char *what)
 	return 1;
 }
 
-/* Write a pattern naming pfn and salt into every page of the block. */
+/* Write a pattern naming pfn and salt into every page of the block (a
+ * pfn outside the arena is a failure of its own: exit 1). */
 static void stamp(struct pp_client *c, uint32_t pfn, unsigned order, uint32_t salt)
 {
 	size_t psz = pp_info(c)->page_size;
@@ -63,6 +64,10 @@ static void stamp(struct pp_client *c, uint32_t pfn, unsigned order, uint32_t sa
 	for (uint32_t i = 0; i < (1u << order); i++) {
 		uint32_t *p = pp_page(c, pfn + i);
 
+		if (!p) {
+			fprintf(stderr, "sd_client: pfn %u is outside the arena\n", pfn + i);
+			exit(1);
+		}
 		for (size_t w = 0; w < psz / sizeof(*p); w += 512)
 			p[w] = (pfn + i) ^ salt ^ (uint32_t)w;
 	}
@@ -75,6 +80,8 @@ static int stamped(const struct pp_client *c, uint32_t pfn, unsigned order, uint
 	for (uint32_t i = 0; i < (1u << order); i++) {
 		const uint32_t *p = pp_page(c, pfn + i);
 
+		if (!p)
+			return 0;
 		for (size_t w = 0; w < psz / sizeof(*p); w += 512)
 			if (p[w] != ((pfn + i) ^ salt ^ (uint32_t)w))
 				return 0;
@@ -198,8 +205,12 @@ static int flow(const char *pool)
 	return 0;
 }
 
-/* The connection's socket: the process's only one. */
-static int find_socket(void)
+#define MAX_FDS	1024
+
+/* Mark in seen[] the sockets among this process's descriptors below
+ * MAX_FDS; with `before`, return one that was not marked there (the
+ * connection's), else -1. */
+static int scan_sockets(unsigned char *seen, const unsigned char *before)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -211,10 +222,14 @@ static int find_socket(void)
 		struct stat st;
 		int fd = atoi(e->d_name);
 
-		if (e->d_name[0] == '.' || fd == dirfd(d))
+		if (e->d_name[0] == '.' || fd == dirfd(d) || fd < 0 || fd >= MAX_FDS)
 			continue;
-		if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
-			found = fd;
+		if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		if (seen)
+			seen[fd] = 1;
+		if (before && !before[fd])
+			found = found < 0 ? fd : -2;	/* two new sockets: ambiguous */
 	}
 	closedir(d);
 	return found;
@@ -230,8 +245,13 @@ static int hold(const char *pool, unsigned pages)
 	char byte;
 	int r, fd;
 
+	static unsigned char before[MAX_FDS];
+
 	if (pages == 0 || pages > 1024)
 		return failx("hold: PAGES must be 1..1024");
+	/* Descriptors inherited from whoever started us are not the
+	 * connection: note the sockets among them first. */
+	scan_sockets(before, NULL);
 	if ((r = pp_connect(NULL, pool, &c)) < 0)
 		return fail("pp_connect", r, NULL);
 	pp_set_timeout(c, CALL_TIMEOUT_MS);
@@ -239,9 +259,9 @@ static int hold(const char *pool, unsigned pages)
 		return fail("pp_alloc", r, c);
 	for (unsigned i = 0; i < pages; i++)
 		stamp(c, pfns[i], 0, 7);
-	fd = find_socket();
+	fd = scan_sockets(NULL, before);
 	if (fd < 0)
-		return failx("hold: no socket among the descriptors");
+		return failx("hold: not exactly one new socket after pp_connect");
 	printf("held %llu\n", (unsigned long long)pp_info(c)->client_id);
 	fflush(stdout);
 
