@@ -43,8 +43,9 @@
 # systemd knows (a restart after the watchdog, a reload applied) are polled
 # with a deadline, so a slow machine takes longer, never a different path.
 #
-# Runs as root.  Where the kernel refuses containers (no mount or PID
-# namespaces, no cgroup to make) every case is skipped with that reason.
+# Runs as root on a Debian 12 host; anything else fails, saying why.  Where
+# the kernel refuses containers (no mount or PID namespaces, no cgroup to
+# make) every case is skipped with that reason.
 # The summary is the last line: "systemd: N passed, N failed, N skipped".
 
 set -uo pipefail
@@ -53,7 +54,6 @@ STAGE=${1:?usage: check-systemd.sh STAGE DEBDIR SD_CLIENT [install|deb|both]}
 DEBDIR=${2:?}
 SD_CLIENT=${3:?}
 FROM=${4:-both}
-SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 
 PASS=0 FAIL=0 SKIP=0
 T0=$(date +%s)
