@@ -60,35 +60,41 @@ static const char *metrics_mode_name(unsigned mode)
 	return mode == MX_MODE_CLIENTS ? "clients" : drain_mode_name((enum drain_mode)mode);
 }
 
+/* One worker's count of allocations (frees = false) or frees of pool i,
+ * order o, result r. */
+static uint64_t worker_count(const struct metrics_worker *m, bool frees, unsigned i, unsigned o,
+			     unsigned r)
+{
+	return frees ? READ_ONCE(m->frees[i][o][r]) : READ_ONCE(m->allocs[i][o][r]);
+}
+
+/* A family by pool, order and result, summed over the workers. */
+static void metrics_by_order(FILE *f, struct daemon *d, const char *name, const char *help,
+			     bool frees, const char *const *results, unsigned nresults)
+{
+	metrics_head(f, name, "counter", help);
+	for (unsigned i = 0; i < d->cfg.npools; i++)
+		for (unsigned o = 0; o < PP_NR_ORDERS; o++)
+			for (unsigned r = 0; r < nresults; r++) {
+				uint64_t v = 0;
+
+				for (unsigned k = 0; k < d->nworkers; k++)
+					v += worker_count(&d->workers[k]->mx, frees, i, o, r);
+				metrics_pool_open(f, name, d->pools[i]->name);
+				fprintf(f, ",order=\"%u\",result=\"%s\"} %lu\n", o, results[r],
+					(unsigned long)v);
+			}
+}
+
 /* Allocations and frees: summed over the workers, per pool, order, result. */
 static void metrics_allocs(FILE *f, struct daemon *d)
 {
-	metrics_head(f, "pagepool_allocations_total", "counter",
-		     "Alloc requests answered, by pool, block order and result.");
-	for (unsigned i = 0; i < d->cfg.npools; i++)
-		for (unsigned o = 0; o < PP_NR_ORDERS; o++)
-			for (unsigned r = 0; r < MX_ALLOC_NR; r++) {
-				uint64_t v = 0;
-
-				for (unsigned k = 0; k < d->nworkers; k++)
-					v += READ_ONCE(d->workers[k]->mx.allocs[i][o][r]);
-				metrics_pool_open(f, "pagepool_allocations_total", d->pools[i]->name);
-				fprintf(f, ",order=\"%u\",result=\"%s\"} %lu\n", o, alloc_results[r],
-					(unsigned long)v);
-			}
-	metrics_head(f, "pagepool_frees_total", "counter",
-		     "Free requests answered, by pool, order of the first block and result.");
-	for (unsigned i = 0; i < d->cfg.npools; i++)
-		for (unsigned o = 0; o < PP_NR_ORDERS; o++)
-			for (unsigned r = 0; r < MX_FREE_NR; r++) {
-				uint64_t v = 0;
-
-				for (unsigned k = 0; k < d->nworkers; k++)
-					v += READ_ONCE(d->workers[k]->mx.frees[i][o][r]);
-				metrics_pool_open(f, "pagepool_frees_total", d->pools[i]->name);
-				fprintf(f, ",order=\"%u\",result=\"%s\"} %lu\n", o, free_results[r],
-					(unsigned long)v);
-			}
+	metrics_by_order(f, d, "pagepool_allocations_total",
+			 "Allocations answered (Alloc requests and loans), by pool, block "
+			 "order and result.", false, alloc_results, MX_ALLOC_NR);
+	metrics_by_order(f, d, "pagepool_frees_total",
+			 "Free requests answered, by pool, order of the first block and result.",
+			 true, free_results, MX_FREE_NR);
 }
 
 static void metrics_conns(FILE *f, struct daemon *d)
