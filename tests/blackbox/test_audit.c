@@ -137,19 +137,11 @@ static int admin_set_pcp(struct bb_conn *a, uint32_t high, uint32_t batch)
 /* drain, trim and reload of every pool / the named pool. */
 static void admin_drain_trim_reload(struct bb_conn *a)
 {
-	Pagepool__V1__AdminDrainReq dq = PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT;
-	Pagepool__V1__AdminTrimReq tq = PAGEPOOL__V1__ADMIN_TRIM_REQ__INIT;
 	Pagepool__V1__AdminReloadReq rq = PAGEPOOL__V1__ADMIN_RELOAD_REQ__INIT;
 	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
 
-	dq.pool = (char *)"default";
-	q.body_case = ADM(DRAIN);
-	q.drain = &dq;
-	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
-	tq.pool = (char *)"";
-	q.body_case = ADM(TRIM);
-	q.trim = &tq;
-	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
+	assert_int_equal(bb_admin_drain_pcps(a, "default", NULL, false), ST(OK));
+	assert_int_equal(bb_admin_trim(a, ""), ST(OK));
 	q.body_case = ADM(RELOAD);
 	q.reload = &rq;
 	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));

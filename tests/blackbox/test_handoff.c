@@ -551,18 +551,9 @@ static void verify_ok(struct bb *f)
 /* Drain every pcplist of `pool` (admin drain, forced). */
 static void drain_pool(struct bb *f, const char *pool)
 {
-	Pagepool__V1__AdminDrainReq d = PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
 	struct bb_conn *a = bb_admin_open(f);
-	bb_admin_response *r;
 
-	d.pool = (char *)pool;
-	d.force = true;
-	q.body_case = ADM(DRAIN);
-	q.drain = &d;
-	r = bb_admin_rpc(a, &q);
-	assert_int_equal(r->status, ST(OK));
-	bb_admin_free(r);
+	assert_int_equal(bb_admin_drain_pcps(a, pool, NULL, true), ST(OK));
 	bb_conn_close(a);
 }
 

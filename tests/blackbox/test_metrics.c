@@ -386,9 +386,6 @@ static void free1(struct expect *e, struct pp_client *c, int pool, unsigned orde
  */
 static void serve_load(struct bb *f, struct bb_conn *a, struct expect *e)
 {
-	Pagepool__V1__AdminDrainReq dq = PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT;
-	Pagepool__V1__AdminTrimReq tq = PAGEPOOL__V1__ADMIN_TRIM_REQ__INIT;
-	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
 	static const uint8_t huge[] = { 0xff, 0xff, 0xff, 0xff };
 	struct pp_client *c = bb_client(f, NULL), *t = bb_client(f, "tiny");
 	uint32_t blk[2], pfn, keep;
@@ -433,15 +430,8 @@ static void serve_load(struct bb *f, struct bb_conn *a, struct expect *e)
 	}
 
 	/* An rcu drain of the default pool's pcps, and a trim of it. */
-	dq.pool = (char *)"default";
-	dq.mode = (char *)"rcu";
-	q.body_case = ADM(DRAIN);
-	q.drain = &dq;
-	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
-	tq.pool = (char *)"default";
-	q.body_case = ADM(TRIM);
-	q.trim = &tq;
-	assert_int_equal(bb_admin_status_of(a, &q), ST(OK));
+	assert_int_equal(bb_admin_drain_pcps(a, "default", "rcu", false), ST(OK));
+	assert_int_equal(bb_admin_trim(a, "default"), ST(OK));
 
 	/* A frame too large on a raw connection: E2BIG, then closed. */
 	r = bb_raw(f);

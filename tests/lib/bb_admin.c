@@ -119,6 +119,30 @@ void bb_admin_drain_req(bb_admin_request *q, Pagepool__V1__AdminDrainReq *d, con
 	q->drain = d;
 }
 
+int bb_admin_drain_pcps(struct bb_conn *a, const char *pool, const char *mode, bool force)
+{
+	Pagepool__V1__AdminDrainReq d = PAGEPOOL__V1__ADMIN_DRAIN_REQ__INIT;
+	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
+
+	d.pool = (char *)(pool ? pool : "");
+	d.mode = (char *)(mode ? mode : "");
+	d.force = force;
+	q.body_case = ADM(DRAIN);
+	q.drain = &d;
+	return bb_admin_status_of(a, &q);
+}
+
+int bb_admin_trim(struct bb_conn *a, const char *pool)
+{
+	Pagepool__V1__AdminTrimReq t = PAGEPOOL__V1__ADMIN_TRIM_REQ__INIT;
+	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
+
+	t.pool = (char *)(pool ? pool : "");
+	q.body_case = ADM(TRIM);
+	q.trim = &t;
+	return bb_admin_status_of(a, &q);
+}
+
 struct bb_admin_drained bb_admin_drained_of(const bb_admin_response *r)
 {
 	struct bb_admin_drained d;

@@ -84,6 +84,12 @@ struct bb_admin_drained bb_admin_drained_of(const bb_admin_response *r);
 struct bb_admin_drained bb_admin_drain_clients(struct bb_conn *a, const char *pool,
 					       uint64_t client_id);
 
+/* A drain of the pcplists of `pool` ("" or NULL: every pool) in `mode`
+ * (NULL: the pool's own), forced or not; and a trim of `pool` ("" or NULL:
+ * every pool).  Each is one round trip; the answer's status is returned. */
+int bb_admin_drain_pcps(struct bb_conn *a, const char *pool, const char *mode, bool force);
+int bb_admin_trim(struct bb_conn *a, const char *pool);
+
 /* A pool's counts from the admin status. */
 struct bb_admin_counts {
 	uint64_t total, free, pcp, allocated, isolated, offline, cached;
