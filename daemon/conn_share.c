@@ -112,6 +112,12 @@ static int conn_loan(struct conn *c, unsigned order, unsigned count, unsigned *g
 	return ret;
 }
 
+/* An Offer without blocks (no pfns, no runs) is a loan of fresh ones. */
+static bool offer_is_loan(const Pagepool__V1__Offer *of)
+{
+	return of->n_pfns == 0 && of->n_runs == 0;
+}
+
 /* The checks of an Offer that come before its blocks: 0 or an answer in rp. */
 static int conn_offer_check(struct conn *c, const Pagepool__V1__Offer *of, bool loan,
 			    struct conn_reply *rp)
@@ -142,7 +148,7 @@ static void conn_offer_answer(struct conn *c, const Pagepool__V1__Offer *of,
 			      struct conn_reply *rp)
 {
 	Pagepool__V1__Offered *od = &rp->u.offered;
-	bool loan = of->n_pfns == 0 && of->n_runs == 0;
+	bool loan = offer_is_loan(of);
 	struct share_limits lim;
 	const uint32_t *pfns;
 	unsigned bad = 0, got = 0;
@@ -199,7 +205,7 @@ void conn_offer(struct conn *c, const Pagepool__V1__Offer *of, struct conn_reply
 {
 	conn_offer_answer(c, of, rp);
 	/* A loan is an allocation too, and counted as one. */
-	if (of->n_pfns == 0 && of->n_runs == 0)
+	if (offer_is_loan(of))
 		conn_count_alloc(c, of->order, rp);
 }
 
