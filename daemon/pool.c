@@ -420,6 +420,12 @@ int pool_set_pcp(struct pool *pool, int high, int batch)
 	return 0;
 }
 
+/*
+ * Lock-free and stale-tolerant: a flush or trim hands blocks to the buddy
+ * allocator before it lowers the list's count, so for an instant a block
+ * may count as free and as pcp; allocated, derived from the rest, then
+ * reads low (0 at worst), and the parts may add up to more than total.
+ */
 void pool_counts(struct pool *pool, struct pool_counts *c)
 {
 	uint64_t used;

@@ -183,7 +183,8 @@ struct bb_admin_drained bb_admin_drain_clients(struct bb_conn *a, const char *po
 	return d;
 }
 
-struct bb_admin_counts bb_admin_pool_counts(struct bb_conn *a, const char *pool)
+/* One status read: the counts of `pool` (asserts it is listed). */
+static struct bb_admin_counts pool_counts_once(struct bb_conn *a, const char *pool)
 {
 	Pagepool__V1__AdminStatusReq sq = PAGEPOOL__V1__ADMIN_STATUS_REQ__INIT;
 	bb_admin_request q = PAGEPOOL__V1__ADMIN_REQUEST__INIT;
@@ -212,6 +213,22 @@ struct bb_admin_counts bb_admin_pool_counts(struct bb_conn *a, const char *pool)
 	bb_admin_free(r);
 	if (!found)
 		fail_msg("pool %s not in the admin status", pool);
+	return c;
+}
+
+static bool counts_add_up(const struct bb_admin_counts *c)
+{
+	return c->total == c->free + c->pcp + c->allocated + c->isolated + c->offline;
+}
+
+struct bb_admin_counts bb_admin_pool_counts(struct bb_conn *a, const char *pool)
+{
+	struct bb_admin_counts c = pool_counts_once(a, pool);
+
+	for (int i = 1; i < BB_ADMIN_COUNTS_TRIES && !counts_add_up(&c); i++) {
+		poll(NULL, 0, 1);
+		c = pool_counts_once(a, pool);
+	}
 	assert_int_equal(c.total, c.free + c.pcp + c.allocated + c.isolated + c.offline);
 	return c;
 }

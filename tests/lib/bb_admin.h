@@ -98,8 +98,13 @@ struct bb_admin_counts {
 /*
  * The counts of `pool` from the admin status: asserts status OK, an
  * AdminStatusInfo that lists the pool, and that its total is the sum of
- * free, pcp, allocated, isolated and offline.
+ * free, pcp, allocated, isolated and offline.  The status reads the
+ * counters without locks (pool_counts): for an instant a block on its way
+ * between a pcplist and the buddy allocator counts in both, and allocated,
+ * derived from the rest, reads 0.  Such a snapshot is read again, up to
+ * BB_ADMIN_COUNTS_TRIES times a millisecond apart; the sum must hold in one.
  */
+#define BB_ADMIN_COUNTS_TRIES	100
 struct bb_admin_counts bb_admin_pool_counts(struct bb_conn *a, const char *pool);
 
 /* Poll bb_admin_pool_counts (every millisecond) until `pool` has
